@@ -1,0 +1,240 @@
+import NDArray
+
+/// A multilevel discrete wavelet transform of arrays of one shape, along chosen axes, with
+/// PyWavelets' semantics (`wavedecn` / `waverecn`; `wavedec` and `wavedec2` are the 1- and
+/// 2-axis cases), and the exact adjoint of its reconstruction.
+///
+/// The transform plans everything that depends only on the shape once; use one instance for
+/// many signals.
+public struct WaveletTransform: Sendable {
+    public let wavelet: Wavelet
+    public let mode: ExtensionMode
+    /// Band positions of the coefficient vector.
+    public let layout: CoefficientLayout
+    /// Shape of the signals this transform takes.
+    public var signalShape: [Int] { layout.signalShape }
+    /// Transformed axes, non-negative, in transform order.
+    public var axes: [Int] { layout.axes }
+    /// Number of levels.
+    public var levels: Int { layout.levels }
+
+    /// `lengths[j][i]`: extent along `axes[i]` of the input of level `j + 1` (`j = 0` is the
+    /// signal); the last entry is the approximation's extent.
+    private let lengths: [[Int]]
+
+    /// Plans a transform.
+    /// - Parameters:
+    ///   - levels: number of levels; `nil` picks `maxLevel` (pywt's default). A single level is
+    ///     always allowed, as in `pywt.dwt`; more than `max(maxLevel, 1)` is refused.
+    ///   - axes: axes to transform (negative counts from the end); `nil` means all axes.
+    public init(wavelet: Wavelet, mode: ExtensionMode, signalShape: [Int], levels: Int? = nil,
+                axes: [Int]? = nil) throws(WaveletError) {
+        let rank = signalShape.count
+        let requested = axes ?? Array(0..<rank)
+        let resolved = requested.compactMap { NDArrayGeometry.normalizedAxis($0, rank: rank) }
+        guard rank > 0, !requested.isEmpty, resolved.count == requested.count,
+              Set(resolved).count == resolved.count else {
+            throw .invalidAxes(axes: requested, rank: rank)
+        }
+        let extents = resolved.map { signalShape[$0] }
+        guard signalShape.allSatisfy({ $0 > 0 }) else { throw .emptyInput(shape: signalShape) }
+        let maximum = WaveletTransform.maxLevel(lengths: extents, filterLength: wavelet.filterLength)
+        let levels = levels ?? maximum
+        guard levels >= 0 else { throw .negativeLevel(levels) }
+        guard levels <= max(maximum, 1) else {
+            throw .levelTooHigh(level: levels, maximum: maximum, lengths: extents, filterLength: wavelet.filterLength)
+        }
+        var lengths = [extents]
+        for _ in 0..<levels {
+            let current = lengths.last!
+            if mode == .reflect || mode == .antireflect, let short = current.first(where: { $0 < 2 }) {
+                throw .signalTooShortForMode(mode: mode, length: short)
+            }
+            lengths.append(current.map {
+                WaveletTransform.coefficientCount(length: $0, filterLength: wavelet.filterLength, mode: mode)
+            })
+        }
+        let levelShapes = lengths.dropFirst().map { extentsAtLevel -> [Int] in
+            var shape = signalShape
+            for (i, axis) in resolved.enumerated() { shape[axis] = extentsAtLevel[i] }
+            return shape
+        }
+        self.wavelet = wavelet
+        self.mode = mode
+        self.lengths = lengths
+        self.layout = CoefficientLayout(signalShape: signalShape, axes: resolved, levelShapes: Array(levelShapes))
+    }
+
+    /// pywt's `dwt_max_level`: the deepest level at which some coefficients are still free of
+    /// boundary effects, `floor(log2(n / (F - 1)))` for the shortest transformed axis.
+    public static func maxLevel(lengths: [Int], filterLength: Int) -> Int {
+        lengths.map { n -> Int in
+            guard filterLength > 1, n >= filterLength - 1 else { return 0 }
+            return (n / (filterLength - 1)).bitWidth - 1 - (n / (filterLength - 1)).leadingZeroBitCount
+        }.min() ?? 0
+    }
+
+    /// pywt's `dwt_coeff_len`: coefficients per band after one level.
+    public static func coefficientCount(length n: Int, filterLength f: Int, mode: ExtensionMode) -> Int {
+        mode == .periodization ? (n + 1) / 2 : (n + f - 1) / 2
+    }
+
+    // MARK: - Checked entry points
+
+    /// Decomposes `signal` (`wavedecn`).
+    /// - Throws: when the shape differs from the planned one or a sample is NaN or infinite.
+    public func decompose<T: WaveletScalar>(_ signal: NDArray<T>) throws(WaveletError) -> WaveletCoefficients<T> {
+        guard signal.shape == signalShape else {
+            throw .shapeMismatch(what: "signal", expected: signalShape, actual: signal.shape)
+        }
+        try Self.requireFinite(signal.storage, what: "signal")
+        return WaveletCoefficients(layout: layout, values: decompose(values: signal.storage))
+    }
+
+    /// Rebuilds the signal from its coefficients (`waverecn`), cropped to the signal shape.
+    public func reconstruct<T: WaveletScalar>(_ coefficients: WaveletCoefficients<T>) throws(WaveletError) -> NDArray<T> {
+        guard coefficients.layout == layout else {
+            throw .shapeMismatch(what: "coefficients", expected: [layout.count], actual: [coefficients.layout.count])
+        }
+        try Self.requireFinite(coefficients.values, what: "coefficients")
+        return NDArray(shape: signalShape, storage: reconstruct(values: coefficients.values))
+    }
+
+    /// Applies the transpose of `reconstruct`, `(W^-1)^T`, to an array of the signal's shape:
+    /// the map that turns a gradient with respect to the signal into the gradient with respect
+    /// to the coefficients.
+    public func reconstructionAdjoint<T: WaveletScalar>(_ cotangent: NDArray<T>) throws(WaveletError) -> WaveletCoefficients<T> {
+        guard cotangent.shape == signalShape else {
+            throw .shapeMismatch(what: "cotangent", expected: signalShape, actual: cotangent.shape)
+        }
+        return WaveletCoefficients(layout: layout, values: reconstructionAdjoint(values: cotangent.storage))
+    }
+
+    private static func requireFinite<T: WaveletScalar>(_ values: [T], what: String) throws(WaveletError) {
+        if let bad = values.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteInput(what: what, flatIndex: bad) }
+    }
+
+    // MARK: - Unchecked flat entry points (hot paths)
+
+    /// `decompose` on a flat row-major signal, without validation.
+    public func decompose<T: WaveletScalar>(values signal: [T]) -> [T] {
+        let taps = FilterTaps<T>(wavelet)
+        return cascade(signal) { data, shape, level, i in
+            AxisKernels.analyze(data, shape: shape, axis: axes[i], pass: analysisPass(level: level, axisIndex: i),
+                                lo: taps.analysisLo, hi: taps.analysisHi)
+        }
+    }
+
+    /// `reconstructionAdjoint` on a flat row-major array, without validation.
+    public func reconstructionAdjoint<T: WaveletScalar>(values cotangent: [T]) -> [T] {
+        let taps = FilterTaps<T>(wavelet)
+        return cascade(cotangent) { data, shape, level, i in
+            AxisKernels.analyze(data, shape: shape, axis: axes[i], pass: adjointPass(level: level, axisIndex: i),
+                                lo: taps.adjointLo, hi: taps.adjointHi)
+        }
+    }
+
+    /// `reconstruct` on a flat coefficient vector, without validation.
+    public func reconstruct<T: WaveletScalar>(values coefficients: [T]) -> [T] {
+        let taps = FilterTaps<T>(wavelet)
+        let bands = layout.bands
+        var current = Array(coefficients[bands[0].range])
+        var bandIndex = 1
+        for level in stride(from: levels, through: 1, by: -1) {
+            let keys = CoefficientLayout.keys(axisCount: axes.count)
+            let bandShape = bands[bandIndex].shape
+            var packedShape = bandShape
+            for axis in axes { packedShape[axis] *= 2 }
+            var packed = [T](repeating: 0, count: packedShape.reduce(1, *))
+            for (k, key) in keys.enumerated() {
+                let source: ArraySlice<T>
+                if k == 0 { source = current[...] } else {
+                    source = coefficients[bands[bandIndex].range]
+                    bandIndex += 1
+                }
+                BoxCopy.insert(source, shape: bandShape, into: &packed, shape: packedShape,
+                               origin: origin(of: key, bandShape: bandShape))
+            }
+            var shape = packedShape
+            for i in axes.indices.reversed() {
+                let pass = synthesisPass(level: level, axisIndex: i)
+                packed = AxisKernels.synthesize(packed, shape: shape, axis: axes[i], pass: pass, taps: taps)
+                shape[axes[i]] = pass.outputs
+            }
+            current = packed
+        }
+        return current
+    }
+
+    // MARK: - Plans
+
+    /// The decomposition structure shared by `decompose` and `reconstructionAdjoint`: per level,
+    /// one analysis-type pass per axis, then the bands are cut out of the packed result.
+    private func cascade<T: WaveletScalar>(_ signal: [T], pass: ([T], [Int], Int, Int) -> [T]) -> [T] {
+        var output = [T](repeating: 0, count: layout.count)
+        var current = signal
+        var shape = signalShape
+        let keys = CoefficientLayout.keys(axisCount: axes.count)
+        for level in stride(from: 1, through: levels, by: 1) {
+            for i in axes.indices {
+                current = pass(current, shape, level, i)
+                shape[axes[i]] = 2 * lengths[level][i]
+            }
+            let bandShape = layout.bands.first { $0.level == level && !$0.isApproximation }!.shape
+            let packed = current
+            for key in keys {
+                let box = BoxCopy.extract(packed, shape: shape, origin: origin(of: key, bandShape: bandShape),
+                                          size: bandShape)
+                if key == keys[0] {
+                    current = box
+                } else {
+                    let band = layout.bands.first { $0.level == level && $0.key == key }!
+                    output.replaceSubrange(band.range, with: box)
+                }
+            }
+            shape = bandShape
+        }
+        output.replaceSubrange(layout.bands[0].range, with: current)
+        return output
+    }
+
+    /// Where the band `key` sits in the packed `[low | high]` array of one level.
+    private func origin(of key: String, bandShape: [Int]) -> [Int] {
+        var origin = Array(repeating: 0, count: bandShape.count)
+        for (i, letter) in key.enumerated() where letter == "d" { origin[axes[i]] = bandShape[axes[i]] }
+        return origin
+    }
+
+    private func analysisPass(level: Int, axisIndex i: Int) -> AnalysisPass {
+        let n = lengths[level - 1][i], m = lengths[level][i], f = wavelet.filterLength
+        let first = mode == .periodization ? f / 2 : 1
+        let start = first - (f - 1), length = 2 * m + f - 2
+        let plan = mode == .periodization
+            ? ExtensionPlan(periodizedSignalLength: n, start: start, length: length)
+            : ExtensionPlan(signalLength: n, mode: mode, start: start, length: length)
+        return AnalysisPass(plan: plan, computed: m, outputs: m, foldOffset: 0)
+    }
+
+    private func synthesisPass(level: Int, axisIndex i: Int) -> SynthesisPass {
+        let n = lengths[level][i], outputs = lengths[level - 1][i], f = wavelet.filterLength
+        guard mode == .periodization else {
+            return SynthesisPass(coefficients: n, extended: n, extensionOffset: 0, delta: 0, outputs: outputs)
+        }
+        // pywt's periodic synthesis is out[t] = sum_m rec[m] * c[((t + F/2 - 1 - m) / 2) mod n]
+        // over the m of matching parity: the plain synthesis of the coefficients extended
+        // circularly from index `offset`, read from sample `delta` on.
+        let delta = (f / 2) % 2 == 0 ? 1 : 0
+        let offset = delta == 1 ? -(f / 4) : (1 - f / 2) / 2
+        return SynthesisPass(coefficients: n, extended: n + f / 2 - 1 + delta, extensionOffset: offset,
+                             delta: delta, outputs: outputs)
+    }
+
+    private func adjointPass(level: Int, axisIndex i: Int) -> AnalysisPass {
+        let synthesis = synthesisPass(level: level, axisIndex: i)
+        let f = wavelet.filterLength, k = synthesis.extended
+        let plan = ExtensionPlan(signalLength: synthesis.outputs, mode: .zero,
+                                 start: (1 - synthesis.delta) - (f - 1), length: 2 * k + f - 2)
+        return AnalysisPass(plan: plan, computed: k, outputs: synthesis.coefficients,
+                            foldOffset: synthesis.extensionOffset)
+    }
+}
