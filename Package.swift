@@ -7,24 +7,42 @@ let package = Package(
     products: [
         .executable(name: "wam", targets: ["wam"]),
         .library(name: "Wavelets", targets: ["Wavelets"]),
+        .library(name: "Inference", targets: ["Inference"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
+        // System libraries (Debian packages installed by Tools/setup-system.sh).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Numeric core: no I/O, no logging.
         .target(name: "NDArray"),
-        .target(name: "ArrayIO", dependencies: ["NDArray", "ZIPFoundation"]),
         .target(name: "Wavelets", dependencies: ["NDArray"]),
+        .target(name: "Inference", dependencies: ["NDArray", "CBLAS"]),
+        .target(name: "ONNX", dependencies: [
+            "Inference", "NDArray", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+
+        // Files.
+        .target(name: "ArrayIO", dependencies: ["NDArray", "ZIPFoundation"]),
+
+        // Executables.
         .executableTarget(
             name: "wam",
             dependencies: [
-                "NDArray", "ArrayIO", "Wavelets",
+                "NDArray", "ArrayIO", "Wavelets", "Inference", "ONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets", "ArrayIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray"]),
     ],
     swiftLanguageModes: [.v6]
