@@ -32,6 +32,14 @@ struct SynthesisPass: Sendable {
     }
 }
 
+/// An `ExtensionValue` in the data's element type, at an offset of the extended buffer.
+struct BoundarySample<T: WaveletScalar> {
+    let offset: Int
+    let anchor: Int
+    let sign: T
+    let differences: [(T, Int, Int)]
+}
+
 enum AxisKernels {
     /// Runs `pass` along `axis` of `data` (shape `shape`); returns the new data, whose extent
     /// along `axis` is `2 * pass.outputs`.
@@ -44,7 +52,10 @@ enum AxisKernels {
         let m = pass.outputs, taps = lo.count, extLength = pass.plan.length
         var result = [T](repeating: 0, count: outer * 2 * m * inner)
         var ext = [T](repeating: 0, count: extLength * inner)
-        let weights = pass.plan.boundary.map { ($0.offset, $0.terms.map { ($0.index, T($0.weight)) }) }
+        let boundary = pass.plan.boundary.map { entry in
+            BoundarySample<T>(offset: entry.offset, anchor: entry.value.anchor!, sign: T(entry.value.sign),
+                              differences: entry.value.differences.map { (T($0.weight), $0.plus, $0.minus) })
+        }
         let copied = pass.plan.copiedOffsets
         data.withUnsafeBufferPointer { input in
             result.withUnsafeMutableBufferPointer { output in
@@ -55,7 +66,7 @@ enum AxisKernels {
                                 let x = input.baseAddress! + line * extent * inner
                                 let out = output.baseAddress! + line * 2 * m * inner
                                 fillExtension(e.baseAddress!, from: x, inner: inner, plan: pass.plan,
-                                              copied: copied, weights: weights)
+                                              copied: copied, boundary: boundary)
                                 if inner == 1 {
                                     for q in 0..<pass.computed {
                                         let p = e.baseAddress! + 2 * q
@@ -95,7 +106,7 @@ enum AxisKernels {
     @inline(__always)
     private static func fillExtension<T: WaveletScalar>(_ e: UnsafeMutablePointer<T>, from x: UnsafePointer<T>,
                                                         inner: Int, plan: ExtensionPlan, copied: Range<Int>,
-                                                        weights: [(Int, [(Int, T)])]) {
+                                                        boundary: [BoundarySample<T>]) {
         let total = plan.length * inner
         if copied.isEmpty {
             e.update(repeating: 0, count: total)
@@ -105,11 +116,12 @@ enum AxisKernels {
                                                     count: copied.count * inner)
             (e + copied.upperBound * inner).update(repeating: 0, count: total - copied.upperBound * inner)
         }
-        for (offset, terms) in weights {
-            let row = e + offset * inner
-            for (index, weight) in terms {
-                let source = x + index * inner
-                for i in 0..<inner { row[i] += weight * source[i] }
+        for sample in boundary {
+            let row = e + sample.offset * inner, anchor = x + sample.anchor * inner
+            for i in 0..<inner { row[i] = sample.sign * anchor[i] }
+            for (weight, plus, minus) in sample.differences {
+                let p = x + plus * inner, m = x + minus * inner
+                for i in 0..<inner { row[i] += weight * (p[i] - m[i]) }
             }
         }
     }

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Runs the built `wam` executable and captures what it prints.
+struct WamProcess {
+    struct Result {
+        let status: Int32
+        let output: String
+        let error: String
+    }
+
+    /// The `wam` binary next to the test bundle.
+    static var executable: URL {
+        // On Linux the test bundle runs from the build products folder, where `wam` is built too.
+        var directory = Bundle.main.bundleURL
+        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("wam").path) {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("wam")
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                      error: String(decoding: err, as: UTF8.self))
+    }
+}
+
+/// A fresh temporary folder per test, removed at the end.
+final class TemporaryFolder {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("wam-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
