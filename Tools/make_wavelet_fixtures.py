@@ -10,7 +10,7 @@ Writes three archives into Tests/WaveletsTests/Fixtures/ (float64, seeded, compr
                   behaviours pywt has), lengths 33 and 101: pywt.waverec of deterministic
                   coefficients, cropped to the signal length.
   wavedecn.npz    representative wavelets x every mode, 2D and 3D arrays (square, non-square,
-                  odd sizes, a subset of axes), levels 1 and max.
+                  odd sizes, axis subsets in and out of order), levels 1 and max.
 
 Conventions the Swift tests rely on:
   * The 1D input of length n is signal[:n]; 2D/3D inputs are stored per shape.
@@ -51,6 +51,7 @@ ND_CASES = [  # (shape, axes or None for all)
     ((9, 12), (-1,)),
     ((5, 6, 7), None),
     ((6, 9, 10), (0, 2)),
+    ((7, 4, 10), (2, 0)),
 ]
 
 warnings.simplefilter("ignore")  # pywt warns when a level leaves only boundary coefficients

@@ -140,9 +140,10 @@ struct ExtensionPlan: Sendable {
         self.signalLength = n
         let left = BoundaryExtension.left(length: n, mode: mode, count: max(0, -start))
         let right = BoundaryExtension.right(length: n, mode: mode, count: max(0, start + length - n))
-        boundary = (0..<length).compactMap { offset in
+        let outside = Array(0..<min(length, max(0, -start))) + Array(min(length, max(0, n - start))..<length)
+        boundary = outside.compactMap { offset in
             let position = start + offset
-            let value = position < 0 ? left[-1 - position] : position >= n ? right[position - n] : .zero
+            let value = position < 0 ? left[-1 - position] : right[position - n]
             return value.anchor == nil ? nil : (offset, value)
         }
     }
@@ -154,10 +155,9 @@ struct ExtensionPlan: Sendable {
         self.length = length
         self.signalLength = n
         let period = n + n % 2
-        boundary = (0..<length).compactMap { offset in
-            let position = start + offset
-            guard position < 0 || position >= n else { return nil }
-            let wrapped = ((position % period) + period) % period
+        let outside = Array(0..<min(length, max(0, -start))) + Array(min(length, max(0, n - start))..<length)
+        boundary = outside.map { offset in
+            let wrapped = ((start + offset) % period + period) % period
             return (offset, .sample(min(wrapped, n - 1)))
         }
     }

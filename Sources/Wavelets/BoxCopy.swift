@@ -1,20 +1,21 @@
 /// Copies rectangular boxes between row-major arrays of the same rank.
 enum BoxCopy {
-    /// The box of `size` at `origin` of `source` (shape `shape`), as a contiguous array.
-    static func extract<T>(_ source: [T], shape: [Int], origin: [Int], size: [Int]) -> [T] {
-        var result: [T] = []
-        result.reserveCapacity(size.reduce(1, *))
+    /// Copies the box of `size` at `origin` of `source` (shape `shape`) to contiguous `target`.
+    static func extract<T>(from source: UnsafePointer<T>, shape: [Int], origin: [Int], size: [Int],
+                           into target: UnsafeMutablePointer<T>) {
+        var written = 0
         forEachRun(shape: shape, origin: origin, size: size) { start, length in
-            result.append(contentsOf: source[start..<(start + length)])
+            (target + written).update(from: source + start, count: length)
+            written += length
         }
-        return result
     }
 
-    /// Writes contiguous `box` (shape `size`) into `target` (shape `shape`) at `origin`.
-    static func insert<T>(_ box: ArraySlice<T>, shape size: [Int], into target: inout [T], shape: [Int], origin: [Int]) {
-        var read = box.startIndex
+    /// Copies contiguous `box` (shape `size`) into `target` (shape `shape`) at `origin`.
+    static func insert<T>(_ box: UnsafePointer<T>, size: [Int], into target: UnsafeMutablePointer<T>,
+                          shape: [Int], origin: [Int]) {
+        var read = 0
         forEachRun(shape: shape, origin: origin, size: size) { start, length in
-            target.replaceSubrange(start..<(start + length), with: box[read..<(read + length)])
+            (target + start).update(from: box + read, count: length)
             read += length
         }
     }

@@ -83,6 +83,8 @@ public struct WaveletTransform: Sendable {
 
     /// Decomposes `signal` (`wavedecn`).
     /// - Throws: when the shape differs from the planned one or a sample is NaN or infinite.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func decompose<T: WaveletScalar>(_ signal: NDArray<T>) throws(WaveletError) -> WaveletCoefficients<T> {
         guard signal.shape == signalShape else {
             throw .shapeMismatch(what: "signal", expected: signalShape, actual: signal.shape)
@@ -92,6 +94,8 @@ public struct WaveletTransform: Sendable {
     }
 
     /// Rebuilds the signal from its coefficients (`waverecn`), cropped to the signal shape.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func reconstruct<T: WaveletScalar>(_ coefficients: WaveletCoefficients<T>) throws(WaveletError) -> NDArray<T> {
         guard coefficients.layout == layout else {
             throw .shapeMismatch(what: "coefficients", expected: [layout.count], actual: [coefficients.layout.count])
@@ -103,6 +107,8 @@ public struct WaveletTransform: Sendable {
     /// Applies the transpose of `reconstruct`, `(W^-1)^T`, to an array of the signal's shape:
     /// the map that turns a gradient with respect to the signal into the gradient with respect
     /// to the coefficients.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func reconstructionAdjoint<T: WaveletScalar>(_ cotangent: NDArray<T>) throws(WaveletError) -> WaveletCoefficients<T> {
         guard cotangent.shape == signalShape else {
             throw .shapeMismatch(what: "cotangent", expected: signalShape, actual: cotangent.shape)
@@ -117,84 +123,174 @@ public struct WaveletTransform: Sendable {
     // MARK: - Unchecked flat entry points (hot paths)
 
     /// `decompose` on a flat row-major signal, without validation.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func decompose<T: WaveletScalar>(values signal: [T]) -> [T] {
         let taps = FilterTaps<T>(wavelet)
-        return cascade(signal) { data, shape, level, i in
-            AxisKernels.analyze(data, shape: shape, axis: axes[i], pass: analysisPass(level: level, axisIndex: i),
-                                lo: taps.analysisLo, hi: taps.analysisHi)
-        }
+        return cascade(signal, passes: analysisPasses(adjoint: false), lo: taps.analysisLo, hi: taps.analysisHi)
     }
 
     /// `reconstructionAdjoint` on a flat row-major array, without validation.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func reconstructionAdjoint<T: WaveletScalar>(values cotangent: [T]) -> [T] {
         let taps = FilterTaps<T>(wavelet)
-        return cascade(cotangent) { data, shape, level, i in
-            AxisKernels.analyze(data, shape: shape, axis: axes[i], pass: adjointPass(level: level, axisIndex: i),
-                                lo: taps.adjointLo, hi: taps.adjointHi)
-        }
+        return cascade(cotangent, passes: analysisPasses(adjoint: true), lo: taps.adjointLo, hi: taps.adjointHi)
     }
 
     /// `reconstruct` on a flat coefficient vector, without validation.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func reconstruct<T: WaveletScalar>(values coefficients: [T]) -> [T] {
+        guard levels > 0 else { return coefficients }
         let taps = FilterTaps<T>(wavelet)
-        let bands = layout.bands
-        var current = Array(coefficients[bands[0].range])
-        var bandIndex = 1
-        for level in stride(from: levels, through: 1, by: -1) {
-            let keys = CoefficientLayout.keys(axisCount: axes.count)
-            let bandShape = bands[bandIndex].shape
-            var packedShape = bandShape
-            for axis in axes { packedShape[axis] *= 2 }
-            var packed = [T](repeating: 0, count: packedShape.reduce(1, *))
-            for (k, key) in keys.enumerated() {
-                let source: ArraySlice<T>
-                if k == 0 { source = current[...] } else {
-                    source = coefficients[bands[bandIndex].range]
-                    bandIndex += 1
-                }
-                BoxCopy.insert(source, shape: bandShape, into: &packed, shape: packedShape,
-                               origin: origin(of: key, bandShape: bandShape))
-            }
-            var shape = packedShape
+        let keys = CoefficientLayout.keys(axisCount: axes.count)
+        let passes = (1...levels).map { level in axes.indices.map { synthesisPass(level: level, axisIndex: $0) } }
+        // Buffer sizes: every intermediate array and every pass's scratch.
+        var largest = 0, scratchSize = 0
+        for level in 1...levels {
+            var shape = levelShape(level)
+            for i in axes.indices { shape[axes[i]] *= 2 }
+            largest = max(largest, shape.reduce(1, *))
             for i in axes.indices.reversed() {
-                let pass = synthesisPass(level: level, axisIndex: i)
-                packed = AxisKernels.synthesize(packed, shape: shape, axis: axes[i], pass: pass, taps: taps)
-                shape[axes[i]] = pass.outputs
+                let inner = NDArrayGeometry.split(shape, around: axes[i]).inner
+                scratchSize = max(scratchSize, AxisKernels.synthesisScratch(passes[level - 1][i], inner: inner))
+                shape[axes[i]] = passes[level - 1][i].outputs
+                largest = max(largest, shape.reduce(1, *))
             }
-            current = packed
         }
-        return current
+        let signalCount = signalShape.reduce(1, *)
+        // Every sample is written by the last pass; no need to clear the memory first.
+        var result = [T](unsafeUninitializedCapacity: signalCount) { _, count in count = signalCount }
+        coefficients.withUnsafeBufferPointer { c in
+            result.withUnsafeMutableBufferPointer { result in
+                ScratchPool.shared.withBuffers([largest, largest, scratchSize], of: T.self) { buffers in
+                    let bands = layout.bands
+                    var current = buffers[0], spare = buffers[1]
+                    current.update(from: c.baseAddress! + bands[0].offset, count: bands[0].count)
+                    var bandIndex = 1
+                    for level in stride(from: levels, through: 1, by: -1) {
+                        let bandShape = levelShape(level)
+                        var shape = bandShape
+                        for axis in axes { shape[axis] *= 2 }
+                        var input: SplitLines<UnsafePointer<T>>
+                        let lines = NDArrayGeometry.split(shape, around: axes[axes.count - 1])
+                        let half = lines.extent / 2 * lines.inner
+                        if axes.count == 1 {
+                            // One axis: read the approximation and the detail band where they are.
+                            input = SplitLines(low: UnsafePointer(current), high: c.baseAddress! + bands[bandIndex].offset,
+                                               stride: half)
+                            bandIndex += 1
+                        } else {
+                            for key in keys {
+                                let box: UnsafePointer<T>
+                                if key == keys[0] { box = UnsafePointer(current) } else {
+                                    box = c.baseAddress! + bands[bandIndex].offset
+                                    bandIndex += 1
+                                }
+                                BoxCopy.insert(box, size: bandShape, into: spare, shape: shape,
+                                               origin: origin(of: key, bandShape: bandShape))
+                            }
+                            swap(&current, &spare)
+                            input = .packed(UnsafePointer(current), half: half)
+                        }
+                        for i in axes.indices.reversed() {
+                            let pass = passes[level - 1][i]
+                            let last = level == 1 && i == 0
+                            let target = last ? result.baseAddress! : spare
+                            AxisKernels.synthesize(input, shape: shape, axis: axes[i], pass: pass, taps: taps,
+                                                   into: target, scratch: buffers[2])
+                            shape[axes[i]] = pass.outputs
+                            if i > 0 {
+                                let next = NDArrayGeometry.split(shape, around: axes[i - 1])
+                                input = .packed(UnsafePointer(target), half: next.extent / 2 * next.inner)
+                            }
+                            spare = current
+                            current = target
+                        }
+                    }
+                }
+            }
+        }
+        return result
     }
 
     // MARK: - Plans
 
-    /// The decomposition structure shared by `decompose` and `reconstructionAdjoint`: per level,
-    /// one analysis-type pass per axis, then the bands are cut out of the packed result.
-    private func cascade<T: WaveletScalar>(_ signal: [T], pass: ([T], [Int], Int, Int) -> [T]) -> [T] {
-        var output = [T](repeating: 0, count: layout.count)
-        var current = signal
+    /// Shape of every band of `level` (level 0: the signal).
+    private func levelShape(_ level: Int) -> [Int] {
         var shape = signalShape
+        for (i, axis) in axes.enumerated() { shape[axis] = lengths[level][i] }
+        return shape
+    }
+
+    /// The analysis-type passes of every level and axis: decomposition, or the adjoint of synthesis.
+    private func analysisPasses(adjoint: Bool) -> [[AnalysisPass]] {
+        (0..<levels).map { index in
+            axes.indices.map { adjoint ? adjointPass(level: index + 1, axisIndex: $0) : analysisPass(level: index + 1, axisIndex: $0) }
+        }
+    }
+
+    /// The decomposition structure shared by `decompose` and `reconstructionAdjoint`: per level,
+    /// one analysis-type pass per axis into a packed `[low | high]` array, from which the bands
+    /// are cut; the all-low band feeds the next level.
+    private func cascade<T: WaveletScalar>(_ signal: [T], passes: [[AnalysisPass]], lo: [T], hi: [T]) -> [T] {
+        guard levels > 0 else { return signal }
         let keys = CoefficientLayout.keys(axisCount: axes.count)
-        for level in stride(from: 1, through: levels, by: 1) {
+        var largest = 0, extSize = 0, lineSize = 0
+        for level in 1...levels {
+            var shape = levelShape(level - 1)
             for i in axes.indices {
-                current = pass(current, shape, level, i)
+                let inner = NDArrayGeometry.split(shape, around: axes[i]).inner
+                extSize = max(extSize, AxisKernels.extensionScratch(passes[level - 1][i], inner: inner))
+                if inner == 1 { lineSize = max(lineSize, AxisKernels.lineScratch(passes[level - 1][i])) }
                 shape[axes[i]] = 2 * lengths[level][i]
+                largest = max(largest, shape.reduce(1, *))
             }
-            let bandShape = layout.bands.first { $0.level == level && !$0.isApproximation }!.shape
-            let packed = current
-            for key in keys {
-                let box = BoxCopy.extract(packed, shape: shape, origin: origin(of: key, bandShape: bandShape),
-                                          size: bandShape)
-                if key == keys[0] {
-                    current = box
-                } else {
-                    let band = layout.bands.first { $0.level == level && $0.key == key }!
-                    output.replaceSubrange(band.range, with: box)
+        }
+        // Every band is written below; no need to clear the memory first.
+        var output = [T](unsafeUninitializedCapacity: layout.count) { _, count in count = layout.count }
+        signal.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { output in
+                ScratchPool.shared.withBuffers([largest, largest, extSize, lineSize], of: T.self) { buffers in
+                    var source = x.baseAddress!
+                    var target = buffers[0], spare = buffers[1]
+                    var shape = signalShape
+                    for level in 1...levels {
+                        let bandShape = levelShape(level)
+                        if axes.count == 1 {
+                            // One axis: low half to the next level's input, high half to its band.
+                            let band = layout.bands.first { $0.level == level && !$0.isApproximation }!
+                            let half = NDArrayGeometry.split(bandShape, around: axes[0])
+                            AxisKernels.analyze(source, shape: shape, axis: axes[0], pass: passes[level - 1][0], lo: lo, hi: hi,
+                                                into: SplitLines(low: target, high: output.baseAddress! + band.offset,
+                                                                 stride: half.extent * half.inner),
+                                                ext: buffers[2], scratch: buffers[3])
+                        } else {
+                            for i in axes.indices {
+                                let half = lengths[level][i] * NDArrayGeometry.split(shape, around: axes[i]).inner
+                                AxisKernels.analyze(source, shape: shape, axis: axes[i], pass: passes[level - 1][i],
+                                                    lo: lo, hi: hi, into: .packed(target, half: half),
+                                                    ext: buffers[2], scratch: buffers[3])
+                                source = UnsafePointer(target)
+                                swap(&target, &spare)
+                                shape[axes[i]] = 2 * lengths[level][i]
+                            }
+                            for key in keys {
+                                let destination = key == keys[0] ? target
+                                    : output.baseAddress! + layout.bands.first { $0.level == level && $0.key == key }!.offset
+                                BoxCopy.extract(from: source, shape: shape, origin: origin(of: key, bandShape: bandShape),
+                                                size: bandShape, into: destination)
+                            }
+                        }
+                        source = UnsafePointer(target)
+                        swap(&target, &spare)
+                        shape = bandShape
+                    }
+                    (output.baseAddress! + layout.bands[0].offset).update(from: source, count: layout.bands[0].count)
                 }
             }
-            shape = bandShape
         }
-        output.replaceSubrange(layout.bands[0].range, with: current)
         return output
     }
 

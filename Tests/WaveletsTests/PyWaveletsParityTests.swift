@@ -112,7 +112,7 @@ import Testing
     }
 
     static let ndWavelets = ["haar", "db2", "sym3", "coif1", "bior1.3", "rbio2.2", "db4"]
-    static let ndCases = Array(0..<6)
+    static let ndCases = Array(0..<7)
 
     @Test("wavedecn: 2D and 3D, all modes, square/non-square/odd shapes, axis subsets",
           arguments: ndCases, ndWavelets)
