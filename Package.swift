@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Wavelets", targets: ["Wavelets"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "ONNX", targets: ["ONNX"]),
+        .library(name: "Attribution", targets: ["Attribution"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +24,7 @@ let package = Package(
         .target(name: "NDArray"),
         .target(name: "Wavelets", dependencies: ["NDArray"]),
         .target(name: "Inference", dependencies: ["NDArray", "CBLAS"]),
+        .target(name: "Attribution", dependencies: ["NDArray", "Wavelets", "Inference"]),
         .target(name: "ONNX", dependencies: [
             "Inference", "NDArray", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
@@ -43,6 +45,8 @@ let package = Package(
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AttributionTests", dependencies: ["Attribution", "Wavelets", "Inference", "ONNX", "ArrayIO"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,105 @@
+import Foundation
+import Inference
+
+/// The metrics of `wam eval` (METHOD.md section 5): how much the model's decision depends on the
+/// features an explanation ranks first. Features are the representation's coefficients; removed
+/// features are set to the baseline 0 and the signal is rebuilt.
+public struct FaithfulnessMetrics: Sendable {
+    public let model: any DifferentiableClassifier
+    public let representation: any SignalRepresentation
+    public let maxBatch: Int
+
+    public init(model: any DifferentiableClassifier, representation: any SignalRepresentation, maxBatch: Int = 16) {
+        self.model = model
+        self.representation = representation
+        self.maxBatch = maxBatch
+    }
+
+    /// A probability curve and its area.
+    public struct Curve: Sendable, Equatable, Codable {
+        /// `p_k`, k = 0...K.
+        public let probabilities: [Double]
+        /// Trapezoid area over [0, 1].
+        public let area: Double
+    }
+
+    /// Insertion (keep the top `k/K`, the rest at 0) and deletion (remove the top `k/K`) curves
+    /// of the target's softmax probability, k = 0...`steps`.
+    public func insertionDeletion(coefficients: [Float], attribution: [Float], target: Int,
+                                  steps: Int = 64) throws -> (insertion: Curve, deletion: Curve) {
+        let ranking = Ranking(attribution)
+        let counts = (0...steps).map { ranking.count(fraction: Double($0) / Double(steps)) }
+        let masks = counts.map { ranking.keepMask(top: $0) } + counts.map { ranking.keepMask(top: $0).map { 1 - $0 } }
+        let probabilities = try self.probabilities(coefficients: coefficients, masks: masks, target: target)
+        func curve(_ p: ArraySlice<Double>) -> Curve {
+            let values = Array(p)
+            let area = zip(values, values.dropFirst()).reduce(0.0) { $0 + ($1.0 + $1.1) / 2 } / Double(steps)
+            return Curve(probabilities: values, area: area)
+        }
+        return (curve(probabilities[0...steps]), curve(probabilities[(steps + 1)...]))
+    }
+
+    /// mu-fidelity: the Pearson correlation, over `subsets` seeded random subsets of `fraction`
+    /// of the features, between the attribution they carry and the drop in the target's
+    /// probability when they are removed.
+    public func muFidelity(coefficients: [Float], attribution: [Float], target: Int, subsets: Int = 128,
+                           fraction: Double = 0.2, seed: UInt64 = 0) throws -> Double {
+        let n = coefficients.count, size = Int((fraction * Double(n)).rounded())
+        var generator = SeededNormal(seed: seed)
+        var sums: [Double] = [], masks: [[Float]] = [[Float](repeating: 1, count: n)]
+        for _ in 0..<subsets {
+            var indices = Array(0..<n)
+            for i in 0..<size {
+                let j = i + Int(generator.nextUniform() * Double(n - i))
+                indices.swapAt(i, j)
+            }
+            var mask = [Float](repeating: 1, count: n)
+            var sum = 0.0
+            for index in indices.prefix(size) {
+                mask[index] = 0
+                sum += Double(attribution[index])
+            }
+            sums.append(sum)
+            masks.append(mask)
+        }
+        let probabilities = try self.probabilities(coefficients: coefficients, masks: masks, target: target)
+        let drops = probabilities.dropFirst().map { probabilities[0] - $0 }
+        return pearson(sums, drops)
+    }
+
+    /// The logits of the signal rebuilt with the top `fraction` kept (`keep`) or removed.
+    public func logits(coefficients: [Float], attribution: [Float], fraction: Double, keep: Bool) throws -> [Float] {
+        let ranking = Ranking(attribution)
+        var mask = ranking.keepMask(top: ranking.count(fraction: fraction))
+        if !keep { mask = mask.map { 1 - $0 } }
+        return try GradientBatcher(model: model, maxBatch: maxBatch)
+            .logits(count: 1) { _ in representation.decode(zip(coefficients, mask).map { $0 * $1 }) }[0]
+    }
+
+    private func probabilities(coefficients: [Float], masks: [[Float]], target: Int) throws -> [Double] {
+        try GradientBatcher(model: model, maxBatch: maxBatch)
+            .logits(count: masks.count) { representation.decode(zip(coefficients, masks[$0]).map { $0 * $1 }) }
+            .map { softmax($0)[target] }
+    }
+}
+
+/// Softmax in Float64.
+public func softmax(_ logits: [Float]) -> [Double] {
+    let peak = Double(logits.max() ?? 0)
+    let exponentials = logits.map { exp(Double($0) - peak) }
+    let sum = exponentials.reduce(0, +)
+    return exponentials.map { $0 / sum }
+}
+
+/// Pearson correlation; 0 when either series is constant.
+func pearson(_ x: [Double], _ y: [Double]) -> Double {
+    let n = Double(x.count)
+    let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
+    var sxy = 0.0, sxx = 0.0, syy = 0.0
+    for (a, b) in zip(x, y) {
+        sxy += (a - mx) * (b - my)
+        sxx += (a - mx) * (a - mx)
+        syy += (b - my) * (b - my)
+    }
+    return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : 0
+}

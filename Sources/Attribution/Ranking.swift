@@ -1,0 +1,24 @@
+/// Features ordered by `|a|`, largest first, ties by index (METHOD.md section 5).
+public struct Ranking: Sendable {
+    /// Feature indices, most important first.
+    public let order: [Int]
+
+    public init(_ attribution: [Float]) {
+        order = attribution.indices.sorted { i, j in
+            let a = abs(attribution[i]), b = abs(attribution[j])
+            return a != b ? a > b : i < j
+        }
+    }
+
+    /// A 0/1 mask keeping the `count` most important features.
+    public func keepMask(top count: Int) -> [Float] {
+        var mask = [Float](repeating: 0, count: order.count)
+        for index in order.prefix(max(0, min(count, order.count))) { mask[index] = 1 }
+        return mask
+    }
+
+    /// Number of features in the top `fraction` (rounded to the nearest feature).
+    public func count(fraction: Double) -> Int {
+        Int((fraction * Double(order.count)).rounded())
+    }
+}

@@ -1,0 +1,49 @@
+import Testing
+import Wavelets
+@testable import Attribution
+
+@Suite struct OutputTests {
+    @Test("scale profile: shares of |a| per level and band, with Hz bands for audio")
+    func profile() throws {
+        let transform = try WaveletTransform(wavelet: try Wavelet("haar"), mode: .zero, signalShape: [1, 16], levels: 2, axes: [-1])
+        // Bands: cA2 (4), cD2 (4), cD1 (8).
+        let attribution: [Float] = [1, 1, 0, 0, 0, 0, -2, 0] + [0, 0, 0, 4, 0, 0, 0, 0]
+        let profile = ScaleProfile(attribution: attribution, layout: transform.layout, sampleRate: 16000)
+        #expect(profile.levels.map(\.name) == ["A2", "D2", "D1"])
+        #expect(profile.levels.map(\.importance) == [0.25, 0.25, 0.5])
+        #expect(profile.levels.map(\.frequencyBand!) == [[0, 2000], [2000, 4000], [4000, 8000]])
+        #expect(profile.bands.map(\.name) == ["cA2", "cD2", "cD1"])
+    }
+
+    @Test("interpretation keeps the top fraction by |a| (ties by index) or per-level peaks")
+    func masks() throws {
+        let mask = try Interpretation.mask(attribution: [0.1, -3, 2, 2, 0], rule: .top(fraction: 0.4), layout: nil)
+        #expect(mask == [0, 1, 1, 0, 0])
+        let transform = try WaveletTransform(wavelet: try Wavelet("haar"), mode: .zero, signalShape: [8], levels: 1)
+        let perLevel = try Interpretation.mask(attribution: [1, 0.1, 0.5, 0.3, 10, 1, 2.5, 0], rule: .perLevel(threshold: 0.2),
+                                               layout: transform.layout)
+        #expect(perLevel == [1, 0, 1, 1, 1, 0, 1, 0])
+    }
+
+    @Test("interpretation of everything kept is the input")
+    func fullInterpretation() throws {
+        let transform = try WaveletTransform(wavelet: try Wavelet("db2"), mode: .symmetric, signalShape: [1, 64], levels: 3, axes: [-1])
+        var numbers = SeededNumbers(seed: 1)
+        let signal = numbers.signal(64)
+        let z = transform.encode(signal)
+        let rebuilt = try Interpretation.signal(coefficients: z, attribution: z, rule: .top(fraction: 1), representation: transform,
+                                                layout: transform.layout)
+        #expect(zip(rebuilt, signal).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    @Test("scalogram rows run from the finest level to the approximation and keep the peak")
+    func scalogram() throws {
+        let transform = try WaveletTransform(wavelet: try Wavelet("haar"), mode: .zero, signalShape: [1, 16], levels: 2, axes: [-1])
+        var attribution = [Float](repeating: 0, count: 16)
+        attribution[8 + 5] = -7  // cD1, coefficient 5 of 8
+        let picture = try #require(Scalogram(attribution: attribution, layout: transform.layout, bins: 4))
+        #expect(picture.rows == ["D1", "D2", "A2"])
+        #expect(picture.values[0] == [0, 0, 7, 0])
+        #expect(picture.values[1] == [0, 0, 0, 0])
+    }
+}
