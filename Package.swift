@@ -19,6 +19,8 @@ let package = Package(
     targets: [
         // System libraries (Debian packages installed by Tools/setup-system.sh).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
 
         // Numeric core: no I/O, no logging.
         .target(name: "NDArray"),
@@ -29,8 +31,9 @@ let package = Package(
             "Inference", "NDArray", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
 
-        // Files.
+        // Files and devices.
         .target(name: "ArrayIO", dependencies: ["NDArray", "ZIPFoundation"]),
+        .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr"]),
 
         // Executables.
         .executableTarget(
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "Wavelets", "Inference", "ONNX", "ArrayIO"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray"]),
     ],
     swiftLanguageModes: [.v6]
