@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // Numeric core: no I/O, no logging.
         .target(name: "NDArray"),
@@ -34,6 +35,7 @@ let package = Package(
         // Files and devices.
         .target(name: "ArrayIO", dependencies: ["NDArray", "ZIPFoundation"]),
         .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr"]),
+        .target(name: "Rendering", dependencies: ["CPNG"]),
 
         // Executables.
         .executableTarget(
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "Wavelets", "Inference", "ONNX", "ArrayIO"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
+        .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
         .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,58 @@
+import CPNG
+import Foundation
+
+/// PNG encoding and decoding through libpng's simplified API.
+public enum PNGCodec {
+    /// The PNG bytes of an RGB raster.
+    public static func encode(_ raster: Raster) -> Data {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(raster.width)
+        image.height = UInt32(raster.height)
+        image.format = UInt32(PNG_FORMAT_RGB)
+        var size = 0
+        _ = raster.pixels.withUnsafeBufferPointer { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }
+        var data = Data(count: size)
+        let ok = data.withUnsafeMutableBytes { out in
+            raster.pixels.withUnsafeBufferPointer { png_image_write_to_memory(&image, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+        }
+        precondition(ok != 0, "libpng refused a valid raster")
+        return data.prefix(size)
+    }
+
+    /// A greyscale image decoded from PNG bytes: values in [0, 1], row-major, with its size.
+    public static func decodeGrey(_ data: Data, name: String) throws -> (width: Int, height: Int, values: [Float]) {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        let begun = data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
+        guard begun != 0 else { throw PNGError(file: name, reason: message(image)) }
+        image.format = UInt32(PNG_FORMAT_GRAY)
+        var pixels = [UInt8](repeating: 0, count: Int(image.width * image.height))
+        let finished = pixels.withUnsafeMutableBufferPointer { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        guard finished != 0 else { throw PNGError(file: name, reason: message(image)) }
+        return (Int(image.width), Int(image.height), pixels.map { Float($0) / 255 })
+    }
+
+    /// Writes `raster` as a PNG file, atomically (temporary file, then rename).
+    public static func write(_ raster: Raster, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        try encode(raster).write(to: temporary)
+        guard rename(temporary.path, url.path) == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw PNGError(file: url.path, reason: "cannot move the finished file into place")
+        }
+    }
+
+    private static func message(_ image: png_image) -> String {
+        var copy = image.message
+        return withUnsafeBytes(of: &copy) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}
+
+/// Why a PNG could not be read or written.
+public struct PNGError: Error, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+
+    public var description: String { "\(file): not a readable PNG (\(reason))" }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import Rendering
+
+@Suite struct RenderingTests {
+    @Test("a raster survives a PNG round trip through libpng")
+    func pngRoundTrip() throws {
+        var raster = Raster(width: 20, height: 10)
+        raster.fill(x: 5, y: 2, width: 4, height: 3, .black)
+        let png = PNGCodec.encode(raster)
+        #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        let grey = try PNGCodec.decodeGrey(png, name: "x.png")
+        #expect(grey.width == 20 && grey.height == 10)
+        #expect(grey.values[2 * 20 + 5] == 0 && grey.values[0] == 1)
+        #expect(throws: PNGError.self) { try PNGCodec.decodeGrey(Data("nope".utf8), name: "bad.png") }
+    }
+
+    @Test("text leaves ink where the glyphs are and nowhere else")
+    func text() {
+        var raster = Raster(width: 40, height: 20)
+        raster.text("Hz", x: 2, y: 2)
+        let inked = (0..<20).flatMap { y in (0..<40).map { x in raster.color(x: x, y: y) } }.filter { $0 != .white }.count
+        #expect(inked > 20)
+        #expect(raster.color(x: 35, y: 18) == .white)
+    }
+
+    @Test("viridis runs from dark blue to yellow")
+    func colorMap() {
+        let low = ColorMap.viridis(0), high = ColorMap.viridis(1)
+        #expect(low.blue > low.red && low.red < 90)
+        #expect(high.red > 200 && high.green > 200 && high.blue < 80)
+    }
+
+    @Test("the audio plot draws the heat map rows in the colours of their values")
+    func audioPlot() {
+        let plot = AudioPlot(title: "piano", subtitle: "intgrad", sampleRate: 100, input: (0..<100).map { sin(Float($0) / 5) },
+                             interpretation: nil,
+                             rows: [.init(label: "D1", values: [0, 0, 1, 0]), .init(label: "A1", values: [0, 0, 0, 0])])
+        let raster = plot.render(width: 400)
+        // Plot area starts at x = 150; the first row sits just under the waveform panel.
+        let y = 46 + 110 + 12 + 5
+        #expect(raster.color(x: 150 + 170 * 2 / 4 + 10, y: y) == ColorMap.viridis(1))
+        #expect(raster.color(x: 152, y: y) == ColorMap.viridis(0))
+        #expect(AudioPlot.niceStep(0.125) == 0.2 && AudioPlot.niceStep(0.09) == 0.1)
+    }
+}
