@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
@@ -37,11 +38,17 @@ let package = Package(
         .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr"]),
         .target(name: "Rendering", dependencies: ["CPNG"]),
 
+        // Shared by the CLI and the daemon: models, inputs, windows, explanation documents, outputs.
+        .target(name: "Workflow", dependencies: [
+            "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "ArrayIO", "AudioIO", "Rendering",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         // Executables.
         .executableTarget(
             name: "wam",
             dependencies: [
-                "NDArray", "ArrayIO", "Wavelets", "Inference", "ONNX",
+                "NDArray", "ArrayIO", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,7 +61,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
-        .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Attribution", "Wavelets"]),
+        .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray", "AudioIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+import Inference
+import ONNX
+
+/// A loaded classifier with what explanations need to describe it: class labels, the file's
+/// SHA-256 and, for audio models, the sample rate.
+public struct Classifier: Sendable {
+    public let url: URL
+    public let engine: InferenceEngine
+    /// Class names in output order (from `<model>.labels.json`, else the class indices).
+    public let labels: [String]
+    /// Hex SHA-256 of the model file.
+    public let sha256: String
+
+    /// Shape of one example, e.g. `[1, 16000]` for a raw-waveform model.
+    public var inputShape: [Int] { engine.inputShape }
+
+    /// Loads `url` and its labels; `threads` and `maxBatch` set the engine's parallelism and memory.
+    public init(url: URL, threads: Int = 1, maxBatch: Int = 16) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw WorkflowError(source: url.path, reason: FileManager.default.fileExists(atPath: url.path)
+                ? "unreadable model file" : "no such model file")
+        }
+        let model = try ONNXModel(data: data, name: url.path, externalDataDirectory: url.deletingLastPathComponent())
+        self.url = url
+        engine = try model.makeEngine(options: EngineOptions(threads: threads, maxBatch: maxBatch))
+        sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let labelsURL = url.deletingPathExtension().appendingPathExtension("labels.json")
+        if let labelData = try? Data(contentsOf: labelsURL) {
+            guard let names = try? JSONDecoder().decode([String].self, from: labelData), names.count == engine.classCount else {
+                throw WorkflowError(source: labelsURL.path, reason: "expected a JSON list of \(engine.classCount) class names")
+            }
+            labels = names
+        } else {
+            labels = (0..<engine.classCount).map(String.init)
+        }
+    }
+
+    /// The class index of `name` (a label or an index).
+    public func classIndex(_ name: String) throws -> Int {
+        if let index = labels.firstIndex(of: name) { return index }
+        if let index = Int(name), (0..<labels.count).contains(index) { return index }
+        throw WorkflowError(source: "--target", reason: "unknown class '\(name)'; the model's classes are "
+                            + labels.joined(separator: ", "))
+    }
+
+    /// The bundled audio model: `WAM_MODELS` if set, else `share/wam/models` beside the
+    /// executable's folder, else the `Samples/models` folder of the source tree it was built in.
+    public static func bundledModel(named name: String = "audio-resnet.onnx") -> URL? {
+        var folders: [URL] = []
+        if let custom = ProcessInfo.processInfo.environment["WAM_MODELS"] { folders.append(URL(fileURLWithPath: custom)) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        folders.append(executable.deletingLastPathComponent().appendingPathComponent("share/wam/models"))
+        var directory = executable
+        for _ in 0..<6 {
+            folders.append(directory.appendingPathComponent("Samples/models"))
+            directory = directory.deletingLastPathComponent()
+        }
+        folders.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Samples/models"))
+        return folders.map { $0.appendingPathComponent(name) }.first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+}
+
+/// Why an input, model or output could not be handled.
+public struct WorkflowError: Error, CustomStringConvertible, Equatable {
+    public let source: String
+    public let reason: String
+
+    public init(source: String, reason: String) {
+        self.source = source
+        self.reason = reason
+    }
+
+    public var description: String { "\(source): \(reason)" }
+}

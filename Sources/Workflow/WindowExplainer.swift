@@ -1,0 +1,164 @@
+import Attribution
+import Foundation
+import Rendering
+import Wavelets
+
+/// The version written into every document.
+public enum WamVersion {
+    public static let current = "0.1.0"
+}
+
+/// Everything explaining one window produces.
+public struct WindowResult: Sendable {
+    public let window: InputWindow
+    public let explanation: Explanation
+    public var document: ExplanationDocument
+    /// The input rebuilt from its most important coefficients.
+    public let interpretation: [Float]
+    public let transform: WaveletTransform
+}
+
+/// Explains the windows of an input with one classifier and one set of settings.
+public struct WindowExplainer: Sendable {
+    public let classifier: Classifier
+    public let settings: ExplanationSettings
+
+    public init(classifier: Classifier, settings: ExplanationSettings) {
+        self.classifier = classifier
+        self.settings = settings
+    }
+
+    /// Explains `window` of `input`.
+    public func explain(_ window: InputWindow, of input: InputSignal) throws -> WindowResult {
+        let started = Date()
+        let transform = try settings.transform(exampleShape: classifier.inputShape, kind: input.kind)
+        let explainer = try Explainer(model: classifier.engine, representation: transform, maxBatch: classifier.engine.options.maxBatch)
+        let explanation = try explainer.explain(window.samples, method: settings.method, target: settings.target)
+        let interpretation = try Interpretation.signal(coefficients: explanation.coefficients, attribution: explanation.attribution,
+                                                       rule: settings.interpretation, representation: transform,
+                                                       layout: transform.layout)
+        let kept = try Interpretation.mask(attribution: explanation.attribution, rule: settings.interpretation, layout: transform.layout)
+        let document = makeDocument(window: window, input: input, explanation: explanation, transform: transform,
+                                    kept: Int(kept.reduce(0, +)), seconds: Date().timeIntervalSince(started))
+        return WindowResult(window: window, explanation: explanation, document: document, interpretation: interpretation,
+                            transform: transform)
+    }
+
+    private func makeDocument(window: InputWindow, input: InputSignal, explanation: Explanation, transform: WaveletTransform,
+                              kept: Int, seconds: Double) -> ExplanationDocument {
+        let probabilities = softmax(explanation.logits)
+        func score(_ index: Int) -> ExplanationDocument.ClassScore {
+            ExplanationDocument.ClassScore(index: index, label: classifier.labels[index], logit: Double(explanation.logits[index]),
+                                           probability: probabilities[index])
+        }
+        let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
+        var method = ExplanationDocument.Method(name: settings.method.name, domain: "wavelet", wavelet: transform.wavelet.name,
+                                                mode: transform.mode.rawValue, levels: transform.levels)
+        switch settings.method {
+        case .gradient: break
+        case let .smoothgrad(options):
+            (method.samples, method.spread, method.seed) = (options.samples, options.spread, options.seed)
+        case let .intgrad(options):
+            switch options.steps {
+            case let .fixed(steps): (method.steps, method.stepRule) = (steps, "fixed")
+            case let .auto(tolerance, maxSteps): (method.stepRule, method.tolerance, method.maxSteps) = ("auto", tolerance, maxSteps)
+            }
+        }
+        let interpretationInfo: ExplanationDocument.InterpretationInfo
+        switch settings.interpretation {
+        case let .top(fraction):
+            interpretationInfo = .init(rule: "top", keep: fraction, threshold: nil, keptCoefficients: kept,
+                                       totalCoefficients: explanation.attribution.count)
+        case let .perLevel(threshold):
+            interpretationInfo = .init(rule: "per_level", keep: nil, threshold: threshold, keptCoefficients: kept,
+                                       totalCoefficients: explanation.attribution.count)
+        }
+        return ExplanationDocument(
+            schemaVersion: ExplanationDocument.currentSchemaVersion,
+            tool: .init(name: "wam", version: WamVersion.current),
+            model: .init(file: classifier.url.path, sha256: classifier.sha256, classes: classifier.labels,
+                         inputShape: classifier.inputShape),
+            input: .init(file: input.file, kind: input.kind, sampleRate: input.sampleRate, fileSampleRate: input.fileSampleRate,
+                         fileChannels: input.fileChannels, windowIndex: window.index, windowCount: input.windows.count,
+                         windowStart: window.startSample, windowLength: window.samples.count, paddedSamples: window.paddedSamples),
+            stream: nil,
+            method: method,
+            prediction: score(ranked[0]),
+            topClasses: ranked.prefix(3).map(score),
+            target: score(explanation.target),
+            completeness: explanation.integration.map {
+                .init(steps: $0.steps, gap: $0.gap, relativeGap: $0.relativeGap, expectedTotal: $0.expectedTotal, converged: $0.converged)
+            },
+            cost: .init(gradientEvaluations: explanation.gradientEvaluations, forwardEvaluations: explanation.forwardEvaluations,
+                        seconds: seconds),
+            scaleProfile: ScaleProfile(attribution: explanation.attribution, layout: transform.layout, sampleRate: input.sampleRate),
+            scalogram: input.kind == .audio
+                ? Scalogram(attribution: explanation.attribution, layout: transform.layout, bins: settings.scalogramBins) : nil,
+            interpretation: interpretationInfo,
+            files: .init()
+        )
+    }
+
+    /// The picture of a result: waveform over scalogram for audio, per-level maps over the
+    /// image, per-level middle slices of a volume.
+    public func picture(_ result: WindowResult) -> Raster {
+        let document = result.document
+        let title = "\(document.target.label) (class \(document.target.index), p = \(String(format: "%.3f", document.target.probability)))"
+            + (document.prediction.index == document.target.index ? "" : "  predicted: \(document.prediction.label)")
+        let subtitle = "\(document.method.name), \(document.method.wavelet ?? "") \(document.method.mode ?? ""), "
+            + "\(document.method.levels ?? 0) levels, \(document.input.file.split(separator: "/").last ?? "")"
+        let layout = result.transform.layout
+        if document.input.kind == .audio, let scalogram = document.scalogram {
+            let bands = Dictionary(uniqueKeysWithValues: document.scaleProfile.levels.map { ($0.name, $0.frequencyBand) })
+            let rows = zip(scalogram.rows, scalogram.values).map { name, values in
+                AudioPlot.Row(label: "\(name) " + (bands[name].flatMap { $0 }.map { Self.hertz($0[0]) + "-" + Self.hertz($0[1]) } ?? ""),
+                              values: values)
+            }
+            return AudioPlot(title: title, subtitle: subtitle, sampleRate: document.input.sampleRate ?? 1,
+                             input: result.window.samples, interpretation: result.interpretation, rows: rows).render()
+        }
+        let extents = layout.axes.map { layout.signalShape[$0] }
+        let maps = LevelMaps.maps(attribution: result.explanation.attribution, layout: layout)
+        var panels: [MapPlot.Panel] = []
+        if extents.count == 2 {
+            let (h, w) = (extents[0], extents[1])
+            panels.append(.init(caption: "input", width: w, height: h, values: [], background: result.window.samples))
+            panels.append(.init(caption: "kept \(document.interpretation.keptCoefficients)", width: w, height: h, values: [],
+                                background: result.interpretation))
+            for map in maps { panels.append(.init(caption: map.name, width: w, height: h, values: map.values, background: result.window.samples)) }
+            return MapPlot(title: title, subtitle: subtitle, panels: panels, columns: min(panels.count, 5)).render()
+        }
+        // Volumes: the middle slice along each axis, for the input and every level.
+        let sources: [(String, [Float], [Float])] = [("input", [], result.window.samples)]
+            + maps.map { ($0.name, $0.values, result.window.samples) }
+        for (name, values, background) in sources {
+            for axis in 0..<3 {
+                let slice = Self.middleSlice(values.isEmpty ? background : values, extents: extents, axis: axis)
+                let backgroundSlice = Self.middleSlice(background, extents: extents, axis: axis)
+                panels.append(.init(caption: "\(name) axis \(axis)", width: slice.width, height: slice.height,
+                                    values: values.isEmpty ? [] : slice.values, background: backgroundSlice.values))
+            }
+        }
+        return MapPlot(title: title, subtitle: subtitle, panels: panels, columns: 3).render(cell: 120)
+    }
+
+    static func hertz(_ value: Double) -> String {
+        value >= 1000 ? String(format: "%gk", (value / 100).rounded() / 10) : String(format: "%g", value.rounded())
+    }
+
+    static func middleSlice(_ volume: [Float], extents: [Int], axis: Int) -> (width: Int, height: Int, values: [Float]) {
+        let others = (0..<3).filter { $0 != axis }
+        let (height, width) = (extents[others[0]], extents[others[1]])
+        var values: [Float] = []
+        for i in 0..<height {
+            for j in 0..<width {
+                var index = [0, 0, 0]
+                index[axis] = extents[axis] / 2
+                index[others[0]] = i
+                index[others[1]] = j
+                values.append(volume[(index[0] * extents[1] + index[1]) * extents[2] + index[2]])
+            }
+        }
+        return (width, height, values)
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Attribution
+import Foundation
+import Wavelets
+import Workflow
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Explain what a classifier relies on in a sound, image or volume (WAM).",
+        discussion: """
+            Audio of any format, rate or channel count is downmixed, resampled to the model's rate \
+            and cut into windows of the model's length. Per window OUT gets <name>.json (prediction, \
+            scale profile, scalogram, settings), <name>.wav (the interpretation: the input rebuilt \
+            from its most important wavelet coefficients) and <name>.png (waveform over scalogram); \
+            plus summary.json. Images (.png) and volumes (.npy) work the same with their models.
+            """
+    )
+
+    @Argument(help: "The input: a sound file, a .png image or a .npy image/volume.")
+    var input: String
+
+    @Option(help: "The model (.onnx); default: the bundled audio model (Samples/models/audio-resnet.onnx).")
+    var model: String?
+
+    @Option(help: "gradient, smoothgrad or intgrad.")
+    var method: String = "intgrad"
+
+    @Option(help: "The class to explain (label or index); default: the top prediction.")
+    var target: String?
+
+    @Option(help: "Wavelet (see `wam wavelet list`).")
+    var wavelet: String = "db4"
+
+    @Option(help: "Decomposition levels; default: up to 6 for audio, 3 for images and volumes.")
+    var levels: Int?
+
+    @Option(help: "Signal extension mode.")
+    var mode: String = "symmetric"
+
+    @Option(help: "SmoothGrad: noisy samples.")
+    var samples: Int = 25
+
+    @Option(help: "SmoothGrad: noise deviation as a fraction of the signal's range.")
+    var spread: Double = 0.1
+
+    @Option(help: "SmoothGrad: noise seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Integrated gradients: path steps, or `auto` to refine until the completeness gap is under --tolerance.")
+    var steps: String = "32"
+
+    @Option(help: "With --steps auto: relative completeness gap to reach.")
+    var tolerance: Double = 0.01
+
+    @Option(help: "With --steps auto: most gradient evaluations to spend.")
+    var maxSteps: Int = 256
+
+    @Option(help: "Interpretation: fraction of coefficients kept, by |attribution|.")
+    var keep: Double = 0.1
+
+    @Option(help: "Interpretation by level instead: keep |a| above this share of each level's peak (e.g. 0.2).")
+    var threshold: Double?
+
+    @Option(help: "Audio: samples between window starts; default: the window length.")
+    var hop: Int?
+
+    @Option(help: "Audio: the model's sample rate in Hz.")
+    var rate: Double = 16000
+
+    @Option(help: "Also save the raw signed attributions per band (pywt keys, leading window axis for audio) to this .npz.")
+    var attributions: String?
+
+    @Option(help: "Threads for the model.")
+    var threads: Int = 1
+
+    @Option(help: "Most examples per model call (bounds memory).")
+    var maxBatch: Int = 16
+
+    @Flag(help: "Also write each input window as <name>_input.wav.")
+    var inputAudio = false
+
+    @Flag(help: "Skip the PNG pictures.")
+    var noPicture = false
+
+    @Option(help: "Output folder.")
+    var out: String
+
+    func run() throws {
+        let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? Classifier.bundledModel().orThrow(
+            WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
+        let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)
+        let settings = try ExplanationSettings(
+            method: parsedMethod(), wavelet: Wavelet(wavelet), mode: ExtensionMode(parsing: mode), levels: levels,
+            target: target.map(classifier.classIndex),
+            interpretation: threshold.map { .perLevel(threshold: $0) } ?? .top(fraction: keep))
+        if threshold == nil, !(keep > 0 && keep <= 1) {
+            throw ValidationError("--keep \(keep) is outside (0, 1]: it is the fraction of coefficients kept")
+        }
+        let signal = try InputSignal(url: URL(fileURLWithPath: input), exampleShape: classifier.inputShape, sampleRate: rate, hop: hop)
+        var writer = try ResultWriter(folder: URL(fileURLWithPath: out))
+        writer.writeInputAudio = inputAudio
+        writer.writePicture = !noPicture
+        let explainer = WindowExplainer(classifier: classifier, settings: settings)
+        let stem = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent
+        var progress = ProgressBar(total: signal.windows.count, label: "explaining")
+        var results: [WindowResult] = [], documents: [ExplanationDocument] = []
+        for window in signal.windows {
+            let result = try explainer.explain(window, of: signal)
+            let name = signal.windows.count == 1 ? stem : String(format: "%@-w%03d", stem, window.index)
+            documents.append(try writer.write(result, stem: name) { explainer.picture(result) })
+            results.append(result)
+            progress.advance()
+        }
+        progress.finish()
+        try writer.writeJSON(ExplanationSummary(documents: documents), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        if let attributions {
+            try ResultWriter.writeAttributions(results, windowAxis: signal.kind == .audio, to: URL(fileURLWithPath: attributions))
+        }
+        print(ExplanationReport.text(documents, output: out))
+    }
+
+    private func parsedMethod() throws -> AttributionMethod {
+        switch method {
+        case "gradient": return .gradient
+        case "smoothgrad":
+            guard samples >= 1 else { throw ValidationError("--samples \(samples): expected 1 or more") }
+            return .smoothgrad(SmoothGradOptions(samples: samples, spread: spread, seed: seed))
+        case "intgrad":
+            if steps == "auto" {
+                return .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: tolerance, maxSteps: maxSteps)))
+            }
+            guard let count = Int(steps), count >= 1 else {
+                throw ValidationError("--steps \(steps): expected a number of steps (1 or more) or `auto`")
+            }
+            return .intgrad(IntegratedGradientsOptions(steps: .fixed(count)))
+        default:
+            throw ValidationError("--method \(method): expected gradient, smoothgrad or intgrad")
+        }
+    }
+}
+
+extension Optional {
+    /// The value, or `error` thrown.
+    func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
+        guard let self else { throw error() }
+        return self
+    }
+}
