@@ -125,8 +125,12 @@ public struct WindowExplainer: Sendable {
             panels.append(.init(caption: "input", width: w, height: h, values: [], background: result.window.samples))
             panels.append(.init(caption: "kept \(document.interpretation.keptCoefficients)", width: w, height: h, values: [],
                                 background: result.interpretation))
+            if let mosaic = Mosaic.arrange(attribution: result.explanation.attribution, layout: layout) {
+                panels.append(.init(caption: "wavelet domain", width: mosaic.width, height: mosaic.height, values: mosaic.values,
+                                    background: nil))
+            }
             for map in maps { panels.append(.init(caption: map.name, width: w, height: h, values: map.values, background: result.window.samples)) }
-            return MapPlot(title: title, subtitle: subtitle, panels: panels, columns: min(panels.count, 5)).render()
+            return MapPlot(title: title, subtitle: subtitle, panels: panels, columns: min(panels.count, 6)).render()
         }
         // Volumes: the middle slice along each axis, for the input and every level.
         let sources: [(String, [Float], [Float])] = [("input", [], result.window.samples)]

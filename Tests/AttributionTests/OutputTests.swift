@@ -47,3 +47,22 @@ import Wavelets
         #expect(picture.values[1] == [0, 0, 0, 0])
     }
 }
+
+@Suite struct MosaicTests {
+    @Test("the 2D mosaic places bands like pywt.coeffs_to_array")
+    func layout() throws {
+        let transform = try WaveletTransform(wavelet: try Wavelet("haar"), mode: .periodization, signalShape: [1, 4, 4], levels: 1, axes: [1, 2])
+        // Bands (2x2 each): cA, ad (cV), da (cH), dd (cD); mark one coefficient in each.
+        var attribution = [Float](repeating: 0, count: 16)
+        attribution[0] = 1      // cA (0, 0)
+        attribution[4 + 1] = 2  // ad (0, 1)
+        attribution[8 + 2] = 3  // da (1, 0)
+        attribution[12 + 3] = 4 // dd (1, 1)
+        let mosaic = try #require(Mosaic.arrange(attribution: attribution, layout: transform.layout))
+        #expect(mosaic.width == 4 && mosaic.height == 4)
+        #expect(mosaic.values == [1, 0, 0, 1,
+                                  0, 0, 0, 0,
+                                  0, 0, 0, 0,
+                                  1, 0, 0, 1])
+    }
+}
