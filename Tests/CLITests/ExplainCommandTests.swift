@@ -1,0 +1,137 @@
+import ArrayIO
+import AudioIO
+import Foundation
+import Testing
+
+@Suite struct ExplainCommandTests {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Samples")
+
+    static func sample(_ path: String) -> String { samples.appendingPathComponent(path).path }
+
+    static func json(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    @Test("a clip with the bundled model: prediction and profile printed, JSON, interpretation WAV and PNG written")
+    func audio() throws {
+        let folder = try TemporaryFolder()
+        let result = try WamProcess.run(["explain", Self.sample("audio/piano.wav"), "--steps", "8", "--out", folder.path("out")])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("predicted piano"))
+        #expect(result.output.contains("D1       4000-8000   Hz"))
+        let document = try Self.json(folder.path("out/piano.json"))
+        #expect(document["schema_version"] as? Int == 1)
+        #expect((document["target"] as? [String: Any])?["label"] as? String == "piano")
+        let wav = try AudioFile.read(URL(fileURLWithPath: folder.path("out/piano.wav")))
+        #expect(wav.sampleRate == 16000 && wav.frames == 16000 && wav.channels == 1)
+        let png = try Data(contentsOf: URL(fileURLWithPath: folder.path("out/piano.png")))
+        #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        #expect(FileManager.default.fileExists(atPath: folder.path("out/summary.json")))
+    }
+
+    @Test("a long recording is cut into windows; attributions are saved per band with a window axis")
+    func longInput() throws {
+        let folder = try TemporaryFolder()
+        let result = try WamProcess.run(["explain", Self.sample("audio/stream-40s.wav"), "--method", "gradient", "--levels", "4",
+                                         "--no-picture", "--attributions", folder.path("a.npz"), "--out", folder.path("out")])
+        #expect(result.status == 0, "\(result.error)")
+        let summary = try Self.json(folder.path("out/summary.json"))
+        let windows = try #require(summary["windows"] as? [[String: Any]])
+        #expect(windows.count == 40)
+        #expect(windows[39]["start_seconds"] as? Double == 39)
+        let bands = try NpzArchive.read(URL(fileURLWithPath: folder.path("a.npz")))
+        #expect(bands.map(\.key) == ["cA4", "cD4", "cD3", "cD2", "cD1"])
+        #expect(bands[0].array.shape == [40, 1, 1006])
+        #expect(bands[4].array.shape == [40, 1, 8003])
+        #expect(FileManager.default.fileExists(atPath: folder.path("out/stream-40s-w039.wav")))
+    }
+
+    @Test("resampled, stereo input of another rate is explained at the model's rate")
+    func foreignFormat() throws {
+        let folder = try TemporaryFolder()
+        let tone = (0..<22050).flatMap { i -> [Float] in
+            let value = Float(0.4 * sin(2 * Double.pi * 440 * Double(i) / 22050))
+            return [value, -value * 0.5]
+        }
+        // libsndfile writes the stereo file through the AudioIO writer's mono API twice is not
+        // possible, so write a stereo float WAV by hand.
+        try Self.floatWAV(tone, channels: 2, rate: 22050).write(to: URL(fileURLWithPath: folder.path("tone.wav")))
+        let result = try WamProcess.run(["explain", folder.path("tone.wav"), "--method", "gradient", "--out", folder.path("out")])
+        #expect(result.status == 0, "\(result.error)")
+        let input = try #require(try Self.json(folder.path("out/tone.json"))["input"] as? [String: Any])
+        #expect(input["file_sample_rate"] as? Double == 22050)
+        #expect(input["file_channels"] as? Int == 2)
+        #expect(input["window_length"] as? Int == 16000)
+    }
+
+    @Test("images and volumes go through the same command with their models")
+    func imagesAndVolumes() throws {
+        let folder = try TemporaryFolder()
+        let image = try WamProcess.run(["explain", Self.sample("images/digit-3.png"), "--model", Self.sample("models/digits-cnn.onnx"),
+                                        "--method", "smoothgrad", "--samples", "4", "--out", folder.path("img")])
+        #expect(image.status == 0, "\(image.error)")
+        #expect(image.output.contains("predicted 3"))
+        let document = try Self.json(folder.path("img/digit-3.json"))
+        #expect((document["input"] as? [String: Any])?["kind"] as? String == "image")
+        let volume = try WamProcess.run(["explain", Self.sample("volumes/cone.npy"), "--model", Self.sample("models/shapes3d-cnn.onnx"),
+                                         "--method", "gradient", "--out", folder.path("vol")])
+        #expect(volume.status == 0, "\(volume.error)")
+        #expect(volume.output.contains("predicted cone"))
+    }
+
+    @Test("bad inputs fail with one clear line and write nothing",
+          arguments: [
+            (["NOTAUDIO"], "not a readable audio file"),
+            (["PIANO", "--target", "banjo"], "unknown class 'banjo'"),
+            (["PIANO", "--keep", "1.5"], "--keep 1.5 is outside (0, 1]"),
+            (["PIANO", "--steps", "many"], "--steps many: expected"),
+            (["NAN"], "NaN or infinity"),
+            (["DIGIT"], "a PNG needs an image model"),
+            (["PIANO", "--model", "MISSING"], "no such model file"),
+          ])
+    func badInputs(arguments: [String], message: String) throws {
+        let folder = try TemporaryFolder()
+        try Data("plain text".utf8).write(to: URL(fileURLWithPath: folder.path("notes.wav")))
+        var nan = (0..<16000).map { Float(sin(Double($0) / 10)) }
+        nan[100] = .nan
+        try Self.floatWAV(nan, channels: 1, rate: 16000).write(to: URL(fileURLWithPath: folder.path("nan.wav")))
+        let substitutions = ["NOTAUDIO": folder.path("notes.wav"), "PIANO": Self.sample("audio/piano.wav"), "NAN": folder.path("nan.wav"),
+                             "DIGIT": Self.sample("images/digit-3.png"), "MISSING": folder.path("missing.onnx")]
+        let result = try WamProcess.run(["explain"] + arguments.map { substitutions[$0] ?? $0 } + ["--out", folder.path("out")])
+        #expect(result.status != 0)
+        #expect(result.error.contains(message), "stderr was: \(result.error)")
+        #expect(!result.error.contains("Fatal error"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path("out/piano.json")))
+    }
+
+    /// A 32-bit float WAV (libsndfile's writer here is 16-bit mono only, by design).
+    static func floatWAV(_ samples: [Float], channels: Int, rate: Int) -> Data {
+        var data = Data()
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        let bytes = samples.count * 4
+        data.append(contentsOf: Array("RIFF".utf8)); append(UInt32(36 + bytes))
+        data.append(contentsOf: Array("WAVEfmt ".utf8)); append(UInt32(16)); append(UInt16(3)); append(UInt16(channels))
+        append(UInt32(rate)); append(UInt32(rate * channels * 4)); append(UInt16(channels * 4)); append(UInt16(32))
+        data.append(contentsOf: Array("data".utf8)); append(UInt32(bytes))
+        for sample in samples { append(sample.bitPattern) }
+        return data
+    }
+}
+
+@Suite struct EvalCommandTests {
+    @Test("eval prints a table per method and writes JSON and CSV")
+    func table() throws {
+        let folder = try TemporaryFolder()
+        let result = try WamProcess.run(["eval", "--data", ExplainCommandTests.sample("audio/eval"), "--limit", "2",
+                                         "--methods", "wam-gradient,saliency", "--metrics", "insertion,deletion,faithfulness,fidin",
+                                         "--insertion-steps", "4", "--out", folder.path("eval")])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("2 inputs from"))
+        #expect(result.output.contains("wam-gradient"))
+        let csv = try String(contentsOfFile: folder.path("eval/eval-table.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("method,insertion,deletion,faithfulness,fidin\nwam-gradient,"))
+        let unknown = try WamProcess.run(["eval", "--data", ExplainCommandTests.sample("audio/eval"), "--methods", "magic"])
+        #expect(unknown.status != 0 && unknown.error.contains("unknown method 'magic'"))
+    }
+}

@@ -1,0 +1,72 @@
+import Attribution
+import Foundation
+import Testing
+import Wavelets
+@testable import Workflow
+
+/// The JSON document's field names are a public contract: this test freezes them. Changing a
+/// name or a meaning means bumping `ExplanationDocument.currentSchemaVersion` and this list.
+@Suite struct DocumentContractTests {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Samples")
+
+    static let frozenKeys: Set<String> = [
+        "cost", "cost.forward_evaluations", "cost.gradient_evaluations", "cost.seconds",
+        "completeness", "completeness.converged", "completeness.expected_total", "completeness.gap",
+        "completeness.relative_gap", "completeness.steps",
+        "files", "files.json", "files.interpretation_wav", "files.picture",
+        "input", "input.file", "input.file_channels", "input.file_sample_rate", "input.kind", "input.padded_samples",
+        "input.sample_rate", "input.window_count", "input.window_index", "input.window_length", "input.window_start",
+        "interpretation", "interpretation.kept_coefficients", "interpretation.keep", "interpretation.rule",
+        "interpretation.total_coefficients",
+        "method", "method.domain", "method.levels", "method.mode", "method.name", "method.step_rule", "method.steps",
+        "method.wavelet",
+        "model", "model.classes", "model.file", "model.input_shape", "model.sha256",
+        "prediction", "prediction.index", "prediction.label", "prediction.logit", "prediction.probability",
+        "scale_profile", "scale_profile.bands", "scale_profile.bands[].importance", "scale_profile.bands[].key",
+        "scale_profile.bands[].level", "scale_profile.bands[].name",
+        "scale_profile.levels", "scale_profile.levels[].frequency_band", "scale_profile.levels[].importance",
+        "scale_profile.levels[].is_approximation", "scale_profile.levels[].level", "scale_profile.levels[].name",
+        "scalogram", "scalogram.rows", "scalogram.values",
+        "schema_version",
+        "target", "target.index", "target.label", "target.logit", "target.probability",
+        "tool", "tool.name", "tool.version",
+        "top_classes", "top_classes[].index", "top_classes[].label", "top_classes[].logit", "top_classes[].probability",
+    ]
+
+    static func keyPaths(_ value: Any, prefix: String = "") -> Set<String> {
+        var paths: Set<String> = []
+        if let object = value as? [String: Any] {
+            for (key, child) in object {
+                let path = prefix.isEmpty ? key : "\(prefix).\(key)"
+                paths.insert(path)
+                paths.formUnion(keyPaths(child, prefix: path))
+            }
+        } else if let array = value as? [Any], let first = array.first, first is [String: Any] {
+            paths.formUnion(keyPaths(first, prefix: prefix + "[]"))
+        }
+        return paths
+    }
+
+    @Test("an audio explanation document has exactly the frozen fields, schema version 1")
+    func frozenFields() throws {
+        let classifier = try Classifier(url: Self.samples.appendingPathComponent("models/audio-resnet.onnx"))
+        let input = try InputSignal(url: Self.samples.appendingPathComponent("audio/piano.wav"), exampleShape: classifier.inputShape,
+                                    sampleRate: 16000, hop: nil)
+        let settings = ExplanationSettings(method: .intgrad(IntegratedGradientsOptions(steps: .fixed(4))), wavelet: try Wavelet("db4"))
+        let explainer = WindowExplainer(classifier: classifier, settings: settings)
+        var result = try explainer.explain(input.windows[0], of: input)
+        result.document.files = .init(json: "piano.json", interpretationWav: "piano.wav", inputWav: nil, picture: "piano.png")
+        let data = try ResultWriter.encode(result.document)
+        let json = try JSONSerialization.jsonObject(with: data)
+        #expect(Self.keyPaths(json) == Self.frozenKeys)
+        #expect((json as? [String: Any])?["schema_version"] as? Int == 1)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        #expect(try decoder.decode(ExplanationDocument.self, from: data) == result.document)
+        #expect(result.document.prediction.label == "piano")
+        #expect(result.document.scaleProfile.levels.map(\.name) == ["A6", "D6", "D5", "D4", "D3", "D2", "D1"])
+        #expect(abs(result.document.scaleProfile.levels.map(\.importance).reduce(0, +) - 1) < 1e-9)
+        #expect(result.interpretation.count == 16000)
+    }
+}
