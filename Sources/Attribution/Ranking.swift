@@ -17,8 +17,9 @@ public struct Ranking: Sendable {
         return mask
     }
 
-    /// Number of features in the top `fraction` (rounded to the nearest feature).
+    /// Number of features in the top `fraction`: `floor(fraction * count)`, with a small
+    /// allowance so that `k / K` of `K * n` features is exactly `k * n`.
     public func count(fraction: Double) -> Int {
-        Int((fraction * Double(order.count)).rounded())
+        Int((fraction * Double(order.count) + 1e-9).rounded(.down))
     }
 }
