@@ -64,7 +64,7 @@ public struct FaithfulnessMetrics: Sendable {
         }
         let probabilities = try self.probabilities(coefficients: coefficients, masks: masks, target: target)
         let drops = probabilities.dropFirst().map { probabilities[0] - $0 }
-        return pearson(sums, drops)
+        return Correlation.pearson(sums, drops)
     }
 
     /// The logits of the signal rebuilt with the top `fraction` kept (`keep`) or removed.
@@ -89,17 +89,4 @@ public func softmax(_ logits: [Float]) -> [Double] {
     let exponentials = logits.map { exp(Double($0) - peak) }
     let sum = exponentials.reduce(0, +)
     return exponentials.map { $0 / sum }
-}
-
-/// Pearson correlation; 0 when either series is constant.
-func pearson(_ x: [Double], _ y: [Double]) -> Double {
-    let n = Double(x.count)
-    let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-    var sxy = 0.0, sxx = 0.0, syy = 0.0
-    for (a, b) in zip(x, y) {
-        sxy += (a - mx) * (b - my)
-        sxx += (a - mx) * (a - mx)
-        syy += (b - my) * (b - my)
-    }
-    return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : 0
 }

@@ -7,6 +7,8 @@ import ONNX
 /// SHA-256 and, for audio models, the sample rate.
 public struct Classifier: Sendable {
     public let url: URL
+    /// The decoded model.
+    public let model: ONNXModel
     public let engine: InferenceEngine
     /// Class names in output order (from `<model>.labels.json`, else the class indices).
     public let labels: [String]
@@ -23,7 +25,7 @@ public struct Classifier: Sendable {
             throw WorkflowError(source: url.path, reason: FileManager.default.fileExists(atPath: url.path)
                 ? "unreadable model file" : "no such model file")
         }
-        let model = try ONNXModel(data: data, name: url.path, externalDataDirectory: url.deletingLastPathComponent())
+        model = try ONNXModel(data: data, name: url.path, externalDataDirectory: url.deletingLastPathComponent())
         self.url = url
         engine = try model.makeEngine(options: EngineOptions(threads: threads, maxBatch: maxBatch))
         sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
@@ -36,6 +38,22 @@ public struct Classifier: Sendable {
         } else {
             labels = (0..<engine.classCount).map(String.init)
         }
+    }
+
+    private init(url: URL, model: ONNXModel, engine: InferenceEngine, labels: [String], sha256: String) {
+        self.url = url
+        self.model = model
+        self.engine = engine
+        self.labels = labels
+        self.sha256 = sha256
+    }
+
+    /// The same classifier with its `count` topmost parameterised layers re-initialised
+    /// (`ONNXModel.randomizingTopLayers`), for the randomisation check.
+    public func randomizingTopLayers(_ count: Int, seed: UInt64) throws -> Classifier {
+        let randomized = model.randomizingTopLayers(count, seed: seed)
+        return Classifier(url: url, model: randomized, engine: try randomized.makeEngine(options: engine.options), labels: labels,
+                          sha256: sha256)
     }
 
     /// The class index of `name` (a label or an index).

@@ -37,6 +37,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Run the denoising experiment at this signal-to-noise ratio (dB) instead.")
     var denoise: Double?
 
+    @Flag(help: "Run the cascading randomisation check instead: re-initialise layers from the top down and report the Spearman rank correlation of each method's explanations with the trained model's.")
+    var sanity = false
+
     @Option(help: "Wavelet.") var wavelet: String = "db4"
     @Option(help: "Decomposition levels; default as in `wam explain`.") var levels: Int?
     @Option(help: "Extension mode.") var mode: String = "symmetric"
@@ -66,6 +69,11 @@ struct EvalCommand: ParsableCommand {
             let url = URL(fileURLWithPath: path)
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             return url
+        }
+        if sanity {
+            try runSanityCheck(RandomizationCheck(classifier: classifier, settings: settings, options: options, methods: chosen),
+                               examples: examples, folder: folder)
+            return
         }
         if let denoise {
             try runDenoising(DenoisingEvaluation(classifier: classifier, settings: settings, options: options, methods: chosen, snr: denoise),
@@ -120,6 +128,19 @@ struct EvalCommand: ParsableCommand {
         if let folder {
             try ResultWriter(folder: folder).writeJSON(clips, to: folder.appendingPathComponent("denoise-\(snr)dB.json"))
         }
+    }
+
+    private func runSanityCheck(_ check: RandomizationCheck, examples: [LabelledSet.Example], folder: URL?) throws {
+        let steps = try check.run(examples, sampleRate: rate)
+        print("Cascading randomisation, \(examples.count) inputs: mean Spearman correlation of |a| with the trained model's explanation")
+        print("layers  last re-initialised".padding(toLength: 44, withPad: " ", startingAt: 0)
+              + check.methods.map { $0.rawValue.leftPadded(16) }.joined())
+        for step in steps {
+            let name = step.lastLayer.map { String($0.suffix(34)) } ?? "(trained)"
+            print(String(format: "%6d  ", step.layersRandomized) + name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                  + check.methods.map { String(format: "%.3f", step.spearman[$0.rawValue] ?? .nan).leftPadded(16) }.joined())
+        }
+        if let folder { try ResultWriter(folder: folder).writeJSON(steps, to: folder.appendingPathComponent("sanity.json")) }
     }
 
     /// At most `limit` examples, taken round-robin over the classes.

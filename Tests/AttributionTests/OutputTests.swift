@@ -66,3 +66,15 @@ import Wavelets
                                   1, 0, 0, 1])
     }
 }
+
+@Suite struct CorrelationTests {
+    @Test("Pearson and Spearman on known series")
+    func values() {
+        #expect(abs(Correlation.pearson([1, 2, 3], [2, 4, 6]) - 1) < 1e-12)
+        #expect(abs(Correlation.pearson([1, 2, 3], [3, 2, 1]) + 1) < 1e-12)
+        #expect(Correlation.pearson([1, 1, 1], [1, 2, 3]) == 0)
+        // Monotone but not linear: Spearman 1, ties share ranks.
+        #expect(abs(Correlation.spearman([1, 2, 3, 4], [1, 8, 27, 64]) - 1) < 1e-12)
+        #expect(Correlation.ranks([5, 1, 5, 3]) == [2.5, 0, 2.5, 1])
+    }
+}
