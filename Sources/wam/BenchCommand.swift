@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed on this machine (build with -c release); see Benchmarks/README.md.",
-        subcommands: [Wavelets.self, BenchIntegrationCommand.self]
+        subcommands: [Wavelets.self, BenchAttributionCommand.self, BenchIntegrationCommand.self]
     )
 
     struct Wavelets: ParsableCommand {
