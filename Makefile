@@ -15,13 +15,13 @@ test: setup
 	$(SWIFT) test
 
 demo: build
-	mkdir -p out
-	$(WAM) wavelet decompose Samples/arrays/chirp.npy --wavelet db4 --mode symmetric --out out/chirp-db4.npz
-	$(WAM) wavelet reconstruct out/chirp-db4.npz --wavelet db4 --mode symmetric --out out/chirp-rebuilt.npy
+	$(WAM) explain Samples/audio/piano-0dB.wav --steps auto --out out/demo
 
 # Benchmarks (release build); see Benchmarks/README.md.
-bench: setup
-	$(SWIFT) run -c release wam bench wavelets
+bench: build
+	$(WAM) bench wavelets
+	$(WAM) bench attribution
+	$(WAM) bench integration
 
 # Regenerate the reference fixtures and generated tables (needs the Python packages of Tools/requirements.txt).
 fixtures:

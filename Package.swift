@@ -23,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
 
         // Numeric core: no I/O, no logging.
         .target(name: "NDArray"),
@@ -35,7 +36,7 @@ let package = Package(
 
         // Files and devices.
         .target(name: "ArrayIO", dependencies: ["NDArray", "ZIPFoundation"]),
-        .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr"]),
+        .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr", "CALSA"]),
         .target(name: "Rendering", dependencies: ["CPNG"]),
 
         // Shared by the CLI and the daemon: models, inputs, windows, explanation documents, outputs.
