@@ -3,16 +3,43 @@ SWIFT ?= swift
 PYTHON ?= python3
 WAM = .build/release/wam
 
-.PHONY: setup build test demo bench fixtures
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= /etc/systemd/system
+
+.PHONY: setup build test demo bench fixtures install check-systemd
 
 setup:
 	bash Tools/setup-system.sh
 
 build: setup
 	$(SWIFT) build -c release --product wam
+	$(SWIFT) build -c release --product wamd
 
 test: setup
 	$(SWIFT) test
+
+# The unit passes `systemd-analyze verify` and rates 2.0 or lower in `systemd-analyze security`.
+check-systemd:
+	$(SWIFT) build --product wamd
+	bash Tools/check-systemd.sh .build/debug/wamd
+
+# Installs wam and wamd, the bundled models, the unit and (unless present) the configuration.
+# Then: systemctl daemon-reload && systemctl enable --now wamd
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wam/models $(DESTDIR)$(PREFIX)/share/doc/wam \
+		$(DESTDIR)$(SYSCONFDIR)/wamd $(DESTDIR)$(UNITDIR)
+	install -m 755 .build/release/wam .build/release/wamd $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 Samples/models/*.onnx Samples/models/*.labels.json $(DESTDIR)$(PREFIX)/share/wam/models/
+	install -m 644 README.md Docs/METHOD.md $(DESTDIR)$(PREFIX)/share/doc/wam/
+	sed "s|/usr/local|$(PREFIX)|g" Systemd/wamd.service > $(DESTDIR)$(UNITDIR)/wamd.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/wamd/wamd.toml || \
+		sed "s|/usr/local/share/wam|$(PREFIX)/share/wam|" Systemd/wamd.toml > $(DESTDIR)$(SYSCONFDIR)/wamd/wamd.toml
+	if grep -Eq '^enabled *= *true' $(DESTDIR)$(SYSCONFDIR)/wamd/wamd.toml; then \
+		install -d $(DESTDIR)$(UNITDIR)/wamd.service.d && \
+		install -m 644 Systemd/wamd-http.conf $(DESTDIR)$(UNITDIR)/wamd.service.d/http.conf; fi
+	@echo "Installed. Start with: systemctl daemon-reload && systemctl enable --now wamd"
 
 demo: build
 	$(WAM) explain Samples/audio/piano-0dB.wav --steps auto --out out/demo

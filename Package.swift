@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "wam", targets: ["wam"]),
+        .executable(name: "wamd", targets: ["wamd"]),
         .library(name: "Wavelets", targets: ["Wavelets"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "ONNX", targets: ["ONNX"]),
@@ -16,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries (Debian packages installed by Tools/setup-system.sh).
@@ -24,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         // Numeric core: no I/O, no logging.
         .target(name: "NDArray"),
@@ -45,6 +50,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // The daemon: configuration, windows, gates, queues, outputs, disk budget, lifecycle.
+        .target(name: "Daemon", dependencies: [
+            "Workflow", "AudioIO", "Attribution", "Wavelets", "CSystemd",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+
         // Executables.
         .executableTarget(
             name: "wam",
@@ -54,6 +67,14 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(name: "wamd", dependencies: [
+            "Daemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
+
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets", "ArrayIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
@@ -62,6 +83,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Workflow", "AudioIO"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Attribution", "Wavelets"]),
         .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray", "AudioIO"]),
     ],

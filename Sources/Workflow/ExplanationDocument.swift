@@ -39,6 +39,12 @@ public struct ExplanationDocument: Codable, Sendable, Equatable {
         public var startTime: String
         /// Index of the window's first sample since the stream began.
         public var sampleIndex: Int
+
+        public init(source: String, startTime: String, sampleIndex: Int) {
+            self.source = source
+            self.startTime = startTime
+            self.sampleIndex = sampleIndex
+        }
     }
 
     public struct Method: Codable, Sendable, Equatable {

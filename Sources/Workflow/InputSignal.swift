@@ -10,6 +10,13 @@ public enum SignalKind: String, Sendable, Codable {
 
 /// One model example cut from an input.
 public struct InputWindow: Sendable {
+    public init(index: Int, samples: [Float], startSample: Int, paddedSamples: Int) {
+        self.index = index
+        self.samples = samples
+        self.startSample = startSample
+        self.paddedSamples = paddedSamples
+    }
+
     /// Position among the input's windows.
     public let index: Int
     /// The example, row-major in the model's input shape.
@@ -33,6 +40,17 @@ public struct InputSignal: Sendable {
     public let fileChannels: Int?
     public let totalSamples: Int
     public let windows: [InputWindow]
+
+    /// One window of a live stream named `name`, already at the model's rate.
+    public init(stream name: String, sampleRate: Double, window: InputWindow) {
+        file = name
+        kind = .audio
+        self.sampleRate = sampleRate
+        fileSampleRate = nil
+        fileChannels = nil
+        totalSamples = window.samples.count
+        windows = [window]
+    }
 
     /// Loads `url` for a model taking examples of `exampleShape`; audio is cut with `hop`
     /// samples between window starts (default: the window length).

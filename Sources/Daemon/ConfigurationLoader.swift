@@ -1,0 +1,135 @@
+import Foundation
+import TOMLKit
+
+/// One problem in a configuration: where it is and what was expected.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    /// 1-based line, when the problem is in the file.
+    public let line: Int?
+    public let key: String
+    public let message: String
+
+    public var description: String {
+        "\(file)\(line.map { ":\($0)" } ?? ""): \(key): \(message)"
+    }
+}
+
+/// Reads and checks configurations.
+public enum ConfigurationLoader {
+    /// Parses TOML `text` (named `file` in messages) over the defaults, then applies `overrides`
+    /// (`section.key=value`, value in TOML syntax or a bare string).
+    /// - Throws: every problem found, each naming the key, its line and what was expected.
+    public static func load(text: String, file: String, overrides: [String] = []) throws(ConfigurationErrors) -> DaemonConfiguration {
+        var configuration = DaemonConfiguration()
+        var problems: [ConfigurationError] = []
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationErrors([ConfigurationError(file: file, line: Int(error.source.begin.line), key: "(syntax)",
+                                                          message: error.description)])
+        } catch {
+            throw ConfigurationErrors([ConfigurationError(file: file, line: nil, key: "(syntax)", message: "\(error)")])
+        }
+        let lines = text.components(separatedBy: "\n")
+        for section in table.keys {
+            guard let values = table[section]?.table else {
+                problems.append(.init(file: file, line: line(of: section, in: nil, lines: lines), key: section,
+                                      message: "expected a [\(section)] table; keys belong to sections "
+                                        + Set(DaemonConfiguration.fields.map(\.section)).sorted().joined(separator: ", ")))
+                continue
+            }
+            for key in values.keys {
+                let path = "\(section).\(key)"
+                guard let field = DaemonConfiguration.fields.first(where: { $0.path == path }) else {
+                    let known = DaemonConfiguration.fields.filter { $0.section == section }.map(\.key)
+                    problems.append(.init(file: file, line: line(of: key, in: section, lines: lines), key: path,
+                                          message: known.isEmpty ? "unknown section [\(section)]"
+                                            : "unknown key; [\(section)] has " + known.joined(separator: ", ")))
+                    continue
+                }
+                if !field.apply(&configuration, convert(values[key]!)) {
+                    problems.append(.init(file: file, line: line(of: key, in: section, lines: lines), key: path,
+                                          message: "expected \(field.expected), got \(values[key]!.debugDescription)"))
+                }
+            }
+        }
+        for override in overrides {
+            let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let field = DaemonConfiguration.fields.first(where: { $0.path == parts[0] }) else {
+                problems.append(.init(file: "command line", line: nil, key: parts.first ?? override,
+                                      message: "expected --set section.key=value with a known key"))
+                continue
+            }
+            let value = (try? TOMLTable(string: "v = \(parts[1])")).flatMap { $0["v"] }.map(convert) ?? .text(parts[1])
+            if !field.apply(&configuration, value) {
+                problems.append(.init(file: "command line", line: nil, key: field.path, message: "expected \(field.expected), got \(parts[1])"))
+            }
+        }
+        problems += semanticProblems(configuration, file: file, lines: lines)
+        if !problems.isEmpty { throw ConfigurationErrors(problems.sorted { ($0.line ?? .max) < ($1.line ?? .max) }) }
+        return configuration
+    }
+
+    /// Reads the file at `path` (see `load(text:file:overrides:)`).
+    public static func load(path: String, overrides: [String] = []) throws(ConfigurationErrors) -> DaemonConfiguration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationErrors([ConfigurationError(file: path, line: nil, key: "(file)", message: "cannot read the file")])
+        }
+        return try load(text: text, file: path, overrides: overrides)
+    }
+
+    /// Checks that need several keys, or knowledge beyond one value.
+    static func semanticProblems(_ c: DaemonConfiguration, file: String, lines: [String]) -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        func problem(_ section: String, _ key: String, _ message: String) {
+            problems.append(.init(file: file, line: line(of: key, in: section, lines: lines), key: "\(section).\(key)", message: message))
+        }
+        let input = c.input
+        if !(input == "-" || ["alsa:", "file:", "spool:"].contains { input.hasPrefix($0) && input.count > $0.count }) {
+            problem("source", "input", "expected alsa:DEVICE, file:PATH, spool:FOLDER or - (raw PCM on standard input), got \"\(input)\"")
+        }
+        if c.modelPath.isEmpty { problem("model", "path", "expected the path of an .onnx model") }
+        if c.outputDirectory.isEmpty { problem("output", "dir", "expected a folder for the explanations") }
+        return problems
+    }
+
+    private static func convert(_ value: TOMLValueConvertible) -> DaemonConfiguration.ConfigValue {
+        switch value.type {
+        case .int: return .integer(value.int!)
+        case .double: return .number(value.double!)
+        case .bool: return .flag(value.bool!)
+        case .string: return .text(value.string!)
+        case .array: return .list(value.array!.map(convert))
+        default: return .text(value.debugDescription)
+        }
+    }
+
+    /// The 1-based line where `key` is set in `section` (or where the section starts).
+    static func line(of key: String, in section: String?, lines: [String]) -> Int? {
+        var current: String?
+        for (number, raw) in lines.enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") {
+                current = line.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+                if section == nil && current == key { return number + 1 }
+                continue
+            }
+            if current == section, line.hasPrefix(key), line.dropFirst(key.count).drop(while: { $0 == " " }).first == "=" {
+                return number + 1
+            }
+        }
+        return nil
+    }
+}
+
+/// All problems found in one configuration.
+public struct ConfigurationErrors: Error, CustomStringConvertible, Equatable {
+    public let problems: [ConfigurationError]
+
+    public init(_ problems: [ConfigurationError]) {
+        self.problems = problems
+    }
+
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}

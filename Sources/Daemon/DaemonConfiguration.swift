@@ -1,0 +1,198 @@
+import Foundation
+
+/// Everything `wamd` is told: one TOML file (`Systemd/wamd.toml` is the commented example),
+/// every key overridable on the command line with `--set section.key=value`.
+public struct DaemonConfiguration: Sendable, Equatable {
+    // [source]
+    /// `alsa:DEVICE`, `file:PATH`, `spool:FOLDER` or `-` (raw PCM on standard input).
+    public var input = "alsa:default"
+    /// Capture rate (ALSA) or the rate of raw PCM on standard input.
+    public var captureRate = 16000
+    public var captureChannels = 1
+    /// Raw standard input: `s16le` or `f32le`.
+    public var rawFormat = "s16le"
+    public var periodFrames = 1024
+    /// Seconds between attempts to reopen a lost capture device (doubling up to a minute).
+    public var reopenDelay = 1.0
+
+    // [model]
+    public var modelPath = ""
+    public var modelRate = 16000
+    public var threads = 1
+
+    // [windows]
+    /// Samples at the model rate between window starts; 0 means the window length.
+    public var hop = 0
+
+    // [gates]
+    public var minDBFS = -50.0
+    /// Class labels worth explaining; empty means all.
+    public var classes: [String] = []
+    public var minProbability = 0.5
+    /// Explanations per class per minute; 0 means no limit.
+    public var maxPerClassPerMinute = 6
+
+    // [explain]
+    public var method = "intgrad"
+    public var wavelet = "db4"
+    public var mode = "symmetric"
+    public var levels = 6
+    /// A number of steps, or `auto`.
+    public var steps = "32"
+    public var samples = 25
+    public var spread = 0.1
+    public var keep = 0.1
+    public var workers = 1
+    public var queueLength = 8
+    public var maxBatch = 8
+    public var profilesOnly = false
+    public var writeInput = false
+    /// On stop: `finish` the queued explanations (within `stopTimeout`) or `drop` them.
+    public var onStop = "finish"
+    public var stopTimeout = 10.0
+
+    // [output]
+    public var outputDirectory = "/var/lib/wamd"
+    /// Bytes of explanations kept at most; 0 means no limit.
+    public var maxBytes = 1 << 30
+    /// Days explanations are kept; 0 means forever.
+    public var maxAgeDays = 30.0
+    /// Explanations per class never deleted by the budget, newest first.
+    public var keepNewestPerClass = 5
+    /// Writes pause while the output file system has less free space than this.
+    public var minFreeBytes = 100 << 20
+    /// Seconds between disk budget checks.
+    public var checkInterval = 30.0
+
+    // [log]
+    public var logLevel = "info"
+
+    // [http]
+    public var httpEnabled = false
+    public var httpBind = "127.0.0.1"
+    public var httpPort = 8080
+    /// Bearer token required for non-loopback clients.
+    public var httpToken = ""
+    public var maxUploadBytes = 20 << 20
+
+    public init() {}
+}
+
+extension DaemonConfiguration {
+    /// One key of the file: where it lives, what it accepts, how it is set.
+    struct Field: Sendable {
+        let section: String
+        let key: String
+        let expected: String
+        let apply: @Sendable (inout DaemonConfiguration, ConfigValue) -> Bool
+
+        var path: String { "\(section).\(key)" }
+    }
+
+    /// A parsed value, independent of the TOML library.
+    enum ConfigValue: Sendable {
+        case integer(Int), number(Double), text(String), flag(Bool), list([ConfigValue])
+
+        var integer: Int? { if case let .integer(v) = self { v } else { nil } }
+        var number: Double? {
+            switch self {
+            case let .number(v): v
+            case let .integer(v): Double(v)
+            default: nil
+            }
+        }
+        var text: String? { if case let .text(v) = self { v } else { nil } }
+        var flag: Bool? { if case let .flag(v) = self { v } else { nil } }
+    }
+
+    static func integer(_ section: String, _ key: String, _ range: ClosedRange<Int>,
+                        _ keyPath: WritableKeyPath<DaemonConfiguration, Int> & Sendable) -> Field {
+        Field(section: section, key: key, expected: "an integer in \(range.lowerBound)...\(range.upperBound)") { config, value in
+            guard let v = value.integer, range.contains(v) else { return false }
+            config[keyPath: keyPath] = v
+            return true
+        }
+    }
+
+    static func number(_ section: String, _ key: String, _ range: ClosedRange<Double>,
+                       _ keyPath: WritableKeyPath<DaemonConfiguration, Double> & Sendable) -> Field {
+        Field(section: section, key: key, expected: "a number in \(range.lowerBound)...\(range.upperBound)") { config, value in
+            guard let v = value.number, range.contains(v) else { return false }
+            config[keyPath: keyPath] = v
+            return true
+        }
+    }
+
+    static func text(_ section: String, _ key: String, _ choices: [String]?,
+                     _ keyPath: WritableKeyPath<DaemonConfiguration, String> & Sendable) -> Field {
+        let expected = choices.map { "one of " + $0.map { "\"\($0)\"" }.joined(separator: ", ") } ?? "a string"
+        return Field(section: section, key: key, expected: expected) { config, value in
+            guard let v = value.text, choices?.contains(v) ?? true else { return false }
+            config[keyPath: keyPath] = v
+            return true
+        }
+    }
+
+    static func flag(_ section: String, _ key: String, _ keyPath: WritableKeyPath<DaemonConfiguration, Bool> & Sendable) -> Field {
+        Field(section: section, key: key, expected: "true or false") { config, value in
+            guard let v = value.flag else { return false }
+            config[keyPath: keyPath] = v
+            return true
+        }
+    }
+
+    /// Every key of the file.
+    static let fields: [Field] = [
+        text("source", "input", nil, \.input),
+        integer("source", "rate", 1000...384_000, \.captureRate),
+        integer("source", "channels", 1...32, \.captureChannels),
+        text("source", "format", ["s16le", "f32le"], \.rawFormat),
+        integer("source", "period_frames", 64...65536, \.periodFrames),
+        number("source", "reopen_delay", 0.01...60, \.reopenDelay),
+        text("model", "path", nil, \.modelPath),
+        integer("model", "rate", 1000...384_000, \.modelRate),
+        integer("model", "threads", 1...64, \.threads),
+        integer("windows", "hop", 0...10_000_000, \.hop),
+        number("gates", "min_dbfs", -200...0, \.minDBFS),
+        Field(section: "gates", key: "classes", expected: "a list of class labels") { config, value in
+            guard case let .list(items) = value else { return false }
+            let labels = items.compactMap(\.text)
+            guard labels.count == items.count else { return false }
+            config.classes = labels
+            return true
+        },
+        number("gates", "min_probability", 0...1, \.minProbability),
+        integer("gates", "max_per_class_per_minute", 0...100_000, \.maxPerClassPerMinute),
+        text("explain", "method", ["gradient", "smoothgrad", "intgrad"], \.method),
+        text("explain", "wavelet", nil, \.wavelet),
+        text("explain", "mode", nil, \.mode),
+        integer("explain", "levels", 1...30, \.levels),
+        Field(section: "explain", key: "steps", expected: "a number of steps (1 or more) or \"auto\"") { config, value in
+            if let v = value.integer, v >= 1 { config.steps = String(v); return true }
+            if value.text == "auto" { config.steps = "auto"; return true }
+            return false
+        },
+        integer("explain", "samples", 1...10_000, \.samples),
+        number("explain", "spread", 0...10, \.spread),
+        number("explain", "keep", 0.000001...1, \.keep),
+        integer("explain", "workers", 1...64, \.workers),
+        integer("explain", "queue", 1...10_000, \.queueLength),
+        integer("explain", "max_batch", 1...1024, \.maxBatch),
+        flag("explain", "profiles_only", \.profilesOnly),
+        flag("explain", "write_input", \.writeInput),
+        text("explain", "on_stop", ["finish", "drop"], \.onStop),
+        number("explain", "stop_timeout", 0...3600, \.stopTimeout),
+        text("output", "dir", nil, \.outputDirectory),
+        integer("output", "max_bytes", 0...Int.max, \.maxBytes),
+        number("output", "max_age_days", 0...36500, \.maxAgeDays),
+        integer("output", "keep_newest_per_class", 0...100_000, \.keepNewestPerClass),
+        integer("output", "min_free_bytes", 0...Int.max, \.minFreeBytes),
+        number("output", "check_interval", 0.05...86400, \.checkInterval),
+        text("log", "level", ["trace", "debug", "info", "notice", "warning", "error", "critical"], \.logLevel),
+        flag("http", "enabled", \.httpEnabled),
+        text("http", "bind", nil, \.httpBind),
+        integer("http", "port", 1...65535, \.httpPort),
+        text("http", "token", nil, \.httpToken),
+        integer("http", "max_upload_bytes", 1024...(1 << 32), \.maxUploadBytes),
+    ]
+}

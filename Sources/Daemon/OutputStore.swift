@@ -1,0 +1,100 @@
+import AudioIO
+import Foundation
+import Workflow
+
+/// Where the daemon's files go: `OUT/<source>/<YYYY-MM-DD>/<time>_<class>_<p>.{json,wav}` (and
+/// `_input.wav`), plus `windows.jsonl`, one line per classified window, in each day's folder.
+/// Every explanation file is written to a temporary name and renamed.
+struct OutputStore: Sendable {
+    let root: URL
+
+    /// A file-system-safe folder name for a source (`alsa:plughw:1,0` becomes `alsa-plughw-1-0`).
+    static func folderName(_ source: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        let mapped = String(source.map { allowed.contains($0) ? $0 : "-" })
+        let trimmed = mapped.trimmingCharacters(in: CharacterSet(charactersIn: "-."))
+        return trimmed.isEmpty ? "source" : trimmed
+    }
+
+    func dayFolder(source: String, time: Date) throws -> URL {
+        let folder = root.appendingPathComponent(Self.folderName(source)).appendingPathComponent(Self.day.string(from: time))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// The stem of an explanation's files, e.g. `143015.250_piano_0.93`.
+    static func stem(time: Date, label: String, probability: Double) -> String {
+        "\(clock.string(from: time))_\(folderName(label))_\(String(format: "%.2f", probability))"
+    }
+
+    /// Writes one explanation; returns the bytes written and the JSON's path.
+    func write(_ result: WindowResult, source: String, time: Date, profilesOnly: Bool, writeInput: Bool) throws -> (bytes: Int, json: URL) {
+        let folder = try dayFolder(source: source, time: time)
+        let stem = Self.stem(time: time, label: result.document.target.label, probability: result.document.target.probability)
+        var writer = try ResultWriter(folder: folder)
+        writer.writeAudio = !profilesOnly
+        writer.writeInputAudio = writeInput && !profilesOnly
+        writer.writePicture = false
+        _ = try writer.write(result, stem: stem) { preconditionFailure("pictures are not written by the daemon") }
+        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.fileSizeKey])
+            .filter { $0.lastPathComponent.hasPrefix(stem) }
+        let bytes = files.reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
+        return (bytes, folder.appendingPathComponent("\(stem).json"))
+    }
+
+    /// Appends one line to the day's `windows.jsonl`; returns the bytes written.
+    func log(_ line: WindowLogLine, source: String) throws -> Int {
+        let folder = try dayFolder(source: source, time: line.time)
+        let url = folder.appendingPathComponent("windows.jsonl")
+        var data = try Self.lineEncoder.encode(line)
+        data.append(0x0A)
+        if !FileManager.default.fileExists(atPath: url.path), !FileManager.default.createFile(atPath: url.path, contents: nil) {
+            throw WorkflowError(source: url.path, reason: "cannot create the window log")
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data)
+        return data.count
+    }
+
+    /// Free bytes on the output file system.
+    func freeBytes() -> Int {
+        var stats = statvfs()
+        guard statvfs(root.path, &stats) == 0 else { return Int.max }
+        return Int(stats.f_bavail) * Int(stats.f_frsize)
+    }
+
+    static let lineEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }()
+
+    static let day: DateFormatter = formatter("yyyy-MM-dd")
+    static let clock: DateFormatter = formatter("HHmmss.SSS")
+
+    private static func formatter(_ format: String) -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = format
+        return formatter
+    }
+}
+
+/// One line of `windows.jsonl`: every classified window, explained or not.
+struct WindowLogLine: Codable, Sendable, Equatable {
+    var time: Date
+    var source: String
+    var sampleIndex: Int
+    var dbfs: Double
+    var prediction: String
+    var probability: Double
+    var decision: GateDecision
+    /// Top three classes with their probabilities.
+    var top: [String: Double]
+}

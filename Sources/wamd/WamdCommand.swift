@@ -1,0 +1,97 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+@main
+struct WamdCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wamd",
+        abstract: "The streaming attribution daemon: classify every window of a source, explain the ones that matter.",
+        discussion: """
+            Settings come from a TOML file (Systemd/wamd.toml is the commented example); every key can \
+            be overridden with --set section.key=value. SIGTERM/SIGINT stop it (queued explanations are \
+            finished or dropped per explain.on_stop), SIGHUP reloads the file without dropping the stream.
+            """
+    )
+
+    @Argument(help: "Source: alsa:DEVICE, file:PATH, spool:FOLDER or - (raw PCM on standard input); overrides source.input.")
+    var input: String?
+
+    @Option(name: .customLong("config"), help: "The configuration file.")
+    var configPath: String?
+
+    @Option(name: .customLong("check-config"), help: "Validate a configuration file, explain every error, and exit.")
+    var checkConfig: String?
+
+    @Option(name: .customLong("set"), help: "Override a key: --set gates.min_probability=0.7 (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Raw standard input: s16le or f32le (source.format).")
+    var format: String?
+
+    @Option(help: "Capture rate or raw input rate in Hz (source.rate).")
+    var rate: Int?
+
+    @Option(help: "Capture or raw input channels (source.channels).")
+    var channels: Int?
+
+    @Option(help: "The model (.onnx) (model.path).")
+    var model: String?
+
+    @Option(help: "Output folder (output.dir).")
+    var out: String?
+
+    func run() async throws {
+        if let checkConfig {
+            do {
+                _ = try ConfigurationLoader.load(path: checkConfig, overrides: allOverrides)
+                print("\(checkConfig): valid")
+                return
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        let path = configPath
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try path.map { try ConfigurationLoader.load(path: $0, overrides: allOverrides) }
+                ?? ConfigurationLoader.load(text: "", file: "command line", overrides: allOverrides)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: level) }
+        let logger = Logger(label: "wamd")
+        let daemon: AttributionDaemon
+        do {
+            daemon = try AttributionDaemon(configuration: configuration, configurationPath: path, overrides: allOverrides, logger: logger)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let reloads = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) { daemon.reload() }
+        }
+        let group = ServiceGroup(configuration: .init(services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        reloads.cancel()
+    }
+
+    /// The shortcut options as `--set` overrides, before the explicit ones.
+    var allOverrides: [String] {
+        var list: [String] = []
+        if let input { list.append("source.input=\"\(input)\"") }
+        if let format { list.append("source.format=\"\(format)\"") }
+        if let rate { list.append("source.rate=\(rate)") }
+        if let channels { list.append("source.channels=\(channels)") }
+        if let model { list.append("model.path=\"\(model)\"") }
+        if let out { list.append("output.dir=\"\(out)\"") }
+        return list + overrides
+    }
+}
