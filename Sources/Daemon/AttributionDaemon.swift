@@ -16,6 +16,8 @@ import Workflow
 /// overload, one keeps the disk budget, one sends status and watchdog pings.
 public final class AttributionDaemon: Service, @unchecked Sendable {
     public let metrics = DaemonMetrics()
+    /// Every classified and explained window, for the live view.
+    public let events = EventHub()
     private let classifier: Classifier
     private let source: AudioSourceSpecification
     private let store: OutputStore
@@ -72,6 +74,18 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     /// The model's class labels.
     public var labels: [String] { classifier.labels }
+
+    /// The loaded model.
+    public var model: Classifier { classifier }
+
+    /// The folder the explanations are written to.
+    public var outputRoot: URL { store.root }
+
+    /// The explainer with the current settings (for explaining uploads the same way).
+    public var currentExplainer: WindowExplainer { lock.withLock { explainer } }
+
+    /// Whether the daemon has opened its source and reported ready.
+    public var isReady: Bool { ready.load(ordering: .sequentiallyConsistent) }
 
     // MARK: - Running
 
@@ -276,6 +290,9 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                 let bytes = (try? store.log(line, source: name)) ?? 0
                 metrics.update { $0.bytesWritten += bytes }
             }
+            events.publish(WindowEvent(sequence: 0, kind: .classified, time: window.time, source: name, sampleIndex: window.sampleIndex,
+                                       prediction: label, probability: probability, dbfs: window.dbfs, decision: decision,
+                                       top: line.top, document: nil))
             var dropped = 0
             if decision == .explain { dropped = queue.push(window, overflow: live ? .dropOldest : .wait)?.count ?? 1 }
             let hopSeconds = Double(lock.withLock { configuration.hop > 0 ? configuration.hop : window.samples.count })
@@ -321,6 +338,12 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                     $0.processingSeconds += seconds
                 }
                 metrics.record(duration: seconds, in: \.explainSeconds)
+                let label = result.document.target.label
+                events.publish(WindowEvent(sequence: 0, kind: .explained, time: window.time, source: window.source,
+                                           sampleIndex: window.sampleIndex, prediction: label,
+                                           probability: result.document.target.probability, dbfs: window.dbfs, decision: .explain,
+                                           top: Dictionary(uniqueKeysWithValues: result.document.topClasses.map { ($0.label, $0.probability) }),
+                                           document: String(written.json.path.dropFirst(store.root.path.count + 1))))
                 logger.debug("explained", metadata: ["file": "\(written.json.lastPathComponent)"])
             } catch {
                 metrics.update { $0.explanationsFailed += 1 }

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+@testable import Daemon
+
+@Suite struct ConfigurationTests {
+    static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Systemd/wamd.toml")
+
+    @Test("the commented example configuration is valid and sets every key")
+    func example() throws {
+        let text = try String(contentsOf: Self.example, encoding: .utf8)
+        let configuration = try ConfigurationLoader.load(text: text, file: "wamd.toml")
+        #expect(configuration.input == "alsa:default")
+        #expect(configuration.outputDirectory == "/var/lib/wamd")
+        for field in DaemonConfiguration.fields {
+            #expect(ConfigurationLoader.line(of: field.key, in: field.section, lines: text.components(separatedBy: "\n")) != nil,
+                    "the example does not document \(field.path)")
+        }
+    }
+
+    @Test("every error names the key, its line and what was expected")
+    func errors() {
+        let text = """
+            [model]
+            path = "m.onnx"
+            [gates]
+            min_probability = 1.5
+            colour = "red"
+            [explain]
+            steps = 0
+            workers = "two"
+            """
+        do {
+            _ = try ConfigurationLoader.load(text: text, file: "bad.toml")
+            Issue.record("accepted a bad configuration")
+        } catch {
+            let lines = error.problems.map(\.description)
+            #expect(lines.contains("bad.toml:4: gates.min_probability: expected a number in 0.0...1.0, got 1.5"))
+            #expect(lines.contains { $0.hasPrefix("bad.toml:5: gates.colour: unknown key; [gates] has min_dbfs") })
+            #expect(lines.contains { $0.hasPrefix("bad.toml:7: explain.steps: expected a number of steps (1 or more) or \"auto\"") })
+            #expect(lines.contains { $0.hasPrefix("bad.toml:8: explain.workers: expected an integer in 1...64") })
+            #expect(error.problems.map(\.line) == [4, 5, 7, 8])
+        }
+        #expect(throws: ConfigurationErrors.self) { try ConfigurationLoader.load(text: "[gates\nx = 1", file: "syntax.toml") }
+    }
+
+    @Test("command-line overrides win over the file and are checked too")
+    func overrides() throws {
+        let text = "[model]\npath = \"m.onnx\"\n[gates]\nmin_probability = 0.5\n"
+        let configuration = try ConfigurationLoader.load(text: text, file: "f", overrides: [
+            "gates.min_probability=0.8", "source.input=-", "gates.classes=[\"piano\", \"drums\"]", "explain.steps=auto",
+        ])
+        #expect(configuration.minProbability == 0.8)
+        #expect(configuration.input == "-")
+        #expect(configuration.classes == ["piano", "drums"])
+        #expect(configuration.steps == "auto")
+        #expect(throws: ConfigurationErrors.self) {
+            try ConfigurationLoader.load(text: text, file: "f", overrides: ["gates.nothing=1"])
+        }
+        #expect(throws: ConfigurationErrors.self) {
+            try ConfigurationLoader.load(text: text, file: "f", overrides: ["explain.workers=0"])
+        }
+    }
+
+    @Test("sources parse from their text form")
+    func sources() throws {
+        #expect(try AudioSourceSpecification("alsa:plughw:1,0") == .alsa(device: "plughw:1,0"))
+        #expect(try AudioSourceSpecification("-") == .standardInput)
+        #expect(try AudioSourceSpecification("spool:/srv/in") == .spool(URL(fileURLWithPath: "/srv/in")))
+        #expect(throws: ConfigurationError.self) { try AudioSourceSpecification("usb:1") }
+    }
+}
+
+@Suite struct PipelineUnitTests {
+    @Test("windows of the model length every hop, with their stream index; the last one padded")
+    func windows() {
+        var assembler = WindowAssembler(length: 4, hop: 2)
+        #expect(assembler.append([0, 1, 2]).isEmpty)
+        let first = assembler.append([3, 4, 5])
+        #expect(first.map(\.start) == [0, 2])
+        #expect(first.map(\.samples) == [[0, 1, 2, 3], [2, 3, 4, 5]])
+        #expect(assembler.append([6]).isEmpty)
+        let last = assembler.finish()
+        #expect(last?.start == 4 && last?.samples == [4, 5, 6, 0] && last?.padding == 1)
+        var short = WindowAssembler(length: 10, hop: 10)
+        _ = short.append([1, 2, 3])
+        #expect(short.finish()?.samples == [1, 2, 3, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    @Test("gates: loudness, class, probability, per-class rate limit")
+    func gates() {
+        var gate = ExplanationGate(minDBFS: -40, classes: ["piano"], minProbability: 0.6, maxPerClassPerMinute: 2)
+        #expect(gate.decide(dbfs: -50, label: "piano", probability: 0.9, now: 0) == .quiet)
+        #expect(gate.decide(dbfs: -10, label: "drums", probability: 0.9, now: 0) == .otherClass)
+        #expect(gate.decide(dbfs: -10, label: "piano", probability: 0.5, now: 0) == .unlikely)
+        #expect(gate.decide(dbfs: -10, label: "piano", probability: 0.9, now: 0) == .explain)
+        #expect(gate.decide(dbfs: -10, label: "piano", probability: 0.9, now: 10) == .explain)
+        #expect(gate.decide(dbfs: -10, label: "piano", probability: 0.9, now: 20) == .rateLimited)
+        #expect(gate.decide(dbfs: -10, label: "piano", probability: 0.9, now: 61) == .explain)
+        #expect(abs(ExplanationGate.dbfs([0.5, -0.5]) - 20 * log10(0.5)) < 1e-9)
+        #expect(ExplanationGate.dbfs([0, 0]) == -.infinity)
+    }
+
+    @Test("a full queue drops its oldest entries, or makes the producer wait")
+    func queue() {
+        let queue = BlockingQueue<Int>(capacity: 2, overflow: .dropOldest)
+        #expect(queue.push(1) == [])
+        #expect(queue.push(2) == [])
+        #expect(queue.push(3) == [1])
+        #expect(queue.dropped == 1)
+        #expect(queue.pop() == 2)
+        queue.close()
+        #expect(queue.push(4) == nil)
+        #expect(queue.pop() == 3)
+        #expect(queue.pop() == nil)
+        let waiting = BlockingQueue<Int>(capacity: 1, overflow: .wait)
+        waiting.push(1)
+        let consumer = Thread { Thread.sleep(forTimeInterval: 0.05); _ = waiting.pop() }
+        consumer.start()
+        #expect(waiting.push(2) == [])
+        #expect(waiting.pop(timeout: 1) == 2)
+    }
+
+    @Test("repeated log lines are written once per window, then summarised")
+    func repeats() {
+        let filter = RepeatFilter(window: 10)
+        let start = Date()
+        #expect(filter.admit("device lost", level: .error, now: start) == ["device lost"])
+        #expect(filter.admit("device lost", level: .error, now: start.addingTimeInterval(1)) == [])
+        #expect(filter.admit("device lost", level: .error, now: start.addingTimeInterval(2)) == [])
+        #expect(filter.admit("other", level: .error, now: start.addingTimeInterval(3)) == ["other"])
+        #expect(filter.admit("device lost", level: .error, now: start.addingTimeInterval(11)) == ["(repeated 2 more times) device lost"])
+    }
+
+    @Test("the disk budget deletes oldest first, keeps the newest per class, and drops expired files")
+    func budget() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("budget-\(UUID().uuidString)")
+        let day = root.appendingPathComponent("alsa-default/2026-01-01")
+        try FileManager.default.createDirectory(at: day, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let now = Date()
+        func explanation(_ stem: String, age: Double) throws {
+            for suffix in [".json", ".wav"] {
+                let url = day.appendingPathComponent(stem + suffix)
+                try Data(repeating: 7, count: 1000).write(to: url)
+                try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-age)], ofItemAtPath: url.path)
+            }
+        }
+        try explanation("100000.000_piano_0.90", age: 500)
+        try explanation("100001.000_piano_0.91", age: 400)
+        try explanation("100002.000_noise_burst_0.80", age: 300)
+        try explanation("100003.000_piano_0.95", age: 200)
+        let budget = DiskBudget(root: root, maxBytes: 4000, maxAge: 0, keepNewestPerClass: 1)
+        let result = budget.enforce(now: now)
+        let left = try FileManager.default.contentsOfDirectory(atPath: day.path).sorted()
+        #expect(result.files == 4 && result.bytes == 4000 && result.remaining == 4000)
+        #expect(left == ["100002.000_noise_burst_0.80.json", "100002.000_noise_burst_0.80.wav",
+                         "100003.000_piano_0.95.json", "100003.000_piano_0.95.wav"])
+        let expired = DiskBudget(root: root, maxBytes: 0, maxAge: 250, keepNewestPerClass: 0).enforce(now: now)
+        #expect(expired.files == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: day.path).sorted() == ["100003.000_piano_0.95.json", "100003.000_piano_0.95.wav"])
+    }
+}
