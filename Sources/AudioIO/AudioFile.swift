@@ -49,6 +49,9 @@ public final class AudioFileReader {
     public let sampleRate: Double
     /// Frames the header announces (may be wrong for truncated files).
     public let frameCount: Int
+    /// What libsndfile noticed about a damaged file (its header promising more data than the
+    /// file holds), nil for a sound file.
+    public let damage: String?
     private var file: OpaquePointer?
 
     public init(url: URL) throws(AudioError) {
@@ -63,6 +66,10 @@ public final class AudioFileReader {
             throw AudioError(source: url.path, reason: "invalid header: \(info.channels) channels at \(info.samplerate) Hz")
         }
         self.file = file
+        var log = [CChar](repeating: 0, count: 4096)
+        sf_command(file, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let lines = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: "\n")
+        damage = lines.first { $0.contains("should be") }.map { "truncated or damaged (libsndfile: \($0.trimmingCharacters(in: .whitespaces)))" }
         channels = Int(info.channels)
         sampleRate = Double(info.samplerate)
         frameCount = Int(info.frames)
@@ -78,7 +85,11 @@ public final class AudioFileReader {
         if count < 0 || sf_error(file) != Int32(SF_ERR_NO_ERROR) {
             throw AudioError(source: url.path, reason: "decoding failed: \(String(cString: sf_strerror(file)))")
         }
-        guard count > 0 else { return nil }
+        guard count > 0 else {
+            // The readable part has been delivered; report the damage at the end.
+            if let damage { throw AudioError(source: url.path, reason: damage) }
+            return nil
+        }
         block.removeLast((frames - Int(count)) * channels)
         return block
     }

@@ -91,6 +91,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     public func run() async throws {
         for index in 0..<workerCount { startThread("wamd-explain-\(index)", group: workersFinished) { self.explainLoop() } }
+        enforceDiskBudget()
         startThread("wamd-budget", group: timers) { self.budgetLoop() }
         startThread("wamd-status", group: timers) { self.statusLoop() }
         logger.info("wamd started", metadata: ["source": "\(source.name)", "model": "\(classifier.url.lastPathComponent)",
@@ -109,6 +110,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         stopping.store(true, ordering: .sequentiallyConsistent)
         finishExplanations()
         timers.wait()
+        enforceDiskBudget()
         logger.info("wamd stopped", metadata: metadataOfCounts())
     }
 
@@ -117,7 +119,10 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
         logger.info("stopping")
         notifier.notify("STOPPING=1")
-        ring.withLock { $0?.close() }
+        ring.withLock {
+            $0?.close()
+            _ = $0?.drain()
+        }
     }
 
     private func finishExplanations() {
@@ -168,6 +173,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                     markReady()
                     pump(capture, live: true, startTime: Date())
                     metrics.update { $0.overruns += capture.overruns }
+                    if capture.overruns > 0 { logger.warning("capture overruns recovered", metadata: ["count": "\(capture.overruns)"]) }
                 } catch {
                     metrics.update {
                         $0.inputErrors += 1
@@ -223,7 +229,8 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     @discardableResult
     private func pump(_ stream: any AudioStream, live: Bool, startTime: Date) -> Bool {
         let settings = lock.withLock { configuration }
-        let buffer = BlockingQueue<[Float]>(capacity: live ? 64 : 4, overflow: live ? .dropOldest : .wait)
+        let blocks = max(4, Int(settings.bufferSeconds * stream.sampleRate) / max(settings.periodFrames, 1))
+        let buffer = BlockingQueue<[Float]>(capacity: live ? blocks : 4, overflow: live ? .dropOldest : .wait)
         ring.withLock { $0 = buffer }
         if stopping.load(ordering: .sequentiallyConsistent) { buffer.close() }
         let failure = Mutex<String?>(nil)
@@ -247,7 +254,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             let windows = try StreamClassifier(classifier: classifier, source: stream.name, startTime: startTime,
                                                streamRate: stream.sampleRate, channels: stream.channels,
                                                modelRate: Double(settings.modelRate), hop: settings.hop)
-            while let block = buffer.pop() {
+            while let block = buffer.pop(), !stopping.load(ordering: .sequentiallyConsistent) {
                 try handle(windows.process(block), source: stream.name, live: live)
             }
             if !live && !stopping.load(ordering: .sequentiallyConsistent) { try handle(windows.finish(), source: stream.name, live: live) }
@@ -287,8 +294,13 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                                      prediction: label, probability: probability, decision: decision,
                                      top: Dictionary(uniqueKeysWithValues: ranked.map { (classifier.labels[$0], window.probabilities[$0]) }))
             if !metrics.snapshot.diskPaused {
-                let bytes = (try? store.log(line, source: name)) ?? 0
-                metrics.update { $0.bytesWritten += bytes }
+                do {
+                    let bytes = try store.log(line, source: name)
+                    metrics.update { $0.bytesWritten += bytes }
+                } catch {
+                    metrics.update { $0.explanationsFailed += 1 }
+                    logger.error("cannot append to the window log", metadata: ["error": "\(error)"])
+                }
             }
             events.publish(WindowEvent(sequence: 0, kind: .classified, time: window.time, source: name, sampleIndex: window.sampleIndex,
                                        prediction: label, probability: probability, dbfs: window.dbfs, decision: decision,
@@ -356,27 +368,35 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     private func budgetLoop() {
         while !stopping.load(ordering: .sequentiallyConsistent) {
-            let (budget, floor, interval) = lock.withLock { (self.budget, configuration.minFreeBytes, configuration.checkInterval) }
-            let result = budget.enforce()
-            let free = store.freeBytes()
-            let paused = free < floor
-            let wasPaused = metrics.snapshot.diskPaused
-            metrics.update {
-                $0.filesDeleted += result.files
-                $0.bytesDeleted += result.bytes
-                $0.outputBytes = result.remaining
-                $0.freeBytes = free
-                $0.diskPaused = paused
+            sleep(seconds: lock.withLock { configuration.checkInterval })
+            enforceDiskBudget()
+        }
+    }
+
+    /// Deletes what the byte limit and retention age require, and pauses or resumes writes by
+    /// the free-space floor.
+    private func enforceDiskBudget() {
+        let (budget, floor) = lock.withLock { (self.budget, configuration.minFreeBytes) }
+        let result = budget.enforce()
+        let free = store.freeBytes()
+        let paused = free < floor
+        let wasPaused = metrics.snapshot.diskPaused
+        metrics.update {
+            $0.filesDeleted += result.files
+            $0.bytesDeleted += result.bytes
+            $0.outputBytes = result.remaining
+            $0.freeBytes = free
+            $0.diskPaused = paused
+        }
+        if paused != wasPaused {
+            if paused {
+                logger.warning("pausing writes: free space under the floor", metadata: ["free_bytes": "\(free)", "floor_bytes": "\(floor)"])
+            } else {
+                logger.notice("resuming writes", metadata: ["free_bytes": "\(free)"])
             }
-            if paused != wasPaused {
-                if paused {
-                    logger.warning("pausing writes: free space under the floor", metadata: ["free_bytes": "\(free)", "floor_bytes": "\(floor)"])
-                } else {
-                    logger.notice("resuming writes", metadata: ["free_bytes": "\(free)"])
-                }
-            }
-            if result.files > 0 { logger.info("disk budget enforced", metadata: ["deleted_files": "\(result.files)", "deleted_bytes": "\(result.bytes)"]) }
-            sleep(seconds: interval)
+        }
+        if result.files > 0 {
+            logger.info("disk budget enforced", metadata: ["deleted_files": "\(result.files)", "deleted_bytes": "\(result.bytes)"])
         }
     }
 
@@ -405,7 +425,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     private func metadataOfCounts() -> Logger.Metadata {
         let s = metrics.snapshot
         return ["classified": "\(s.windowsClassified)", "explained": "\(s.windowsExplained)", "dropped": "\(s.explanationsDropped)",
-                "failed": "\(s.explanationsFailed)", "input_errors": "\(s.inputErrors)"]
+                "failed": "\(s.explanationsFailed)", "input_errors": "\(s.inputErrors)", "overruns": "\(s.overruns)"]
     }
 
     // MARK: - Reloading

@@ -14,6 +14,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var periodFrames = 1024
     /// Seconds between attempts to reopen a lost capture device (doubling up to a minute).
     public var reopenDelay = 1.0
+    /// Seconds of captured audio buffered ahead of the classifier; older audio is dropped (and
+    /// counted as overruns) when the classifier falls further behind.
+    public var bufferSeconds = 10.0
 
     // [model]
     public var modelPath = ""
@@ -149,6 +152,7 @@ extension DaemonConfiguration {
         text("source", "format", ["s16le", "f32le"], \.rawFormat),
         integer("source", "period_frames", 64...65536, \.periodFrames),
         number("source", "reopen_delay", 0.01...60, \.reopenDelay),
+        number("source", "buffer_seconds", 0.1...3600, \.bufferSeconds),
         text("model", "path", nil, \.modelPath),
         integer("model", "rate", 1000...384_000, \.modelRate),
         integer("model", "threads", 1...64, \.threads),

@@ -42,7 +42,7 @@ struct DiskBudget: Sendable {
                 total -= unit.bytes
             }
         }
-        removeEmptyFolders()
+        removeEmptyFolders(now: now)
         return (deletedFiles, deletedBytes, total)
     }
 
@@ -83,12 +83,15 @@ struct DiskBudget: Sendable {
         }
     }
 
-    private func removeEmptyFolders() {
+    /// Removes day folders left empty, except recent ones (a writer may have just created one).
+    private func removeEmptyFolders(now: Date) {
         guard let sources = try? FileManager.default.contentsOfDirectory(at: root, includingPropertiesForKeys: nil) else { return }
         for source in sources {
-            for day in (try? FileManager.default.contentsOfDirectory(at: source, includingPropertiesForKeys: nil)) ?? []
-            where (try? FileManager.default.contentsOfDirectory(atPath: day.path))?.isEmpty == true {
-                try? FileManager.default.removeItem(at: day)
+            for day in (try? FileManager.default.contentsOfDirectory(at: source, includingPropertiesForKeys: [.contentModificationDateKey])) ?? [] {
+                let modified = (try? day.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? now
+                if now.timeIntervalSince(modified) > 3600, (try? FileManager.default.contentsOfDirectory(atPath: day.path))?.isEmpty == true {
+                    try? FileManager.default.removeItem(at: day)
+                }
             }
         }
     }

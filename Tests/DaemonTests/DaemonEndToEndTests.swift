@@ -1,0 +1,142 @@
+import AudioIO
+import Foundation
+import Testing
+
+/// `wamd` as a process on the bundled model and the 40 s sample recording.
+@Suite(.serialized) struct DaemonEndToEndTests {
+    /// Fast settings: cheap explanations of every window above 0.6 probability.
+    static func arguments(out: URL, _ extra: [String] = []) -> [String] {
+        ["--model", DaemonProcess.model, "--out", out.path, "--set", "explain.method=\"gradient\"", "--set", "gates.min_probability=0.6",
+         "--set", "gates.max_per_class_per_minute=0", "--set", "output.check_interval=0.2", "--set", "log.level=\"debug\""] + extra
+    }
+
+    @Test("a file: 40 windows classified and logged, the confident ones explained with valid JSON and WAV")
+    func file() throws {
+        let scratch = try Scratch()
+        let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path] + Self.arguments(out: scratch.url))
+        #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
+        let output = OutputFolder(root: scratch.url)
+        let lines = output.logLines
+        #expect(lines.count == 40)
+        #expect(lines.map { $0["sample_index"] as? Int } == (0..<40).map { $0 * 16000 })
+        let explained = lines.filter { $0["decision"] as? String == "explain" }
+        let documents = output.documents
+        #expect(!documents.isEmpty && documents.count == explained.count)
+        for document in documents {
+            #expect(document["schema_version"] as? Int == 1)
+            let stream = try #require(document["stream"] as? [String: Any])
+            #expect(stream["source"] as? String == "file:stream-40s.wav")
+            #expect((stream["sample_index"] as? Int).map { $0 % 16000 == 0 } == true)
+        }
+        for wav in output.files.filter({ $0.pathExtension == "wav" }) {
+            let audio = try AudioFile.read(wav)
+            #expect(audio.frames == 16000 && audio.sampleRate == 16000)
+        }
+        // The events of the recording (Samples/audio/stream-40s.json) are what gets explained.
+        let events = try JSONSerialization.jsonObject(with: Data(contentsOf: DaemonProcess.stream.deletingPathExtension()
+            .appendingPathExtension("json"))) as? [String: Any]
+        let classes = Set(((events?["events"] as? [[String: Any]]) ?? []).compactMap { $0["class"] as? String })
+        let predicted = Set(explained.compactMap { $0["prediction"] as? String })
+        #expect(predicted.intersection(classes).count >= 5, "explained \(predicted), events \(classes)")
+        #expect(output.temporaryFiles.isEmpty)
+    }
+
+    @Test("raw PCM on standard input gives the same windows as the file")
+    func standardInput() throws {
+        let scratch = try Scratch()
+        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000", "--channels", "1"] + Self.arguments(out: scratch.url))
+        daemon.input.fileHandleForWriting.write(try rawStream())
+        try daemon.input.fileHandleForWriting.close()
+        #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
+        let lines = OutputFolder(root: scratch.url).logLines
+        #expect(lines.count == 40)
+        #expect(lines.allSatisfy { $0["source"] as? String == "stdin" })
+    }
+
+    @Test("NaN samples on a stream skip their window, are logged, and the rest goes on")
+    func nonFiniteSamples() throws {
+        let scratch = try Scratch()
+        let daemon = try DaemonProcess(["-", "--format", "f32le", "--rate", "16000"] + Self.arguments(out: scratch.url))
+        var samples = (0..<48000).map { Float(0.3 * sin(Double($0) * 0.05)) }
+        samples[20000] = .nan
+        daemon.input.fileHandleForWriting.write(samples.withUnsafeBytes { Data($0) })
+        try daemon.input.fileHandleForWriting.close()
+        #expect(daemon.wait(timeout: 60) == 0, "\(daemon.log)")
+        #expect(OutputFolder(root: scratch.url).logLines.map { $0["sample_index"] as? Int } == [0, 32000])
+        #expect(daemon.log.contains("window skipped: NaN or infinite samples"))
+    }
+
+    @Test("a spool folder: every finished file processed once, bad files to failed/, a crashed file resumed")
+    func spool() throws {
+        let scratch = try Scratch()
+        let spool = scratch.path("spool"), out = scratch.path("out")
+        try FileManager.default.createDirectory(at: spool.appendingPathComponent("processing"), withIntermediateDirectories: true)
+        // A file a previous run was processing when it crashed.
+        let clip = DaemonProcess.root.appendingPathComponent("Samples/audio/piano.wav")
+        try FileManager.default.copyItem(at: clip, to: spool.appendingPathComponent("processing/leftover.wav"))
+        let daemon = try DaemonProcess(["spool:" + spool.path] + Self.arguments(out: out))
+        #expect(DaemonProcess.eventually { daemon.log.contains("\"ready\"") || daemon.log.contains(" ready ") || daemon.log.contains("ready source") })
+        // A good recording arrives by rename; bad ones are written in place.
+        try FileManager.default.copyItem(at: DaemonProcess.stream, to: spool.appendingPathComponent(".incoming.wav"))
+        try FileManager.default.moveItem(at: spool.appendingPathComponent(".incoming.wav"), to: spool.appendingPathComponent("long.wav"))
+        try Data().write(to: spool.appendingPathComponent("empty.wav"))
+        try Data("RIFF garbage that is not audio".utf8).write(to: spool.appendingPathComponent("corrupt.wav"))
+        try Data(contentsOf: DaemonProcess.stream).prefix(200_000).write(to: spool.appendingPathComponent("truncated.wav"))
+        try Data("fLaC but not really".utf8).write(to: spool.appendingPathComponent("unsupported.flac"))
+        let done = spool.appendingPathComponent("done"), failed = spool.appendingPathComponent("failed")
+        func names(_ folder: URL) -> Set<String> { Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []) }
+        #expect(DaemonProcess.eventually(timeout: 120) {
+            names(done) == ["long.wav", "leftover.wav"] && names(failed) == ["empty.wav", "corrupt.wav", "truncated.wav", "unsupported.flac"]
+        }, "done \(names(done)), failed \(names(failed))\n\(daemon.log)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(timeout: 60) == 0)
+        let lines = OutputFolder(root: out).logLines
+        // leftover (1 window) + long (40) + what the truncated file held before its damage (7).
+        #expect(lines.count == 48, "\(lines.count) windows")
+        #expect(daemon.log.components(separatedBy: "spool file failed").count - 1 == 4)
+        #expect(names(spool).subtracting(["processing", "done", "failed"]).isEmpty)
+    }
+
+    @Test("a model that does not take audio windows is refused at start with a clear error")
+    func wrongModel() throws {
+        let scratch = try Scratch()
+        let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path, "--model",
+                                        DaemonProcess.root.appendingPathComponent("Samples/models/digits-cnn.onnx").path,
+                                        "--out", scratch.url.path])
+        #expect(daemon.wait(timeout: 60) == 1)
+        #expect(daemon.log.contains("wamd needs a mono waveform model"))
+    }
+
+    @Test("--check-config explains every error with key, line and expectation; exit 2")
+    func checkConfig() throws {
+        let scratch = try Scratch()
+        let file = scratch.path("bad.toml")
+        try "[gates]\nmin_probability = \"high\"\n".write(to: file, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(["--check-config", file.path])
+        #expect(daemon.wait(timeout: 30) == 2)
+        #expect(daemon.log.contains("bad.toml:2: gates.min_probability: expected a number in 0.0...1.0, got \"high\""))
+        #expect(daemon.log.contains("model.path: expected the path of an .onnx model"))
+    }
+
+    @Test("the disk budget holds the byte limit; the free-space floor pauses writes and says so")
+    func diskBudget() throws {
+        let scratch = try Scratch()
+        let limit = 300_000
+        let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path] + Self.arguments(out: scratch.url, [
+            "--set", "gates.min_probability=0", "--set", "output.max_bytes=\(limit)", "--set", "output.keep_newest_per_class=0",
+        ]))
+        #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
+        let explanationBytes = OutputFolder(root: scratch.url).files.filter { $0.lastPathComponent != "windows.jsonl" }
+            .reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
+        #expect(explanationBytes <= limit)
+        #expect(daemon.log.contains("disk budget enforced"))
+
+        let floor = try Scratch()
+        let paused = try DaemonProcess(["file:" + DaemonProcess.stream.path] + Self.arguments(out: floor.url, [
+            "--set", "output.min_free_bytes=\(Int.max / 2)",
+        ]))
+        #expect(paused.wait(timeout: 120) == 0)
+        #expect(paused.log.contains("pausing writes: free space under the floor"))
+        #expect(OutputFolder(root: floor.url).files.isEmpty)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+/// A `wamd` child process for end-to-end tests: arguments, environment, a pipe on its standard
+/// input, its standard error collected, signals, and waiting with a timeout.
+final class DaemonProcess: @unchecked Sendable {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let model = root.appendingPathComponent("Samples/models/audio-resnet.onnx").path
+    static let stream = root.appendingPathComponent("Samples/audio/stream-40s.wav")
+
+    static var executable: URL {
+        var directory = Bundle.main.bundleURL
+        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("wamd").path) {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("wamd")
+    }
+
+    let process = Process()
+    let input = Pipe()
+    private let errors = Pipe()
+    private let collected = NSLock()
+    private var stderrText = ""
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        env.removeValue(forKey: "JOURNAL_STREAM")
+        env.removeValue(forKey: "INVOCATION_ID")
+        process.environment = env.merging(environment) { $1 }
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.collected.lock()
+            self.stderrText += String(decoding: data, as: UTF8.self)
+            self.collected.unlock()
+        }
+        try process.run()
+    }
+
+    /// Standard error so far.
+    var log: String {
+        collected.lock()
+        defer { collected.unlock() }
+        return stderrText
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for the exit; returns its status, or nil on timeout (the process is then killed).
+    func wait(timeout: TimeInterval) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            return nil
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        return process.terminationStatus
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes.
+    static func eventually(timeout: TimeInterval = 60, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return condition()
+    }
+}
+
+/// What a daemon wrote into an output folder.
+struct OutputFolder {
+    let root: URL
+
+    var files: [URL] {
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [] }
+        return walker.compactMap { $0 as? URL }.filter { !$0.hasDirectoryPath }
+    }
+
+    var documents: [[String: Any]] {
+        files.filter { $0.pathExtension == "json" }.compactMap {
+            try? JSONSerialization.jsonObject(with: Data(contentsOf: $0)) as? [String: Any]
+        }
+    }
+
+    var logLines: [[String: Any]] {
+        files.filter { $0.lastPathComponent == "windows.jsonl" }.flatMap { url -> [[String: Any]] in
+            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }.sorted { ($0["sample_index"] as? Int ?? 0) < ($1["sample_index"] as? Int ?? 0) }
+    }
+
+    var temporaryFiles: [URL] { files.filter { $0.lastPathComponent.hasSuffix(".tmp") } }
+}
+
+/// A fresh folder removed at the end.
+final class Scratch {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("wamd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// The long sample as raw 16-bit little-endian PCM (what `arecord -t raw` sends).
+func rawStream() throws -> Data {
+    let data = try Data(contentsOf: DaemonProcess.stream)
+    return data.suffix(from: 44)
+}
