@@ -42,7 +42,7 @@ install: build
 	@echo "Installed. Start with: systemctl daemon-reload && systemctl enable --now wamd"
 
 demo: build
-	$(WAM) explain Samples/audio/piano-0dB.wav --steps auto --out out/demo
+	$(WAM) explain Samples/audio/piano-0dB.wav --model Samples/models/audio-resnet-noisy.onnx --steps auto --out out/demo
 
 # Benchmarks (release build); see Benchmarks/README.md.
 bench: build
