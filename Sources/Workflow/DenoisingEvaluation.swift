@@ -14,6 +14,8 @@ public struct DenoisingEvaluation: Sendable {
     public let snr: Double
     public var fractions: [Double] = [0.02, 0.05, 0.1, 0.2, 0.3]
     public var thresholds: [Double] = [0.1, 0.2, 0.3]
+    /// Neighbourhoods (coefficients of a band) over which |a z| is averaged before ranking.
+    public var smoothingWidths: [Int] = [5, 9, 17]
     public var seed: UInt64 = 0
 
     public init(classifier: Classifier, settings: ExplanationSettings, options: MethodOptions, methods: [EvaluationMethod],
@@ -53,14 +55,32 @@ public struct DenoisingEvaluation: Sendable {
         let target = try classifier.classIndex(example.label)
         for method in methods {
             let result = try method.run(noisy, kind: .audio, classifier: classifier, settings: settings, options: options, target: target)
+            let az = zip(result.attribution, z).map { $0 * $1 }
             rows["\(method.rawValue) |a|"] = byFraction(result.attribution)
-            rows["\(method.rawValue) |a z|"] = byFraction(zip(result.attribution, z).map { $0 * $1 })
+            rows["\(method.rawValue) |a z|"] = byFraction(az)
+            rows["\(method.rawValue) |z| where a > 0"] = byFraction(zip(result.attribution, z).map { $0 > 0 ? $1 : 0 })
+            for width in smoothingWidths {
+                rows["\(method.rawValue) |a z| smoothed \(width)"] = byFraction(Self.smoothed(az.map(abs), layout: transform.layout, width: width))
+            }
             rows["\(method.rawValue) per-level"] = Dictionary(uniqueKeysWithValues: try thresholds.map { threshold in
                 ("eps \(threshold)", score(try Interpretation.mask(attribution: result.attribution, rule: .perLevel(threshold: threshold),
                                                                    layout: transform.layout)))
             })
         }
         return Clip(file: example.url.path, noisy: Self.siSDR(noisy, reference: clean), rows: rows)
+    }
+
+    /// A moving average of `values` over `width` neighbouring coefficients of the same band.
+    static func smoothed(_ values: [Float], layout: CoefficientLayout, width: Int) -> [Float] {
+        var result = values
+        for band in layout.bands {
+            let slice = Array(values[band.range]), half = width / 2
+            for i in slice.indices {
+                let window = slice[max(0, i - half)...min(slice.count - 1, i + half)]
+                result[band.offset + i] = window.reduce(0, +) / Float(window.count)
+            }
+        }
+        return result
     }
 
     /// Scale-invariant signal-to-distortion ratio in dB.
