@@ -1,3 +1,4 @@
+import Attribution
 import Inference
 import NDArray
 
@@ -42,20 +43,13 @@ struct CubicClassifier: DifferentiableClassifier {
     }
 }
 
-/// Deterministic numbers in [-1, 1) for test data.
+/// Deterministic numbers in [-1, 1) for test data, from the module's own seeded generator.
 struct SeededNumbers {
-    private var state: UInt64
+    private var generator: SeededNormal
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SeededNormal(seed: seed) }
 
-    mutating func next() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 52) - 1
-    }
+    mutating func next() -> Double { 2 * generator.nextUniform() - 1 }
 
     mutating func signal(_ count: Int) -> [Float] { (0..<count).map { _ in Float(next()) } }
 }
