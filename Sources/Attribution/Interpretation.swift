@@ -6,6 +6,10 @@ public enum InterpretationRule: Sendable, Equatable {
     case top(fraction: Double)
     /// In every level, the coefficients with `|a| > eps * max |a|` of that level.
     case perLevel(threshold: Double)
+    /// The top fraction `q` by the evidence `|a z|` averaged over `width` neighbouring
+    /// coefficients of the same band: the variant that denoises best (README, "Denoising by
+    /// explanation").
+    case topEvidence(fraction: Double, width: Int)
 }
 
 /// The listenable (or viewable) explanation: the input rebuilt from its most important coefficients.
@@ -15,20 +19,27 @@ public enum Interpretation {
     public static func signal(coefficients: [Float], attribution: [Float], rule: InterpretationRule,
                               representation: any SignalRepresentation,
                               layout: CoefficientLayout?) throws(AttributionError) -> [Float] {
-        let mask = try self.mask(attribution: attribution, rule: rule, layout: layout)
+        let mask = try self.mask(attribution: attribution, coefficients: coefficients, rule: rule, layout: layout)
         return representation.decode(zip(coefficients, mask).map { $0 * $1 })
     }
 
     /// The 0/1 keep-mask of `rule` over the coefficients.
-    public static func mask(attribution: [Float], rule: InterpretationRule,
+    public static func mask(attribution: [Float], coefficients: [Float], rule: InterpretationRule,
                             layout: CoefficientLayout?) throws(AttributionError) -> [Float] {
-        switch rule {
-        case let .top(fraction):
+        func top(_ scores: [Float], _ fraction: Double) throws(AttributionError) -> [Float] {
             guard fraction > 0, fraction <= 1 else {
                 throw .invalidParameter(name: "keep", value: "\(fraction)", expected: "a fraction in (0, 1]")
             }
-            let ranking = Ranking(attribution)
+            let ranking = Ranking(scores)
             return ranking.keepMask(top: ranking.count(fraction: fraction))
+        }
+        switch rule {
+        case let .top(fraction):
+            return try top(attribution, fraction)
+        case let .topEvidence(fraction, width):
+            guard width >= 1 else { throw .invalidParameter(name: "width", value: "\(width)", expected: "1 or more coefficients") }
+            let evidence = zip(attribution, coefficients).map { abs($0 * $1) }
+            return try top(layout.map { BandSmoothing.average(evidence, layout: $0, width: width) } ?? evidence, fraction)
         case let .perLevel(threshold):
             guard threshold >= 0, threshold < 1 else {
                 throw .invalidParameter(name: "threshold", value: "\(threshold)", expected: "a fraction in [0, 1)")
@@ -64,5 +75,22 @@ struct LevelGroups {
         }
         self.ranges = ranges
         self.levels = levels
+    }
+}
+
+/// Moving averages within the bands of a coefficient vector.
+public enum BandSmoothing {
+    /// Each value replaced by the mean of the `width` values around it in the same band.
+    public static func average(_ values: [Float], layout: CoefficientLayout, width: Int) -> [Float] {
+        var result = values
+        let half = width / 2
+        for band in layout.bands {
+            let slice = values[band.range]
+            for i in slice.indices {
+                let window = slice[max(slice.startIndex, i - half)...min(slice.endIndex - 1, i + half)]
+                result[i] = window.reduce(0, +) / Float(window.count)
+            }
+        }
+        return result
     }
 }

@@ -485,7 +485,8 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                                                                                  : .fixed(Int(c.steps) ?? 32)))
         }
         return ExplanationSettings(method: method, wavelet: try Wavelet(c.wavelet), mode: try ExtensionMode(parsing: c.mode),
-                                   levels: c.levels, interpretation: .top(fraction: c.keep))
+                                   levels: c.levels,
+                                   interpretation: c.rank == "evidence" ? .topEvidence(fraction: c.keep, width: c.width) : .top(fraction: c.keep))
     }
 
     static func budget(_ c: DaemonConfiguration) -> DiskBudget {

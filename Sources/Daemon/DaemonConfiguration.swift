@@ -45,6 +45,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var samples = 25
     public var spread = 0.1
     public var keep = 0.1
+    /// Interpretation ranking: `attribution` (|a|) or `evidence` (|a z| averaged over `width`).
+    public var rank = "attribution"
+    public var width = 17
     public var workers = 1
     public var queueLength = 8
     public var maxBatch = 8
@@ -179,6 +182,8 @@ extension DaemonConfiguration {
         integer("explain", "samples", 1...10_000, \.samples),
         number("explain", "spread", 0...10, \.spread),
         number("explain", "keep", 0.000001...1, \.keep),
+        text("explain", "rank", ["attribution", "evidence"], \.rank),
+        integer("explain", "width", 1...10_000, \.width),
         integer("explain", "workers", 1...64, \.workers),
         integer("explain", "queue", 1...10_000, \.queueLength),
         integer("explain", "max_batch", 1...1024, \.maxBatch),

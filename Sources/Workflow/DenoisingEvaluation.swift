@@ -60,27 +60,14 @@ public struct DenoisingEvaluation: Sendable {
             rows["\(method.rawValue) |a z|"] = byFraction(az)
             rows["\(method.rawValue) |z| where a > 0"] = byFraction(zip(result.attribution, z).map { $0 > 0 ? $1 : 0 })
             for width in smoothingWidths {
-                rows["\(method.rawValue) |a z| smoothed \(width)"] = byFraction(Self.smoothed(az.map(abs), layout: transform.layout, width: width))
+                rows["\(method.rawValue) |a z| smoothed \(width)"] = byFraction(BandSmoothing.average(az.map(abs), layout: transform.layout, width: width))
             }
             rows["\(method.rawValue) per-level"] = Dictionary(uniqueKeysWithValues: try thresholds.map { threshold in
-                ("eps \(threshold)", score(try Interpretation.mask(attribution: result.attribution, rule: .perLevel(threshold: threshold),
-                                                                   layout: transform.layout)))
+                ("eps \(threshold)", score(try Interpretation.mask(attribution: result.attribution, coefficients: z,
+                                                                   rule: .perLevel(threshold: threshold), layout: transform.layout)))
             })
         }
         return Clip(file: example.url.path, noisy: Self.siSDR(noisy, reference: clean), rows: rows)
-    }
-
-    /// A moving average of `values` over `width` neighbouring coefficients of the same band.
-    static func smoothed(_ values: [Float], layout: CoefficientLayout, width: Int) -> [Float] {
-        var result = values
-        for band in layout.bands {
-            let slice = Array(values[band.range]), half = width / 2
-            for i in slice.indices {
-                let window = slice[max(0, i - half)...min(slice.count - 1, i + half)]
-                result[band.offset + i] = window.reduce(0, +) / Float(window.count)
-            }
-        }
-        return result
     }
 
     /// Scale-invariant signal-to-distortion ratio in dB.

@@ -84,10 +84,12 @@ public struct ExplanationDocument: Codable, Sendable, Equatable {
     }
 
     public struct InterpretationInfo: Codable, Sendable, Equatable {
-        /// `top` (keep a fraction) or `per_level` (keep above a share of each level's peak).
+        /// `top` (keep a fraction by |a|), `evidence` (a fraction by |a z| averaged over
+        /// `width` neighbours) or `per_level` (keep above a share of each level's peak).
         public var rule: String
         public var keep: Double?
         public var threshold: Double?
+        public var width: Int?
         public var keptCoefficients: Int
         public var totalCoefficients: Int
     }

@@ -37,7 +37,8 @@ public struct WindowExplainer: Sendable {
         let interpretation = try Interpretation.signal(coefficients: explanation.coefficients, attribution: explanation.attribution,
                                                        rule: settings.interpretation, representation: transform,
                                                        layout: transform.layout)
-        let kept = try Interpretation.mask(attribution: explanation.attribution, rule: settings.interpretation, layout: transform.layout)
+        let kept = try Interpretation.mask(attribution: explanation.attribution, coefficients: explanation.coefficients,
+                                           rule: settings.interpretation, layout: transform.layout)
         let document = makeDocument(window: window, input: input, explanation: explanation, transform: transform,
                                     kept: Int(kept.reduce(0, +)), seconds: Date().timeIntervalSince(started))
         return WindowResult(window: window, explanation: explanation, document: document, interpretation: interpretation,
@@ -67,10 +68,13 @@ public struct WindowExplainer: Sendable {
         let interpretationInfo: ExplanationDocument.InterpretationInfo
         switch settings.interpretation {
         case let .top(fraction):
-            interpretationInfo = .init(rule: "top", keep: fraction, threshold: nil, keptCoefficients: kept,
+            interpretationInfo = .init(rule: "top", keep: fraction, threshold: nil, width: nil, keptCoefficients: kept,
+                                       totalCoefficients: explanation.attribution.count)
+        case let .topEvidence(fraction, width):
+            interpretationInfo = .init(rule: "evidence", keep: fraction, threshold: nil, width: width, keptCoefficients: kept,
                                        totalCoefficients: explanation.attribution.count)
         case let .perLevel(threshold):
-            interpretationInfo = .init(rule: "per_level", keep: nil, threshold: threshold, keptCoefficients: kept,
+            interpretationInfo = .init(rule: "per_level", keep: nil, threshold: threshold, width: nil, keptCoefficients: kept,
                                        totalCoefficients: explanation.attribution.count)
         }
         return ExplanationDocument(

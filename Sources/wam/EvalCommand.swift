@@ -123,7 +123,7 @@ struct EvalCommand: ParsableCommand {
                 let mean = clips.compactMap { $0.rows[name]?[column] }.reduce(0, +) / Double(clips.count)
                 return String(format: "%@: %.2f (%+.2f)", column, mean, mean - noisy)
             }
-            print("  \(name.padding(toLength: 28, withPad: " ", startingAt: 0)) " + cells.joined(separator: "  "))
+            print("  \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) " + cells.joined(separator: "  "))
         }
         if let folder {
             try ResultWriter(folder: folder).writeJSON(clips, to: folder.appendingPathComponent("denoise-\(snr)dB.json"))

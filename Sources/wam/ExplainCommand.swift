@@ -62,6 +62,12 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Interpretation by level instead: keep |a| above this share of each level's peak (e.g. 0.2).")
     var threshold: Double?
 
+    @Option(help: "Rank coefficients for the interpretation by `attribution` (|a|, METHOD.md) or `evidence` (|a z| averaged over --width neighbours in a band; denoises best).")
+    var rank: String = "attribution"
+
+    @Option(help: "With --rank evidence: coefficients averaged per band.")
+    var width: Int = 17
+
     @Option(help: "Audio: samples between window starts; default: the window length.")
     var hop: Int?
 
@@ -93,7 +99,7 @@ struct ExplainCommand: ParsableCommand {
         let settings = try ExplanationSettings(
             method: parsedMethod(), wavelet: Wavelet(wavelet), mode: ExtensionMode(parsing: mode), levels: levels,
             target: target.map(classifier.classIndex),
-            interpretation: threshold.map { .perLevel(threshold: $0) } ?? .top(fraction: keep))
+            interpretation: try interpretationRule())
         if threshold == nil, !(keep > 0 && keep <= 1) {
             throw ValidationError("--keep \(keep) is outside (0, 1]: it is the fraction of coefficients kept")
         }
@@ -118,6 +124,15 @@ struct ExplainCommand: ParsableCommand {
             try ResultWriter.writeAttributions(results, windowAxis: signal.kind == .audio, to: URL(fileURLWithPath: attributions))
         }
         print(ExplanationReport.text(documents, output: out))
+    }
+
+    private func interpretationRule() throws -> InterpretationRule {
+        if let threshold { return .perLevel(threshold: threshold) }
+        switch rank {
+        case "attribution": return .top(fraction: keep)
+        case "evidence": return .topEvidence(fraction: keep, width: width)
+        default: throw ValidationError("--rank \(rank): expected attribution or evidence")
+        }
     }
 
     private func parsedMethod() throws -> AttributionMethod {

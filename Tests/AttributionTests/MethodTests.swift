@@ -118,7 +118,7 @@ import Wavelets
         #expect(throws: AttributionError.nonFiniteInput(index: 3)) { try explainer.explain(signal, method: .gradient) }
         #expect(throws: AttributionError.self) { try Explainer(model: model, representation: InputRepresentation(signalShape: [1, 100])) }
         #expect(throws: AttributionError.invalidParameter(name: "keep", value: "1.5", expected: "a fraction in (0, 1]")) {
-            try Interpretation.mask(attribution: [1, 2, 3], rule: .top(fraction: 1.5), layout: nil)
+            try Interpretation.mask(attribution: [1, 2, 3], coefficients: [1, 1, 1], rule: .top(fraction: 1.5), layout: nil)
         }
         #expect(throws: AttributionError.self) {
             try explainer.explain([Float](repeating: 0, count: Self.length), method: .intgrad(IntegratedGradientsOptions(steps: .fixed(0))))

@@ -17,12 +17,28 @@ import Wavelets
 
     @Test("interpretation keeps the top fraction by |a| (ties by index) or per-level peaks")
     func masks() throws {
-        let mask = try Interpretation.mask(attribution: [0.1, -3, 2, 2, 0], rule: .top(fraction: 0.4), layout: nil)
+        let mask = try Interpretation.mask(attribution: [0.1, -3, 2, 2, 0], coefficients: [1, 1, 1, 1, 1], rule: .top(fraction: 0.4), layout: nil)
         #expect(mask == [0, 1, 1, 0, 0])
         let transform = try WaveletTransform(wavelet: try Wavelet("haar"), mode: .zero, signalShape: [8], levels: 1)
-        let perLevel = try Interpretation.mask(attribution: [1, 0.1, 0.5, 0.3, 10, 1, 2.5, 0], rule: .perLevel(threshold: 0.2),
+        let perLevel = try Interpretation.mask(attribution: [1, 0.1, 0.5, 0.3, 10, 1, 2.5, 0], coefficients: [Float](repeating: 1, count: 8),
+                                               rule: .perLevel(threshold: 0.2),
                                                layout: transform.layout)
         #expect(perLevel == [1, 0, 1, 1, 1, 0, 1, 0])
+    }
+
+    @Test("the evidence rule ranks |a z| averaged within each band")
+    func evidence() throws {
+        let transform = try WaveletTransform(wavelet: try Wavelet("haar"), mode: .zero, signalShape: [8], levels: 1)
+        // Bands cA (4) and cD (4); one strong isolated value in cD and a broad bump in cA.
+        let attribution: [Float] = [1, 1, 1, 0, 0, 0, 9, 0]
+        let coefficients: [Float] = [1, 1, 1, 1, 1, 1, 1, 1]
+        let raw = try Interpretation.mask(attribution: attribution, coefficients: coefficients, rule: .top(fraction: 0.25), layout: transform.layout)
+        #expect(raw == [1, 0, 0, 0, 0, 0, 1, 0])
+        let smoothed = try Interpretation.mask(attribution: attribution, coefficients: coefficients,
+                                               rule: .topEvidence(fraction: 0.25, width: 3), layout: transform.layout)
+        // Averages over 3: cA [1, 1, 2/3, 1/2], cD [0, 3, 3, 9/2]: cD[3] and then cD[1] (ties by index).
+        #expect(smoothed == [0, 0, 0, 0, 0, 1, 0, 1])
+        #expect(BandSmoothing.average([3, 0, 0, 6, 0, 0, 0, 0], layout: transform.layout, width: 3) == [1.5, 1, 2, 3, 0, 0, 0, 0])
     }
 
     @Test("interpretation of everything kept is the input")
