@@ -20,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Without swift-configuration support (wamd reads its own TOML): less to build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries (Debian packages installed by Tools/setup-system.sh).
@@ -58,6 +63,20 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
 
+        // The live view: HTTP API, Prometheus metrics, health and the dashboard, served from the daemon.
+        .target(name: "LiveView", dependencies: [
+            "Daemon", "Workflow", "AudioIO", "Rendering",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], resources: [
+            // The dashboard, compiled into the binary (no resource bundle to install).
+            .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/dashboard.js"), .embedInCode("Dashboard/dashboard.css"),
+        ]),
+
         // Executables.
         .executableTarget(
             name: "wam",
@@ -68,9 +87,11 @@ let package = Package(
         ),
 
         .executableTarget(name: "wamd", dependencies: [
-            "Daemon",
+            "Daemon", "LiveView",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
@@ -84,6 +105,14 @@ let package = Package(
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Workflow", "AudioIO"]),
+        .testTarget(name: "LiveViewTests", dependencies: [
+            "LiveView", "Daemon", "Workflow", "AudioIO", "Rendering",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Attribution", "Wavelets"]),
         .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray", "AudioIO"]),
     ],

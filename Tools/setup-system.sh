@@ -17,6 +17,7 @@ packages=(
   libpng-dev           # PNG scalograms
   zlib1g-dev           # ZIP (.npz) through ZIPFoundation
   systemd              # systemd-analyze for the unit checks
+  chromium             # headless browser for the live view's dashboard test
 )
 if [[ "${1:-}" == "--samples" ]]; then
   packages+=(espeak-ng fluidsynth fluid-soundfont-gm sox protobuf-compiler python3-venv)

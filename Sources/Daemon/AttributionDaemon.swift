@@ -318,7 +318,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                 $0.queueDepth = queue.count
                 $0.audioSeconds += hopSeconds
             }
-            metrics.record(duration: Date().timeIntervalSince(started), in: \.classifySeconds)
+            metrics.record(.classify, seconds: Date().timeIntervalSince(started))
             beat()
         }
     }
@@ -341,21 +341,22 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                 var result = try explainer.explain(input.windows[0], of: input)
                 result.document.stream = .init(source: window.source, startTime: window.time.formatted(.iso8601),
                                                sampleIndex: window.sampleIndex)
+                // The live view plays the input window next to the interpretation.
                 let written = try store.write(result, source: window.source, time: window.time, profilesOnly: settings.profilesOnly,
-                                              writeInput: settings.writeInput)
+                                              writeInput: settings.writeInput || settings.httpEnabled)
                 let seconds = Date().timeIntervalSince(started)
                 metrics.update {
                     $0.windowsExplained += 1
                     $0.bytesWritten += written.bytes
                     $0.processingSeconds += seconds
                 }
-                metrics.record(duration: seconds, in: \.explainSeconds)
+                metrics.record(.explain, seconds: seconds)
                 let label = result.document.target.label
                 events.publish(WindowEvent(sequence: 0, kind: .explained, time: window.time, source: window.source,
                                            sampleIndex: window.sampleIndex, prediction: label,
                                            probability: result.document.target.probability, dbfs: window.dbfs, decision: .explain,
                                            top: Dictionary(uniqueKeysWithValues: result.document.topClasses.map { ($0.label, $0.probability) }),
-                                           document: String(written.json.path.dropFirst(store.root.path.count + 1))))
+                                           document: store.relativePath(of: written.json)))
                 logger.debug("explained", metadata: ["file": "\(written.json.lastPathComponent)"])
             } catch {
                 metrics.update { $0.explanationsFailed += 1 }

@@ -91,6 +91,7 @@ public enum ConfigurationLoader {
         }
         if c.modelPath.isEmpty { problem("model", "path", "expected the path of an .onnx model") }
         if c.outputDirectory.isEmpty { problem("output", "dir", "expected a folder for the explanations") }
+        if c.httpEnabled, let (key, message) = c.httpAccessProblem { problem("http", key, message) }
         return problems
     }
 

@@ -33,9 +33,18 @@ public struct MetricsSnapshot: Sendable, Codable, Equatable {
     public var processingSeconds = 0.0
 }
 
+/// The timed steps of a window's way through the daemon.
+public enum TimedStep: Sendable {
+    /// The model's forward pass and the gates.
+    case classify
+    /// One explanation, including writing its files.
+    case explain
+}
+
 /// Thread-safe counters of one daemon.
 public final class DaemonMetrics: Sendable {
     private let state = Mutex(MetricsSnapshot())
+    private let observers = Mutex<[@Sendable (TimedStep, Double) -> Void]>([])
     private let started = Date()
 
     public init() {}
@@ -47,11 +56,19 @@ public final class DaemonMetrics: Sendable {
         state.withLock { change(&$0) }
     }
 
-    func record(duration: Double, in keyPath: WritableKeyPath<MetricsSnapshot, [Double]>) {
+    /// Calls `observer` with every duration recorded from now on (e.g. to fill histograms), on
+    /// the thread that recorded it.
+    public func observeDurations(_ observer: @escaping @Sendable (TimedStep, Double) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    func record(_ step: TimedStep, seconds: Double) {
+        let keyPath: WritableKeyPath<MetricsSnapshot, [Double]> = step == .classify ? \.classifySeconds : \.explainSeconds
         update { snapshot in
-            snapshot[keyPath: keyPath].append(duration)
+            snapshot[keyPath: keyPath].append(seconds)
             if snapshot[keyPath: keyPath].count > 256 { snapshot[keyPath: keyPath].removeFirst() }
         }
+        for observer in observers.withLock({ $0 }) { observer(step, seconds) }
     }
 
     /// Classified windows per second since the daemon started.

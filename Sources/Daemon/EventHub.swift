@@ -39,7 +39,9 @@ public final class EventHub: Sendable {
     }
 
     /// Records `event` (its sequence number is assigned here) and sends it to every subscriber.
-    public func publish(_ event: WindowEvent) {
+    /// - Returns: the event with its sequence number.
+    @discardableResult
+    public func publish(_ event: WindowEvent) -> WindowEvent {
         let (numbered, targets) = state.withLock { state -> (WindowEvent, [AsyncStream<WindowEvent>.Continuation]) in
             var numbered = event
             state.sequence += 1
@@ -49,6 +51,7 @@ public final class EventHub: Sendable {
             return (numbered, Array(state.subscribers.values))
         }
         for target in targets { target.yield(numbered) }
+        return numbered
     }
 
     /// Every event from now on, until the stream is dropped. A slow subscriber loses its oldest

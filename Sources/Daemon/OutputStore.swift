@@ -27,19 +27,25 @@ struct OutputStore: Sendable {
         "\(clock.string(from: time))_\(folderName(label))_\(String(format: "%.2f", probability))"
     }
 
-    /// Writes one explanation; returns the bytes written and the JSON's path.
-    func write(_ result: WindowResult, source: String, time: Date, profilesOnly: Bool, writeInput: Bool) throws -> (bytes: Int, json: URL) {
+    /// Writes one explanation; returns the bytes written, the JSON's path and the document as written.
+    func write(_ result: WindowResult, source: String, time: Date, profilesOnly: Bool,
+               writeInput: Bool) throws -> (bytes: Int, json: URL, document: ExplanationDocument) {
         let folder = try dayFolder(source: source, time: time)
         let stem = Self.stem(time: time, label: result.document.target.label, probability: result.document.target.probability)
         var writer = try ResultWriter(folder: folder)
         writer.writeAudio = !profilesOnly
         writer.writeInputAudio = writeInput && !profilesOnly
         writer.writePicture = false
-        _ = try writer.write(result, stem: stem) { preconditionFailure("pictures are not written by the daemon") }
+        let document = try writer.write(result, stem: stem) { preconditionFailure("pictures are not written by the daemon") }
         let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.fileSizeKey])
             .filter { $0.lastPathComponent.hasPrefix(stem) }
         let bytes = files.reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
-        return (bytes, folder.appendingPathComponent("\(stem).json"))
+        return (bytes, folder.appendingPathComponent("\(stem).json"), document)
+    }
+
+    /// The path of `file`, a file under `root`, relative to `root` (as events name documents).
+    func relativePath(of file: URL) -> String {
+        String(file.path.dropFirst(root.path.count + 1))
     }
 
     /// Appends one line to the day's `windows.jsonl`; returns the bytes written.

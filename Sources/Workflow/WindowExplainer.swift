@@ -107,20 +107,9 @@ public struct WindowExplainer: Sendable {
     /// image, per-level middle slices of a volume.
     public func picture(_ result: WindowResult) -> Raster {
         let document = result.document
-        let title = "\(document.target.label) (class \(document.target.index), p = \(String(format: "%.3f", document.target.probability)))"
-            + (document.prediction.index == document.target.index ? "" : "  predicted: \(document.prediction.label)")
-        let subtitle = "\(document.method.name), \(document.method.wavelet ?? "") \(document.method.mode ?? ""), "
-            + "\(document.method.levels ?? 0) levels, \(document.input.file.split(separator: "/").last ?? "")"
+        if let plot = document.audioPlot(input: result.window.samples, interpretation: result.interpretation) { return plot.render() }
+        let (title, subtitle) = (document.pictureTitle, document.pictureSubtitle)
         let layout = result.transform.layout
-        if document.input.kind == .audio, let scalogram = document.scalogram {
-            let bands = Dictionary(uniqueKeysWithValues: document.scaleProfile.levels.map { ($0.name, $0.frequencyBand) })
-            let rows = zip(scalogram.rows, scalogram.values).map { name, values in
-                AudioPlot.Row(label: "\(name) " + (bands[name].flatMap { $0 }.map { Self.hertz($0[0]) + "-" + Self.hertz($0[1]) } ?? ""),
-                              values: values)
-            }
-            return AudioPlot(title: title, subtitle: subtitle, sampleRate: document.input.sampleRate ?? 1,
-                             input: result.window.samples, interpretation: result.interpretation, rows: rows).render()
-        }
         let extents = layout.axes.map { layout.signalShape[$0] }
         let maps = LevelMaps.maps(attribution: result.explanation.attribution, layout: layout)
         var panels: [MapPlot.Panel] = []
@@ -148,10 +137,6 @@ public struct WindowExplainer: Sendable {
             }
         }
         return MapPlot(title: title, subtitle: subtitle, panels: panels, columns: 3).render(cell: 120)
-    }
-
-    static func hertz(_ value: Double) -> String {
-        value >= 1000 ? String(format: "%gk", (value / 100).rounded() / 10) : String(format: "%g", value.rounded())
     }
 
     static func middleSlice(_ volume: [Float], extents: [Int], axis: Int) -> (width: Int, height: Int, values: [Float]) {

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import LiveView
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -77,10 +80,31 @@ struct WamdCommand: AsyncParsableCommand {
         let reloads = Task {
             for await _ in await UnixSignalsSequence(trapping: .sighup) { daemon.reload() }
         }
-        let group = ServiceGroup(configuration: .init(services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if configuration.httpEnabled {
+            do {
+                services.append(.init(service: try liveView(daemon: daemon, configuration: configuration),
+                                      successTerminationBehavior: .gracefullyShutdownGroup,
+                                      failureTerminationBehavior: .gracefullyShutdownGroup))
+            } catch {
+                logger.critical("cannot start the live view", metadata: ["error": "\(error)"])
+                throw ExitCode(1)
+            }
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         reloads.cancel()
+    }
+
+    /// The HTTP live view (`[http] enabled`); swift-metrics is bootstrapped onto its registry, so
+    /// library metrics such as Hummingbird's request counters appear on `/metrics` too.
+    private func liveView(daemon: AttributionDaemon, configuration: DaemonConfiguration) throws -> LiveServer {
+        let settings = try LiveViewSettings(configuration)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return LiveServer(daemon: daemon, settings: settings, registry: registry, logger: Logger(label: "wamd.http"))
     }
 
     /// The shortcut options as `--set` overrides, before the explicit ones.

@@ -1,0 +1,63 @@
+import Foundation
+
+/// The file part of a `multipart/form-data` body (RFC 7578), as browsers and `curl -F` send it.
+struct MultipartFile: Sendable, Equatable {
+    /// The part's `filename`, if any.
+    let filename: String?
+    let data: Data
+
+    /// Why a body is not a usable form.
+    struct Malformed: Error, CustomStringConvertible, Equatable {
+        let description: String
+    }
+
+    /// The part named `field`, else the first part with a file name.
+    /// - Parameters:
+    ///   - contentType: the request's `Content-Type`, holding the boundary.
+    /// - Throws: `Malformed` when there is no boundary, the parts are not delimited by it, or
+    ///   there is no file part.
+    init(body: Data, contentType: String, field: String = "file") throws(Malformed) {
+        guard let boundary = Self.parameter("boundary", in: contentType), !boundary.isEmpty, boundary.count <= 70 else {
+            throw Malformed(description: "multipart/form-data without a boundary parameter")
+        }
+        let delimiter = Data("--\(boundary)".utf8), separator = Data("\r\n\r\n".utf8)
+        guard var cursor = body.range(of: delimiter)?.upperBound else {
+            throw Malformed(description: "the body does not contain the boundary \"\(boundary)\"")
+        }
+        var fallback: MultipartFile?
+        while true {
+            guard body[cursor...].starts(with: Data("\r\n".utf8)) else { break }  // "--" after the last part
+            guard let headerEnd = body.range(of: separator, in: cursor..<body.endIndex),
+                  let next = body.range(of: Data("\r\n".utf8) + delimiter, in: headerEnd.upperBound..<body.endIndex) else {
+                throw Malformed(description: "a part is not terminated by the boundary")
+            }
+            let headers = String(decoding: body[(cursor + 2)..<headerEnd.lowerBound], as: UTF8.self)
+            let disposition = headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-disposition:") }.map(String.init) ?? ""
+            let part = MultipartFile(filename: Self.parameter("filename", in: disposition), data: body[headerEnd.upperBound..<next.lowerBound])
+            if Self.parameter("name", in: disposition) == field {
+                self = part
+                return
+            }
+            if fallback == nil && part.filename != nil { fallback = part }
+            cursor = next.upperBound
+        }
+        guard let fallback else { throw Malformed(description: "no file part; send the audio in a form field named \"\(field)\"") }
+        self = fallback
+    }
+
+    init(filename: String?, data: Data) {
+        self.filename = filename
+        self.data = Data(data)
+    }
+
+    /// The value of `name=value` or `name="value"` among the `;`-separated parameters of a header.
+    static func parameter(_ name: String, in header: String) -> String? {
+        for item in header.split(separator: ";").dropFirst() {
+            let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, pair[0].lowercased() == name else { continue }
+            let value = pair[1]
+            return value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 ? String(value.dropFirst().dropLast()) : value
+        }
+        return nil
+    }
+}
