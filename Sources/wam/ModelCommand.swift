@@ -1,0 +1,89 @@
+import ArgumentParser
+import ArrayIO
+import Foundation
+import Inference
+import NDArray
+import ONNX
+
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Inspect and run ONNX classifiers with the built-in differentiable engine.",
+        subcommands: [Info.self, Run.self]
+    )
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a model's inputs, outputs, opset, operators, parameter count and whether the engine runs it."
+        )
+
+        @Argument(help: "The model (.onnx).")
+        var model: String
+
+        func run() throws {
+            let summary = try ONNXModel(contentsOf: URL(fileURLWithPath: model)).summary
+            func describe(_ tensor: ModelSummary.Tensor) -> String {
+                "\(tensor.name) \(tensor.dataType) " + (tensor.shape.map { "[" + $0.joined(separator: ", ") + "]" } ?? "(no shape)")
+            }
+            print(model)
+            print("  opset:      \(summary.opset)" + (summary.producer.isEmpty ? "" : " (written by \(summary.producer))"))
+            for input in summary.inputs { print("  input:      \(describe(input))") }
+            for output in summary.outputs { print("  output:     \(describe(output))") }
+            print("  parameters: \(summary.parameterCount)")
+            let nodes = summary.operatorCounts.values.reduce(0, +)
+            let counts = summary.operatorCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            print("  operators:  \(nodes) nodes: " + counts.joined(separator: ", "))
+            if summary.unsupportedOperators.isEmpty {
+                print("  supported:  yes, every operator")
+            } else {
+                print("  supported:  no, the engine lacks " + summary.unsupportedOperators.joined(separator: ", "))
+            }
+        }
+    }
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a model on a batch and write its logits (and an input gradient) to an .npz.",
+            discussion: """
+                INPUT.npy holds a batch in the model's layout, batch axis first. The archive gets \
+                `logits` [N, classes] and, with --grad, `input_grad` (the shape of the input): the \
+                gradient of that class's logit with respect to each example.
+                """
+        )
+
+        @Argument(help: "The model (.onnx).")
+        var model: String
+
+        @Argument(help: "The input batch (.npy; float32, float64 or integers).")
+        var input: String
+
+        @Option(help: "Also compute the gradient of this class's logit with respect to the input.")
+        var grad: Int?
+
+        @Option(help: "Output archive (.npz).")
+        var out: String
+
+        @Option(parsing: .upToNextOption, help: "Shape of one example, for models with dynamic input axes (e.g. 1 16000).")
+        var inputShape: [Int] = []
+
+        @Option(help: "Threads to use.")
+        var threads: Int = 1
+
+        func run() throws {
+            let onnx = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
+            let engine = try onnx.makeEngine(exampleShape: inputShape.isEmpty ? nil : inputShape,
+                                             options: EngineOptions(threads: threads))
+            let batch = try NpyFile.read(URL(fileURLWithPath: input)).asFloat
+            var entries: [(key: String, array: NpyArray)]
+            if let grad {
+                let count = batch.shape.first ?? 0
+                let (logits, gradient) = try engine.inputGradient(batch, classes: Array(repeating: grad, count: count))
+                entries = [("logits", .float32(logits)), ("input_grad", .float32(gradient))]
+            } else {
+                entries = [("logits", .float32(try engine.logits(batch)))]
+            }
+            try NpzArchive.write(entries, to: URL(fileURLWithPath: out))
+            print("\(input): \(batch.shape) -> " + entries.map { "\($0.key) \($0.array.shape)" }.joined(separator: ", ") + " in \(out)")
+        }
+    }
+}
