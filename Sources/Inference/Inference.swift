@@ -1,1 +1,0 @@
-// Module Inference: tensors, operators with forward passes and vector-Jacobian products, graph execution.

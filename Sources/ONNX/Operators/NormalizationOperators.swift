@@ -1,0 +1,49 @@
+import Inference
+
+/// `BatchNormalization` (inference), `Softmax` and `LogSoftmax`.
+enum NormalizationOperators {
+    static let handlers: [String: OperatorHandler] = [
+        "BatchNormalization": batchNormalization,
+        "Softmax": { c in try softmax(&c, logarithmic: false) },
+        "LogSoftmax": { c in try softmax(&c, logarithmic: true) },
+    ]
+
+    /// `scale * (x - mean) / sqrt(var + epsilon) + bias` per channel, with the statistics folded.
+    private static func batchNormalization(_ c: inout Compilation) throws -> [CompiledValue] {
+        if try c.int("training_mode", default: 0) != 0 {
+            throw c.failure("training_mode = 1 (batch statistics) is not supported; export the model in eval mode")
+        }
+        let input = try c.tensor(0)
+        var parameters: [[Double]] = []
+        for (index, role) in [(1, "scale"), (2, "bias"), (3, "mean"), (4, "variance")] {
+            guard let tensor = try c.constant(index, role: role) else { throw c.failure("input \(index) (\(role)) is required") }
+            guard tensor.dataType == .float else {
+                throw ONNXError.nonFloatTensor(tensor: c.node.inputs[index], dataType: tensor.dataType.name,
+                                               context: "the \(role) of BatchNormalization (node '\(c.node.name)')")
+            }
+            parameters.append(tensor.doubles)
+        }
+        let epsilon = Double(try c.float("epsilon", default: 1e-5))
+        let scale = zip(parameters[0], parameters[3]).map { $0 / ($1 + epsilon).squareRoot() }
+        let shift = zip(parameters[1], zip(parameters[2], scale)).map { $0 - $1.0 * $1.1 }
+        // Outputs beyond the first (running statistics) exist only in training mode.
+        return [try c.apply(try ChannelAffine(shape: input.shape, scale: scale.map { Float($0) }, shift: shift.map { Float($0) }),
+                            to: [input])]
+    }
+
+    /// Before opset 13 the input is coerced to 2-D at `axis` (default 1) and normalized along its
+    /// second axis; since, one axis (default -1) is normalized.
+    private static func softmax(_ c: inout Compilation, logarithmic: Bool) throws -> [CompiledValue] {
+        let input = try c.tensor(0)
+        let axis = try c.int("axis", default: c.opset < 13 ? 1 : -1)
+        guard c.opset < 13 else {
+            return [try c.apply(try Softmax(shape: input.shape, axis: axis, logarithmic: logarithmic), to: [input])]
+        }
+        let rank = input.shape.count
+        guard (-rank...rank).contains(axis) else { throw c.failure("axis \(axis) is outside -\(rank)...\(rank)") }
+        let split = axis < 0 ? axis + rank : axis
+        let matrix = input.reshaped([input.shape[..<split].reduce(1, *), input.shape[split...].reduce(1, *)])!
+        let result = try c.run(try Softmax(shape: matrix.shape, axis: 1, logarithmic: logarithmic), on: [matrix])
+        return [.runtime(result.reshaped(input.shape)!)]
+    }
+}

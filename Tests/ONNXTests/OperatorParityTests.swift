@@ -1,0 +1,69 @@
+import ArrayIO
+import Foundation
+import Inference
+import NDArray
+import ONNX
+import Testing
+
+/// One-operator graphs: forward against onnxruntime, backward against central finite differences.
+struct OperatorParityTests {
+    static let cases: [String] = {
+        let keys = (try? NpzArchive.read(Fixtures.url("ops.npz")).map(\.key)) ?? []
+        return keys.filter { $0.hasSuffix(".input") }.map { String($0.dropLast(".input".count)) }.sorted()
+    }()
+
+    static let arrays = (try? Fixtures.arrays("ops.npz")) ?? [:]
+
+    @Test func everyCaseIsPresent() {
+        #expect(Self.cases.count >= 80)
+    }
+
+    @Test(arguments: cases)
+    func forwardMatchesOnnxRuntime(case name: String) throws {
+        let engine = try ONNXModel(contentsOf: Fixtures.url("ops/\(name).onnx")).makeEngine()
+        let output = try engine.logits(Self.arrays["\(name).input"]!.asFloat)
+        let expected = Self.arrays["\(name).output"]!.asFloat
+        #expect(output.shape == expected.shape)
+        #expect(relativeError(output, expected) < 1e-5)
+    }
+
+    @Test(arguments: cases)
+    func backwardMatchesFiniteDifferences(case name: String) throws {
+        let engine = try ONNXModel(contentsOf: Fixtures.url("ops/\(name).onnx")).makeEngine()
+        let input = Self.arrays["\(name).input"]!.asFloat
+        let check = try FiniteDifferenceCheck(engine: engine, input: input)
+        #expect(check.worstError <= check.tolerance, "coordinate \(check.worstCoordinate): \(check.worstError) > \(check.tolerance)")
+    }
+}
+
+/// Compares the engine's vector-Jacobian product with central differences of the engine's own
+/// forward pass, on a deterministic selection of input coordinates.
+struct FiniteDifferenceCheck {
+    let worstError: Float
+    let worstCoordinate: Int
+    let tolerance: Float
+
+    init(engine: InferenceEngine, input: NDArray<Float>, step: Float = 1e-3, coordinates: Int = 48) throws {
+        // A fixed, irregular cotangent in [-1, 1].
+        let outputCount = input.shape[0] * engine.classCount
+        let cotangent = NDArray(shape: [input.shape[0]] + engine.outputShape,
+                                storage: (0..<outputCount).map { Float(sin(Double($0) * 2.399 + 0.5)) })
+        let gradient = try engine.vectorJacobianProduct(input, cotangent: cotangent).inputGradient
+        func objective(_ x: NDArray<Float>) throws -> Double {
+            zip(try engine.logits(x).storage, cotangent.storage).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let stride = max(1, input.count / coordinates)
+        var worst: (error: Float, coordinate: Int) = (0, -1)
+        for coordinate in Swift.stride(from: stride / 2, to: input.count, by: stride) {
+            var plus = input, minus = input
+            plus.storage[coordinate] += step
+            minus.storage[coordinate] -= step
+            let estimate = Float((try objective(plus) - objective(minus)) / Double(2 * step))
+            let error = abs(estimate - gradient.storage[coordinate])
+            if error > worst.error { worst = (error, coordinate) }
+        }
+        worstError = worst.error
+        worstCoordinate = worst.coordinate
+        tolerance = 2e-3 * (gradient.storage.map(abs).max() ?? 0) + 2e-3
+    }
+}
