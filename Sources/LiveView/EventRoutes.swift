@@ -14,29 +14,48 @@ import Synchronization
 struct EventRoutes: Sendable {
     let daemon: AttributionDaemon
     let files: WindowFiles
-    let exporter: MetricsExporter
     let settings: LiveViewSettings
     let clients: ClientCount
 
     /// Open streams, bounded by `LiveViewSettings.maxEventClients`.
     final class ClientCount: Sendable {
         private let count = Mutex(0)
+        /// Told the new count after every change.
+        private let changed: @Sendable (Int) -> Void
 
-        /// Takes a place if one is free; returns the new count, or nil.
-        func enter(limit: Int) -> Int? {
-            count.withLock { value in
-                guard value < limit else { return nil }
-                value += 1
-                return value
-            }
+        init(changed: @escaping @Sendable (Int) -> Void) {
+            self.changed = changed
         }
 
-        /// Frees a place; returns the new count.
-        func leave() -> Int {
-            count.withLock { value in
-                value -= 1
-                return value
+        /// A place taken by one stream, freed when its response is done with (written to the
+        /// end, failed, or dropped before its body was written).
+        final class Place: Sendable {
+            fileprivate let owner: ClientCount
+
+            fileprivate init(owner: ClientCount) {
+                self.owner = owner
             }
+
+            deinit { owner.change(by: -1) }
+        }
+
+        /// Takes a place if fewer than `limit` are taken.
+        func enter(limit: Int) -> Place? {
+            let admitted = count.withLock { value in
+                guard value < limit else { return false }
+                value += 1
+                return true
+            }
+            guard admitted else { return nil }
+            changed(count.withLock { $0 })
+            return Place(owner: self)
+        }
+
+        private func change(by delta: Int) {
+            changed(count.withLock { value in
+                value += delta
+                return value
+            })
         }
     }
 
@@ -49,22 +68,18 @@ struct EventRoutes: Sendable {
         // A Last-Event-ID from before a restart of the daemon (sequences start again) is ignored.
         let newest = daemon.events.recent(limit: 1).first?.sequence ?? 0
         let lastSeen = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }.flatMap { $0 <= newest ? $0 : nil }
-        guard let open = clients.enter(limit: settings.maxEventClients) else {
+        guard let place = clients.enter(limit: settings.maxEventClients) else {
             throw APIError(.serviceUnavailable, "too many open event streams (\(settings.maxEventClients))", headers: [.retryAfter: "10"])
         }
-        exporter.setEventClients(open)
-        // Subscribe before reading the backlog so that nothing falls between the two.
-        let live = daemon.events.subscribe()
-        let missed = lastSeen.map { seen in
-            daemon.events.recent(limit: daemon.events.capacity).filter { $0.sequence > seen }.reversed()
-        } ?? []
-        let (files, exporter, clients) = (files, exporter, clients)
-        let chunks = Self.chunks(missed: Array(missed), live: live, keepAlive: settings.eventKeepAlive)
+        let (events, files, keepAlive) = (daemon.events, files, settings.eventKeepAlive)
         let body = ResponseBody { writer in
-            defer { exporter.setEventClients(clients.leave()) }
+            _ = place  // captured: the place is held as long as this body
+            // Subscribe before reading the backlog so that nothing falls between the two.
+            let live = events.subscribe()
+            let missed = lastSeen.map { seen in events.recent(limit: events.capacity).filter { $0.sequence > seen }.reversed() } ?? []
             var sent = lastSeen ?? 0
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-            for await chunk in chunks.cancelOnGracefulShutdown() {
+            for await chunk in Self.chunks(missed: Array(missed), live: live, keepAlive: keepAlive).cancelOnGracefulShutdown() {
                 switch chunk {
                 case let .event(event):
                     guard event.sequence > sent, kind == nil || event.kind == kind else { continue }

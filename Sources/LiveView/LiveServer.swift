@@ -32,7 +32,7 @@ public struct LiveServer: Service {
         DashboardRoutes().register(on: router)
         StatusRoutes(daemon: daemon, exporter: exporter, settings: settings, started: Date()).register(on: router)
         WindowRoutes(daemon: daemon, files: files).register(on: router)
-        EventRoutes(daemon: daemon, files: files, exporter: exporter, settings: settings, clients: .init()).register(on: router)
+        EventRoutes(daemon: daemon, files: files, settings: settings, clients: .init(changed: exporter.setEventClients)).register(on: router)
         UploadRoutes(daemon: daemon, files: files, exporter: exporter, settings: settings, queue: .init()).register(on: router)
         let port = settings.port
         application = Application(
@@ -43,6 +43,8 @@ public struct LiveServer: Service {
         )
     }
 
+    /// Listens until the service group shuts down (or the task is cancelled).
+    /// - Throws: when the address cannot be bound.
     public func run() async throws {
         try await application.run()
     }

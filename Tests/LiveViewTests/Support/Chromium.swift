@@ -51,10 +51,11 @@ final class Chromium: Sendable {
         posix_spawn_file_actions_adddup2(&actions, fromBrowser[1], 4)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var arguments = [executable, "--headless=new", "--remote-debugging-pipe", "--user-data-dir=\(profile.path)", "--disable-gpu",
-                         "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
-                         "--autoplay-policy=no-user-gesture-required", "about:blank"]
-        if getuid() == 0 { arguments.insert("--no-sandbox", at: 1) }
+        // No sandbox (it needs user namespaces, often missing in CI containers; the page is our own)
+        // and no /dev/shm (small in containers).
+        let arguments = [executable, "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--remote-debugging-pipe",
+                         "--user-data-dir=\(profile.path)", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+                         "--disable-extensions", "--mute-audio", "about:blank"]
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
