@@ -15,7 +15,7 @@ model=Samples/models/audio-resnet.onnx
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 common=(--model "$model" --set model.threads=1 --set explain.workers=1 --set explain.method='"intgrad"' --set explain.steps=32
-        --set gates.min_probability=0 --set gates.min_dbfs=-200 --set gates.max_per_class_per_minute=0 --set explain.queue=1000)
+        --set gates.min_probability=0 --set gates.min_dbfs=-200 --set gates.max_per_class_per_minute=0)
 
 start=$(date +%s.%N)
 "$wamd" file:Samples/audio/stream-40s.wav "${common[@]}" --out "$out/rtf" 2>/dev/null

@@ -41,7 +41,10 @@ public final class RawPCMStream: AudioStream {
     public let channels: Int
     public let format: Format
     private let handle: FileHandle
-    private var pending = Data()
+    /// Bytes read but not yet returned (less than a frame, or more than one call asked for).
+    /// An array, not `Data`: removing a `Data`'s prefix keeps the bytes before it, so a
+    /// long stream would grow it without bound.
+    private var pending: [UInt8] = []
 
     public init(handle: FileHandle, name: String = "stdin", format: Format, sampleRate: Double, channels: Int) throws(AudioError) {
         guard sampleRate > 0, channels >= 1 else {
@@ -61,12 +64,11 @@ public final class RawPCMStream: AudioStream {
             if chunk.isEmpty {
                 return nil
             }
-            pending.append(chunk)
+            pending.append(contentsOf: chunk)
         }
         let usable = min(pending.count / frameBytes, frames) * frameBytes
-        let bytes = pending.prefix(usable)
-        pending.removeFirst(usable)
-        return bytes.withUnsafeBytes { raw -> [Float] in
+        defer { pending.removeFirst(usable) }
+        return pending.withUnsafeBytes { raw -> [Float] in
             switch format {
             case .s16le:
                 return (0..<(usable / 2)).map { Float(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: Int16.self))) / 32768 }
