@@ -53,6 +53,25 @@ import Testing
         #expect(lines.allSatisfy { $0["source"] as? String == "stdin" })
     }
 
+    @Test("memory does not grow with the length of a standard-input stream")
+    func standardInputMemoryStaysFlat() throws {
+        let scratch = try Scratch()
+        // Classification only (no window is loud enough to be explained): the fastest way through many windows.
+        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000"] + Self.arguments(out: scratch.url, ["--set", "gates.min_dbfs=0"]))
+        let (stream, input) = (try rawStream(), daemon.input.fileHandleForWriting)
+        func logged(_ count: Int) -> Bool { OutputFolder(root: scratch.url).logLines.count >= count }
+        input.write(stream)
+        #expect(DaemonProcess.eventually(timeout: 120) { logged(40) })
+        let before = try #require(daemon.peakResidentKilobytes)
+        for _ in 0..<20 { input.write(stream) }
+        #expect(DaemonProcess.eventually(timeout: 300) { logged(840) })
+        let after = try #require(daemon.peakResidentKilobytes)
+        try input.close()
+        #expect(daemon.wait(timeout: 60) == 0, "\(daemon.log)")
+        // 800 windows more; a leak of a window's bytes (32 KB of s16le) each would add 25 MB.
+        #expect(after - before < 8 * 1024, "peak resident memory grew from \(before) kB to \(after) kB")
+    }
+
     @Test("NaN samples on a stream skip their window, are logged, and the rest goes on")
     func nonFiniteSamples() throws {
         let scratch = try Scratch()
