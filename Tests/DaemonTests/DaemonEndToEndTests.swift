@@ -53,6 +53,21 @@ import Testing
         #expect(lines.allSatisfy { $0["source"] as? String == "stdin" })
     }
 
+    @Test("a raw stream at another rate than the model's is resampled; an impossible rate is refused at start")
+    func rawStreamRates() throws {
+        let scratch = try Scratch()
+        // 40 s of 16 kHz samples declared as 32 kHz: 20 s of audio once resampled to the model's rate.
+        let resampled = try DaemonProcess(["-", "--format", "s16le", "--rate", "32000"] + Self.arguments(out: scratch.path("fast")))
+        resampled.input.fileHandleForWriting.write(try rawStream())
+        try resampled.input.fileHandleForWriting.close()
+        #expect(resampled.wait(timeout: 120) == 0, "\(resampled.log)")
+        #expect(OutputFolder(root: scratch.path("fast")).logLines.map { $0["sample_index"] as? Int } == (0..<20).map { $0 * 16000 })
+
+        let refused = try DaemonProcess(["-", "--format", "s16le", "--rate", "1"] + Self.arguments(out: scratch.path("slow")))
+        #expect(refused.wait(timeout: 60) == 2)
+        #expect(refused.log.contains("source.rate: expected an integer in 1000...384000, got 1"), "\(refused.log)")
+    }
+
     @Test("memory does not grow with the length of a standard-input stream")
     func standardInputMemoryStaysFlat() throws {
         let scratch = try Scratch()
