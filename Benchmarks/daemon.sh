@@ -37,4 +37,4 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid"
 echo
-printf '%s\n' "${samples[@]}" | awk '{ if (NR == 1 || $1 > max) max = $1; if (NR <= 3) first += $1; last = $1 } END { printf "peak %d MB; first samples %.0f MB, last %d MB\n", max, first / (NR < 3 ? NR : 3), last }'
+printf '%s\n' "${samples[@]}" | awk '{ if (NR == 1 || $1 > max) max = $1; if (NR == 7) minute = $1; last = $1 } END { printf "peak %d MB; %d MB after 1 min, %d MB at the end\n", max, minute, last }'
