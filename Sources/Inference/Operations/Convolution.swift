@@ -6,9 +6,7 @@ public struct Convolution: DifferentiableOperation {
     public let name = "Conv"
     /// The shapes involved.
     public let geometry: ConvolutionGeometry
-    private let correlation: Correlation
-    /// The backward pass as a correlation (stride 1), `nil` to scatter with `correlation`'s adjoint.
-    private let adjoint: Correlation?
+    private let kernels: CorrelationWithAdjoint
     private let bias: [Float]?
 
     /// A convolution of an input of `inputShape` with `weights` `[M, C/groups, kernel...]`.
@@ -28,8 +26,7 @@ public struct Convolution: DifferentiableOperation {
         if let bias, bias.shape != [geometry.outputChannels] {
             throw .invalidShapes(operation: name, shapes: [bias.shape], expected: "a bias of shape [\(geometry.outputChannels)]")
         }
-        correlation = Correlation(geometry: geometry, weights: weights.storage)
-        adjoint = correlation.adjointCorrelation
+        kernels = CorrelationWithAdjoint(geometry: geometry, weights: weights.storage)
         self.bias = bias?.storage
     }
 
@@ -37,14 +34,11 @@ public struct Convolution: DifferentiableOperation {
     public var outputShape: [Int] { geometry.outputShape }
     public var backwardReads: BackwardReads { [] }
 
-    public func scratchCount(for parallelism: Parallelism) -> Int {
-        max(correlation.applyScratchCount(for: parallelism),
-            adjoint?.applyScratchCount(for: parallelism) ?? correlation.adjointScratchCount(for: parallelism))
-    }
+    public func scratchCount(for parallelism: Parallelism) -> Int { kernels.scratchCount(for: parallelism) }
 
     public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
                         context: OperationContext) {
-        correlation.apply(inputs[0], into: output, accumulate: false, context: context)
+        kernels.apply(inputs[0], into: output, accumulate: false, context: context)
         if let bias { addChannelBias(bias, to: output, positions: geometry.outputPositions) }
     }
 
@@ -52,11 +46,7 @@ public struct Convolution: DifferentiableOperation {
                          output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
                          context: OperationContext) {
         guard let inputGradient = inputGradients[0] else { return }
-        if let adjoint {
-            adjoint.apply(outputGradient, into: inputGradient, accumulate: true, context: context)
-        } else {
-            correlation.applyAdjoint(outputGradient, addingInto: inputGradient, context: context)
-        }
+        kernels.applyAdjoint(outputGradient, into: inputGradient, accumulate: true, context: context)
     }
 }
 
@@ -66,9 +56,7 @@ public struct TransposedConvolution: DifferentiableOperation {
     public let name = "ConvTranspose"
     /// The convolution this operation is the adjoint of (its input is this operation's output).
     public let geometry: ConvolutionGeometry
-    private let correlation: Correlation
-    /// The forward pass as a correlation (stride 1), `nil` to scatter with `correlation`'s adjoint.
-    private let adjoint: Correlation?
+    private let kernels: CorrelationWithAdjoint
     private let bias: [Float]?
 
     /// A transposed convolution of an input of `inputShape` into an output of spatial size
@@ -91,8 +79,7 @@ public struct TransposedConvolution: DifferentiableOperation {
         if let bias, bias.shape != [outputShape[1]] {
             throw .invalidShapes(operation: name, shapes: [bias.shape], expected: "a bias of shape [\(outputShape[1])]")
         }
-        correlation = Correlation(geometry: geometry, weights: weights.storage)
-        adjoint = correlation.adjointCorrelation
+        kernels = CorrelationWithAdjoint(geometry: geometry, weights: weights.storage)
         self.bias = bias?.storage
     }
 
@@ -100,19 +87,11 @@ public struct TransposedConvolution: DifferentiableOperation {
     public var outputShape: [Int] { geometry.inputShape }
     public var backwardReads: BackwardReads { [] }
 
-    public func scratchCount(for parallelism: Parallelism) -> Int {
-        max(correlation.applyScratchCount(for: parallelism),
-            adjoint?.applyScratchCount(for: parallelism) ?? correlation.adjointScratchCount(for: parallelism))
-    }
+    public func scratchCount(for parallelism: Parallelism) -> Int { kernels.scratchCount(for: parallelism) }
 
     public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
                         context: OperationContext) {
-        if let adjoint {
-            adjoint.apply(inputs[0], into: output, accumulate: false, context: context)
-        } else {
-            output.update(repeating: 0)
-            correlation.applyAdjoint(inputs[0], addingInto: output, context: context)
-        }
+        kernels.applyAdjoint(inputs[0], into: output, accumulate: false, context: context)
         if let bias { addChannelBias(bias, to: output, positions: geometry.inputPositions) }
     }
 
@@ -120,7 +99,7 @@ public struct TransposedConvolution: DifferentiableOperation {
                          output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
                          context: OperationContext) {
         guard let inputGradient = inputGradients[0] else { return }
-        correlation.apply(outputGradient, into: inputGradient, accumulate: true, context: context)
+        kernels.apply(outputGradient, into: inputGradient, accumulate: true, context: context)
     }
 }
 
