@@ -8,13 +8,15 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: setup build test demo bench fixtures install check-systemd
+.PHONY: setup build build-wam test demo bench fixtures install check-systemd
 
 setup:
 	bash Tools/setup-system.sh
 
-build: setup
+build-wam: setup
 	$(SWIFT) build -c release --product wam
+
+build: build-wam
 	$(SWIFT) build -c release --product wamd
 
 test: setup
@@ -41,11 +43,11 @@ install: build
 		install -m 644 Systemd/wamd-http.conf $(DESTDIR)$(UNITDIR)/wamd.service.d/http.conf; fi
 	@echo "Installed. Start with: systemctl daemon-reload && systemctl enable --now wamd"
 
-demo: build
+demo: build-wam
 	$(WAM) explain Samples/audio/piano-0dB.wav --model Samples/models/audio-resnet-noisy.onnx --steps auto --out out/demo
 
 # Benchmarks (release build); see Benchmarks/README.md.
-bench: build
+bench: build-wam
 	$(WAM) bench wavelets
 	$(WAM) bench attribution
 	$(WAM) bench integration
