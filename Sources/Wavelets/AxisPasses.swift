@@ -118,8 +118,12 @@ enum AxisKernels {
         let phase = (plan.length + 1) / 2
         let even = scratch, odd = scratch + phase
         let copied = plan.copiedOffsets
-        even.update(repeating: 0, count: phase)
-        odd.update(repeating: 0, count: plan.length / 2)
+        // Zeros outside the copied samples (boundary samples overwrite some of them below).
+        let (a, b) = (copied.lowerBound, copied.upperBound)
+        even.update(repeating: 0, count: (a + 1) / 2)
+        (even + (b + 1) / 2).update(repeating: 0, count: phase - (b + 1) / 2)
+        odd.update(repeating: 0, count: a / 2)
+        (odd + b / 2).update(repeating: 0, count: plan.length / 2 - b / 2)
         if !copied.isEmpty {
             let source = x + plan.start
             var o = copied.lowerBound

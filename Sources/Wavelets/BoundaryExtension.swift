@@ -127,9 +127,17 @@ struct ExtensionPlan: Sendable {
     let boundary: [(offset: Int, value: ExtensionValue)]
 
     /// Extended-buffer offsets that copy the signal directly.
-    var copiedOffsets: Range<Int> {
+    var copiedOffsets: Range<Int> { Self.copiedOffsets(start: start, length: length, signalLength: signalLength) }
+
+    private static func copiedOffsets(start: Int, length: Int, signalLength: Int) -> Range<Int> {
         let first = max(0, -start), last = min(length, signalLength - start)
         return first < last ? first..<last : 0..<0
+    }
+
+    /// Extended-buffer offsets outside the signal: all but `copiedOffsets`.
+    private static func outsideOffsets(start: Int, length: Int, signalLength: Int) -> [Int] {
+        let copied = copiedOffsets(start: start, length: length, signalLength: signalLength)
+        return Array(0..<copied.lowerBound) + Array(copied.upperBound..<length)
     }
 
     /// A plan for a non-periodization mode (zero padding when `mode` is `.zero`).
@@ -140,8 +148,7 @@ struct ExtensionPlan: Sendable {
         self.signalLength = n
         let left = BoundaryExtension.left(length: n, mode: mode, count: max(0, -start))
         let right = BoundaryExtension.right(length: n, mode: mode, count: max(0, start + length - n))
-        let outside = Array(0..<min(length, max(0, -start))) + Array(min(length, max(0, n - start))..<length)
-        boundary = outside.compactMap { offset in
+        boundary = Self.outsideOffsets(start: start, length: length, signalLength: n).compactMap { offset in
             let position = start + offset
             let value = position < 0 ? left[-1 - position] : right[position - n]
             return value.anchor == nil ? nil : (offset, value)
@@ -155,8 +162,7 @@ struct ExtensionPlan: Sendable {
         self.length = length
         self.signalLength = n
         let period = n + n % 2
-        let outside = Array(0..<min(length, max(0, -start))) + Array(min(length, max(0, n - start))..<length)
-        boundary = outside.map { offset in
+        boundary = Self.outsideOffsets(start: start, length: length, signalLength: n).map { offset in
             let wrapped = ((start + offset) % period + period) % period
             return (offset, .sample(min(wrapped, n - 1)))
         }

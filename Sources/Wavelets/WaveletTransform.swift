@@ -21,6 +21,11 @@ public struct WaveletTransform: Sendable {
     /// `lengths[j][i]`: extent along `axes[i]` of the input of level `j + 1` (`j = 0` is the
     /// signal); the last entry is the approximation's extent.
     private let lengths: [[Int]]
+    /// Per level (from 1), per axis: the passes of decomposition, of the synthesis adjoint and
+    /// of synthesis.
+    private let analysisPasses: [[AnalysisPass]]
+    private let adjointPasses: [[AnalysisPass]]
+    private let synthesisPasses: [[SynthesisPass]]
 
     /// Plans a transform.
     /// - Parameters:
@@ -62,6 +67,11 @@ public struct WaveletTransform: Sendable {
         self.wavelet = wavelet
         self.mode = mode
         self.lengths = lengths
+        let f = wavelet.filterLength
+        let steps = (1..<(levels + 1)).map { level in resolved.indices.map { (lengths[level - 1][$0], lengths[level][$0]) } }
+        analysisPasses = steps.map { $0.map { Self.analysisPass(signal: $0.0, coefficients: $0.1, filterLength: f, mode: mode) } }
+        synthesisPasses = steps.map { $0.map { Self.synthesisPass(signal: $0.0, coefficients: $0.1, filterLength: f, mode: mode) } }
+        adjointPasses = synthesisPasses.map { $0.map { Self.adjointPass(of: $0, filterLength: f) } }
         self.layout = CoefficientLayout(signalShape: signalShape, axes: resolved, levelShapes: Array(levelShapes))
     }
 
@@ -127,7 +137,7 @@ public struct WaveletTransform: Sendable {
     @_specialize(exported: true, where T == Double)
     public func decompose<T: WaveletScalar>(values signal: [T]) -> [T] {
         let taps = FilterTaps<T>(wavelet)
-        return cascade(signal, passes: analysisPasses(adjoint: false), lo: taps.analysisLo, hi: taps.analysisHi)
+        return cascade(signal, passes: analysisPasses, lo: taps.analysisLo, hi: taps.analysisHi)
     }
 
     /// `reconstructionAdjoint` on a flat row-major array, without validation.
@@ -135,7 +145,7 @@ public struct WaveletTransform: Sendable {
     @_specialize(exported: true, where T == Double)
     public func reconstructionAdjoint<T: WaveletScalar>(values cotangent: [T]) -> [T] {
         let taps = FilterTaps<T>(wavelet)
-        return cascade(cotangent, passes: analysisPasses(adjoint: true), lo: taps.adjointLo, hi: taps.adjointHi)
+        return cascade(cotangent, passes: adjointPasses, lo: taps.adjointLo, hi: taps.adjointHi)
     }
 
     /// `reconstruct` on a flat coefficient vector, without validation.
@@ -145,7 +155,7 @@ public struct WaveletTransform: Sendable {
         guard levels > 0 else { return coefficients }
         let taps = FilterTaps<T>(wavelet)
         let keys = CoefficientLayout.keys(axisCount: axes.count)
-        let passes = (1...levels).map { level in axes.indices.map { synthesisPass(level: level, axisIndex: $0) } }
+        let passes = synthesisPasses
         // Buffer sizes: every intermediate array and every pass's scratch.
         var largest = 0, scratchSize = 0
         for level in 1...levels {
@@ -224,13 +234,6 @@ public struct WaveletTransform: Sendable {
         return shape
     }
 
-    /// The analysis-type passes of every level and axis: decomposition, or the adjoint of synthesis.
-    private func analysisPasses(adjoint: Bool) -> [[AnalysisPass]] {
-        (0..<levels).map { index in
-            axes.indices.map { adjoint ? adjointPass(level: index + 1, axisIndex: $0) : analysisPass(level: index + 1, axisIndex: $0) }
-        }
-    }
-
     /// The decomposition structure shared by `decompose` and `reconstructionAdjoint`: per level,
     /// one analysis-type pass per axis into a packed `[low | high]` array, from which the bands
     /// are cut; the all-low band feeds the next level.
@@ -242,8 +245,12 @@ public struct WaveletTransform: Sendable {
             var shape = levelShape(level - 1)
             for i in axes.indices {
                 let inner = NDArrayGeometry.split(shape, around: axes[i]).inner
-                extSize = max(extSize, AxisKernels.extensionScratch(passes[level - 1][i], inner: inner))
-                if inner == 1 { lineSize = max(lineSize, AxisKernels.lineScratch(passes[level - 1][i])) }
+                // Lines (inner == 1) are split into phases in `lineSize`; slabs are extended in `extSize`.
+                if inner == 1 {
+                    lineSize = max(lineSize, AxisKernels.lineScratch(passes[level - 1][i]))
+                } else {
+                    extSize = max(extSize, AxisKernels.extensionScratch(passes[level - 1][i], inner: inner))
+                }
                 shape[axes[i]] = 2 * lengths[level][i]
                 largest = max(largest, shape.reduce(1, *))
             }
@@ -301,8 +308,8 @@ public struct WaveletTransform: Sendable {
         return origin
     }
 
-    private func analysisPass(level: Int, axisIndex i: Int) -> AnalysisPass {
-        let n = lengths[level - 1][i], m = lengths[level][i], f = wavelet.filterLength
+    /// Decomposition of `n` samples into `m` coefficients per band.
+    private static func analysisPass(signal n: Int, coefficients m: Int, filterLength f: Int, mode: ExtensionMode) -> AnalysisPass {
         let first = mode == .periodization ? f / 2 : 1
         let start = first - (f - 1), length = 2 * m + f - 2
         let plan = mode == .periodization
@@ -311,8 +318,8 @@ public struct WaveletTransform: Sendable {
         return AnalysisPass(plan: plan, computed: m, outputs: m, foldOffset: 0)
     }
 
-    private func synthesisPass(level: Int, axisIndex i: Int) -> SynthesisPass {
-        let n = lengths[level][i], outputs = lengths[level - 1][i], f = wavelet.filterLength
+    /// Synthesis of `outputs` samples from `n` coefficients per band.
+    private static func synthesisPass(signal outputs: Int, coefficients n: Int, filterLength f: Int, mode: ExtensionMode) -> SynthesisPass {
         guard mode == .periodization else {
             return SynthesisPass(coefficients: n, extended: n, extensionOffset: 0, delta: 0, outputs: outputs)
         }
@@ -325,9 +332,10 @@ public struct WaveletTransform: Sendable {
                              delta: delta, outputs: outputs)
     }
 
-    private func adjointPass(level: Int, axisIndex i: Int) -> AnalysisPass {
-        let synthesis = synthesisPass(level: level, axisIndex: i)
-        let f = wavelet.filterLength, k = synthesis.extended
+    /// The adjoint of `synthesis`: an analysis-type pass over zero-extended lines, folded back
+    /// onto the coefficients when synthesis extended them circularly.
+    private static func adjointPass(of synthesis: SynthesisPass, filterLength f: Int) -> AnalysisPass {
+        let k = synthesis.extended
         let plan = ExtensionPlan(signalLength: synthesis.outputs, mode: .zero,
                                  start: (1 - synthesis.delta) - (f - 1), length: 2 * k + f - 2)
         return AnalysisPass(plan: plan, computed: k, outputs: synthesis.coefficients,
