@@ -19,8 +19,13 @@ public enum Interpretation {
     public static func signal(coefficients: [Float], attribution: [Float], rule: InterpretationRule,
                               representation: any SignalRepresentation,
                               layout: CoefficientLayout?) throws(AttributionError) -> [Float] {
-        let mask = try self.mask(attribution: attribution, coefficients: coefficients, rule: rule, layout: layout)
-        return representation.decode(zip(coefficients, mask).map { $0 * $1 })
+        rebuild(coefficients: coefficients, mask: try mask(attribution: attribution, coefficients: coefficients, rule: rule, layout: layout),
+                representation: representation)
+    }
+
+    /// `W^-1(z * mask)`, for a mask already computed.
+    public static func rebuild(coefficients: [Float], mask: [Float], representation: any SignalRepresentation) -> [Float] {
+        representation.decode(zip(coefficients, mask).map { $0 * $1 })
     }
 
     /// The 0/1 keep-mask of `rule` over the coefficients.

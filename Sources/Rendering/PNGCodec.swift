@@ -33,16 +33,6 @@ public enum PNGCodec {
         return (Int(image.width), Int(image.height), pixels.map { Float($0) / 255 })
     }
 
-    /// Writes `raster` as a PNG file, atomically (temporary file, then rename).
-    public static func write(_ raster: Raster, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        try encode(raster).write(to: temporary)
-        guard rename(temporary.path, url.path) == 0 else {
-            try? FileManager.default.removeItem(at: temporary)
-            throw PNGError(file: url.path, reason: "cannot move the finished file into place")
-        }
-    }
-
     private static func message(_ image: png_image) -> String {
         var copy = image.message
         return withUnsafeBytes(of: &copy) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

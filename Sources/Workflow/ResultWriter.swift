@@ -36,7 +36,7 @@ public struct ResultWriter: Sendable {
             document.files.inputWav = "\(stem)_input.wav"
         }
         if writePicture {
-            try PNGCodec.write(picture(), to: folder.appendingPathComponent("\(stem).png"))
+            try AtomicFile.write(PNGCodec.encode(picture()), to: folder.appendingPathComponent("\(stem).png"))
             document.files.picture = "\(stem).png"
         }
         document.files.json = "\(stem).json"

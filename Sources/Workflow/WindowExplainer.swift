@@ -34,11 +34,9 @@ public struct WindowExplainer: Sendable {
         let transform = try settings.transform(exampleShape: classifier.inputShape, kind: input.kind)
         let explainer = try Explainer(model: classifier.engine, representation: transform, maxBatch: classifier.engine.options.maxBatch)
         let explanation = try explainer.explain(window.samples, method: settings.method, target: settings.target)
-        let interpretation = try Interpretation.signal(coefficients: explanation.coefficients, attribution: explanation.attribution,
-                                                       rule: settings.interpretation, representation: transform,
-                                                       layout: transform.layout)
         let kept = try Interpretation.mask(attribution: explanation.attribution, coefficients: explanation.coefficients,
                                            rule: settings.interpretation, layout: transform.layout)
+        let interpretation = Interpretation.rebuild(coefficients: explanation.coefficients, mask: kept, representation: transform)
         let document = makeDocument(window: window, input: input, explanation: explanation, transform: transform,
                                     kept: Int(kept.reduce(0, +)), seconds: Date().timeIntervalSince(started))
         return WindowResult(window: window, explanation: explanation, document: document, interpretation: interpretation,
