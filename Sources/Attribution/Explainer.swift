@@ -38,7 +38,7 @@ public struct Explainer: Sendable {
         switch method {
         case .gradient:
             var gradient: [Float] = []
-            try batcher.gradients(count: 1, target: target, input: { _ in rebuilt }) { _, _, g in gradient = Array(g) }
+            try batcher.gradients(count: 1, target: target, input: { _ in rebuilt }) { _, g in gradient = Array(g) }
             return Explanation(target: target, logits: logits, coefficients: coefficients,
                                attribution: representation.decodeAdjoint(gradient), gradientEvaluations: 1,
                                forwardEvaluations: 1, integration: nil)
@@ -51,7 +51,7 @@ public struct Explainer: Sendable {
             var sum = [Double](repeating: 0, count: signal.count)
             try batcher.gradients(count: perturbations.count, target: target, input: { i in
                 representation.decode(representation.encode(zip(signal, perturbations[i]).map { $0 + $1 }))
-            }) { _, _, gradient in
+            }) { _, gradient in
                 for (i, g) in gradient.enumerated() { sum[i] += Double(g) }
             }
             let mean = sum.map { Float($0 / Double(perturbations.count)) }

@@ -9,17 +9,14 @@ struct GradientBatcher: Sendable {
     let maxBatch: Int
 
     /// For every input `i` of `count` (made by `input(i)`, each of the model's example shape),
-    /// the logits and the gradient of logit `target` with respect to the input, passed to
-    /// `consume(i, logits, gradient)` in order.
+    /// the gradient of logit `target` with respect to the input, passed to `consume(i, gradient)`
+    /// in order.
     func gradients(count: Int, target: Int, input: (Int) -> [Float],
-                   consume: (Int, ArraySlice<Float>, ArraySlice<Float>) throws -> Void) throws {
-        let size = model.inputShape.reduce(1, *), classes = model.classCount
+                   consume: (Int, ArraySlice<Float>) throws -> Void) throws {
+        let size = model.inputShape.reduce(1, *)
         try batches(count: count, input: input) { start, chunk, batch in
-            let (logits, gradient) = try model.inputGradient(batch, classes: Array(repeating: target, count: chunk))
-            for k in 0..<chunk {
-                try consume(start + k, logits.storage[(k * classes)..<((k + 1) * classes)],
-                            gradient.storage[(k * size)..<((k + 1) * size)])
-            }
+            let gradient = try model.inputGradient(batch, classes: Array(repeating: target, count: chunk)).gradient
+            for k in 0..<chunk { try consume(start + k, gradient.storage[(k * size)..<((k + 1) * size)]) }
         }
     }
 

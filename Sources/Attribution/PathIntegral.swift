@@ -53,7 +53,7 @@ struct PathIntegral {
     /// The midpoint rule with `steps` equal intervals.
     func fixed(steps: Int) throws -> Result {
         var sum = [Double](repeating: 0, count: start.count)
-        try batcher.gradients(count: steps, target: target, input: { point((Double($0) + 0.5) / Double(steps)) }) { _, _, gradient in
+        try batcher.gradients(count: steps, target: target, input: { point((Double($0) + 0.5) / Double(steps)) }) { _, gradient in
             for (i, g) in gradient.enumerated() { sum[i] += Double(g) }
         }
         return Result(meanGradient: sum.map { Float($0 / Double(steps)) }, gradientEvaluations: steps,
@@ -71,7 +71,7 @@ struct PathIntegral {
             .map { Double($0[target]) }
         let edges = [logitAtStart] + boundaries + [logitAtEnd]
         var intervals: [Interval] = []
-        try batcher.gradients(count: first, target: target, input: { point((Double($0) + 0.5) / Double(first)) }) { k, _, gradient in
+        try batcher.gradients(count: first, target: target, input: { point((Double($0) + 0.5) / Double(first)) }) { k, gradient in
             intervals.append(Interval(start: Double(k) / Double(first), width: 1 / Double(first), gradient: Array(gradient),
                                       slope: dot(direction, gradient), logitAtStart: edges[k], logitAtEnd: edges[k + 1]))
         }
@@ -93,7 +93,7 @@ struct PathIntegral {
             }
             var replacements: [Int: [Interval]] = [:]
             var fresh: [[Float]] = []
-            try batcher.gradients(count: midpoints.count, target: target, input: { point(midpoints[$0]) }) { _, _, gradient in
+            try batcher.gradients(count: midpoints.count, target: target, input: { point(midpoints[$0]) }) { _, gradient in
                 fresh.append(Array(gradient))
             }
             for (n, index) in chosen.enumerated() {

@@ -9,9 +9,6 @@ public struct Scalogram: Sendable, Equatable, Codable {
     /// (summed over channels and orientations at the same position).
     public let values: [[Float]]
 
-    /// Columns of the grid.
-    public var bins: Int { values.first?.count ?? 0 }
-
     /// The scalogram of a transform with exactly one transformed axis; coefficient `k` of a band
     /// with `n` coefficients sits at position `(k + 0.5) / n` of the signal (boundary
     /// coefficients are spread over the duration with the rest).

@@ -5,8 +5,6 @@ import Wavelets
 public protocol SignalRepresentation: Sendable {
     /// Shape of one signal (one model example).
     var signalShape: [Int] { get }
-    /// Number of coefficients of one signal.
-    var coefficientCount: Int { get }
     /// `z = W(x)`.
     func encode(_ signal: [Float]) -> [Float]
     /// `x = W^-1(z)`.
@@ -16,7 +14,6 @@ public protocol SignalRepresentation: Sendable {
 }
 
 extension WaveletTransform: SignalRepresentation {
-    public var coefficientCount: Int { layout.count }
     public func encode(_ signal: [Float]) -> [Float] { decompose(values: signal) }
     public func decode(_ coefficients: [Float]) -> [Float] { reconstruct(values: coefficients) }
     public func decodeAdjoint(_ cotangent: [Float]) -> [Float] { reconstructionAdjoint(values: cotangent) }
@@ -30,7 +27,6 @@ public struct InputRepresentation: SignalRepresentation {
         self.signalShape = signalShape
     }
 
-    public var coefficientCount: Int { signalShape.reduce(1, *) }
     public func encode(_ signal: [Float]) -> [Float] { signal }
     public func decode(_ coefficients: [Float]) -> [Float] { coefficients }
     public func decodeAdjoint(_ cotangent: [Float]) -> [Float] { cotangent }

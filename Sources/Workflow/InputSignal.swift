@@ -35,10 +35,9 @@ public struct InputSignal: Sendable {
     public let kind: SignalKind
     /// Audio: the model's sample rate (the windows' rate).
     public let sampleRate: Double?
-    /// Audio: the file's own rate and channel count, and its length in samples at the model rate.
+    /// Audio: the file's own rate and channel count.
     public let fileSampleRate: Double?
     public let fileChannels: Int?
-    public let totalSamples: Int
     public let windows: [InputWindow]
 
     /// One window of a live stream named `name`, already at the model's rate.
@@ -48,7 +47,6 @@ public struct InputSignal: Sendable {
         self.sampleRate = sampleRate
         fileSampleRate = nil
         fileChannels = nil
-        totalSamples = window.samples.count
         windows = [window]
     }
 
@@ -68,7 +66,6 @@ public struct InputSignal: Sendable {
                 throw WorkflowError(source: name, reason: "image is \(image.width)x\(image.height); the model expects \(spatial[1])x\(spatial[0])")
             }
             (kind, self.sampleRate, fileSampleRate, fileChannels) = (.image, nil, nil, nil)
-            totalSamples = image.values.count
             windows = [InputWindow(index: 0, samples: image.values, startSample: 0, paddedSamples: 0)]
         case "npy":
             let array = try NpyFile.read(url).asFloat
@@ -79,7 +76,6 @@ public struct InputSignal: Sendable {
                 throw WorkflowError(source: name, reason: "a .npy input must be an image or a volume; for audio use a sound file")
             }
             (kind, self.sampleRate, fileSampleRate, fileChannels) = (spatial.count == 2 ? .image : .volume, nil, nil, nil)
-            totalSamples = array.count
             windows = [InputWindow(index: 0, samples: array.storage, startSample: 0, paddedSamples: 0)]
         default:
             guard spatial.count == 1 else {
@@ -90,7 +86,6 @@ public struct InputSignal: Sendable {
             let length = spatial[0], step = hop ?? length
             guard step >= 1 else { throw WorkflowError(source: "--hop", reason: "hop = \(step); expected 1 or more samples") }
             (kind, self.sampleRate, fileSampleRate, fileChannels) = (.audio, modelRate, audio.sampleRate, audio.channels)
-            totalSamples = mono.count
             let count = mono.count <= length ? 1 : (mono.count - length + step - 1) / step + 1
             windows = (0..<count).map { index in
                 let start = index * step
