@@ -81,6 +81,24 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     /// The folder the explanations are written to.
     public var outputRoot: URL { store.root }
 
+    /// Writes one explanation's files, counts them (and the window, for stream windows) and
+    /// announces it as an `explained` event.
+    func publish(_ result: WindowResult, source: String, time: Date, sampleIndex: Int, dbfs: Double, profilesOnly: Bool,
+                 writeInput: Bool, streamWindow: Bool) throws -> (event: WindowEvent, json: URL, document: ExplanationDocument) {
+        let written = try store.write(result, source: source, time: time, profilesOnly: profilesOnly, writeInput: writeInput)
+        metrics.update {
+            $0.bytesWritten += written.bytes
+            if streamWindow { $0.windowsExplained += 1 }
+        }
+        let target = result.document.target
+        let event = events.publish(WindowEvent(sequence: 0, kind: .explained, time: time, source: source, sampleIndex: sampleIndex,
+                                               prediction: target.label, probability: target.probability, dbfs: dbfs,
+                                               decision: .explain,
+                                               top: Dictionary(uniqueKeysWithValues: result.document.topClasses.map { ($0.label, $0.probability) }),
+                                               document: store.relativePath(of: written.json)))
+        return (event, written.json, written.document)
+    }
+
     /// The explainer with the current settings (for explaining uploads the same way).
     public var currentExplainer: WindowExplainer { lock.withLock { explainer } }
 
@@ -342,21 +360,10 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                 result.document.stream = .init(source: window.source, startTime: window.time.formatted(.iso8601),
                                                sampleIndex: window.sampleIndex)
                 // The live view plays the input window next to the interpretation.
-                let written = try store.write(result, source: window.source, time: window.time, profilesOnly: settings.profilesOnly,
-                                              writeInput: settings.writeInput || settings.httpEnabled)
-                let seconds = Date().timeIntervalSince(started)
-                metrics.update {
-                    $0.windowsExplained += 1
-                    $0.bytesWritten += written.bytes
-                    $0.processingSeconds += seconds
-                }
-                metrics.record(.explain, seconds: seconds)
-                let label = result.document.target.label
-                events.publish(WindowEvent(sequence: 0, kind: .explained, time: window.time, source: window.source,
-                                           sampleIndex: window.sampleIndex, prediction: label,
-                                           probability: result.document.target.probability, dbfs: window.dbfs, decision: .explain,
-                                           top: Dictionary(uniqueKeysWithValues: result.document.topClasses.map { ($0.label, $0.probability) }),
-                                           document: store.relativePath(of: written.json)))
+                let written = try publish(result, source: window.source, time: window.time, sampleIndex: window.sampleIndex,
+                                          dbfs: window.dbfs, profilesOnly: settings.profilesOnly,
+                                          writeInput: settings.writeInput || settings.httpEnabled, streamWindow: true)
+                metrics.record(.explain, seconds: Date().timeIntervalSince(started))
                 logger.debug("explained", metadata: ["file": "\(written.json.lastPathComponent)"])
             } catch {
                 metrics.update { $0.explanationsFailed += 1 }

@@ -30,6 +30,7 @@ public struct MetricsSnapshot: Sendable, Codable, Equatable {
     public var explainSeconds: [Double] = []
     /// Audio seconds classified, for the real-time factor.
     public var audioSeconds = 0.0
+    /// Seconds spent classifying and explaining (all threads), for the real-time factor.
     public var processingSeconds = 0.0
 }
 
@@ -67,6 +68,7 @@ public final class DaemonMetrics: Sendable {
         update { snapshot in
             snapshot[keyPath: keyPath].append(seconds)
             if snapshot[keyPath: keyPath].count > 256 { snapshot[keyPath: keyPath].removeFirst() }
+            snapshot.processingSeconds += seconds
         }
         for observer in observers.withLock({ $0 }) { observer(step, seconds) }
     }

@@ -37,9 +37,10 @@ struct OutputStore: Sendable {
         writer.writeInputAudio = writeInput && !profilesOnly
         writer.writePicture = false
         let document = try writer.write(result, stem: stem) { preconditionFailure("pictures are not written by the daemon") }
-        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.fileSizeKey])
-            .filter { $0.lastPathComponent.hasPrefix(stem) }
-        let bytes = files.reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
+        let written = [document.files.json, document.files.interpretationWav, document.files.inputWav].compactMap { $0 }
+        let bytes = written.reduce(0) { total, name in
+            total + ((try? folder.appendingPathComponent(name).resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0)
+        }
         return (bytes, folder.appendingPathComponent("\(stem).json"), document)
     }
 

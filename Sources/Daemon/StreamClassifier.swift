@@ -1,3 +1,4 @@
+import Attribution
 import AudioIO
 import Foundation
 import NDArray
@@ -53,7 +54,6 @@ final class StreamClassifier {
     }
 
     private func classify(_ windows: [(Int, [Float], Int)]) throws -> (windows: [ClassifiedWindow], rejected: [Int]) {
-        let size = classifier.inputShape.reduce(1, *)
         var results: [ClassifiedWindow] = [], rejected: [Int] = []
         for (start, samples, padding) in windows {
             if let bad = samples.firstIndex(where: { !$0.isFinite }) {
@@ -61,11 +61,7 @@ final class StreamClassifier {
                 continue
             }
             let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: samples)).storage
-            precondition(samples.count == size)
-            let peak = logits.max() ?? 0
-            let exponentials = logits.map { exp(Double($0 - peak)) }
-            let total = exponentials.reduce(0, +)
-            let probabilities = exponentials.map { $0 / total }
+            let probabilities = softmax(logits)
             results.append(ClassifiedWindow(source: source, time: startTime.addingTimeInterval(Double(start) / modelRate),
                                             sampleIndex: start, samples: samples, padding: padding,
                                             dbfs: ExplanationGate.dbfs(samples), probabilities: probabilities,

@@ -59,20 +59,15 @@ extension AttributionDaemon {
             guard input.windows.count <= maxWindows else { throw UploadError.tooManyWindows(count: input.windows.count, limit: maxWindows) }
             chosen = input.windows
         }
-        let explainer = currentExplainer, store = OutputStore(root: outputRoot), received = Date()
+        let explainer = currentExplainer, received = Date()
         return try chosen.map { inputWindow in
             var result = try explainer.explain(inputWindow, of: input)
             result.document.input.file = name
             let time = received.addingTimeInterval(Double(inputWindow.startSample) / Double(settings.modelRate))
-            let written = try store.write(result, source: Self.uploadSource, time: time, profilesOnly: false, writeInput: true)
-            metrics.update { $0.bytesWritten += written.bytes }
-            let target = result.document.target
-            let event = WindowEvent(sequence: 0, kind: .explained, time: time, source: Self.uploadSource,
-                                    sampleIndex: inputWindow.startSample, prediction: target.label, probability: target.probability,
-                                    dbfs: ExplanationGate.dbfs(inputWindow.samples), decision: .explain,
-                                    top: Dictionary(uniqueKeysWithValues: result.document.topClasses.map { ($0.label, $0.probability) }),
-                                    document: store.relativePath(of: written.json))
-            return UploadedWindow(event: events.publish(event), document: written.document)
+            let written = try publish(result, source: Self.uploadSource, time: time, sampleIndex: inputWindow.startSample,
+                                      dbfs: ExplanationGate.dbfs(inputWindow.samples), profilesOnly: false, writeInput: true,
+                                      streamWindow: false)
+            return UploadedWindow(event: written.event, document: written.document)
         }
     }
 }

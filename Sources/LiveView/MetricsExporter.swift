@@ -30,11 +30,6 @@ final class MetricsExporter: Sendable {
         let value: @Sendable (AttributionDaemon, MetricsSnapshot) -> Double
     }
 
-    /// Seconds the daemon spent per step, for the real-time factor.
-    private final class BusyTime: Sendable {
-        let seconds = Mutex([TimedStep: Double]())
-    }
-
     /// How an upload ended, for `wamd_uploads_total{result=...}`.
     enum UploadOutcome: String, CaseIterable, Sendable {
         case explained, rejected, failed
@@ -75,7 +70,6 @@ final class MetricsExporter: Sendable {
         }
         exported = Mutex([Double](repeating: 0, count: counters.count))
 
-        let busy = BusyTime()
         gauges = [
             gauge("queue_depth", "Explanations waiting") { _, s in Double(s.queueDepth) },
             gauge("queue_capacity", "Explanations that may wait") { d, _ in Double(d.currentConfiguration.queueLength) },
@@ -95,8 +89,7 @@ final class MetricsExporter: Sendable {
                 s.lastWindowTime?.timeIntervalSince1970 ?? 0
             },
             gauge("real_time_factor", "Seconds spent classifying and explaining per second of audio (all threads)") { _, s in
-                let spent = busy.seconds.withLock { $0.values.reduce(0, +) }
-                return s.audioSeconds > 0 ? spent / s.audioSeconds : 0
+                s.audioSeconds > 0 ? s.processingSeconds / s.audioSeconds : 0
             },
         ]
         uploads = Dictionary(uniqueKeysWithValues: UploadOutcome.allCases.map {
@@ -118,7 +111,6 @@ final class MetricsExporter: Sendable {
         ]
         daemon.metrics.observeDurations { step, seconds in
             histograms[step]?.record(.seconds(seconds))
-            busy.seconds.withLock { $0[step, default: 0] += seconds }
         }
     }
 
