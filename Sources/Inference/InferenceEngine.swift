@@ -160,7 +160,6 @@ public final class InferenceEngine: InspectableClassifier {
 
     /// Everything needed to run chunks of one batch size.
     private struct Job: Sendable {
-        let batchSize: Int
         let key: PlanKey
         let plan: ExecutionPlan
         /// Requested tensors: where each goes and which value holds it.
@@ -200,7 +199,7 @@ public final class InferenceEngine: InspectableClassifier {
             cache[key] = plan
             return plan
         }
-        return Job(batchSize: batchSize, key: key, plan: plan, tensors: tensors, tensorShapes: shapes)
+        return Job(key: key, plan: plan, tensors: tensors, tensorShapes: shapes)
     }
 
     private func program(batchSize: Int) throws -> Program {
@@ -226,6 +225,17 @@ public final class InferenceEngine: InspectableClassifier {
 
     // MARK: - Running one chunk
 
+    /// Calls `body` with the rows of `examples` (`size` values each) of `values`, zero-padded to
+    /// `batchSize` rows when a fixed-batch model needs more than the chunk holds.
+    private static func withPadded(_ values: UnsafeBufferPointer<Float>, examples: Range<Int>, size: Int, batchSize: Int,
+                                   _ body: (UnsafeBufferPointer<Float>) -> Void) {
+        let rows = UnsafeBufferPointer(rebasing: values[(examples.lowerBound * size)..<(examples.upperBound * size)])
+        guard examples.count < batchSize else { return body(rows) }
+        var padded = [Float](repeating: 0, count: batchSize * size)
+        padded.replaceSubrange(0..<rows.count, with: rows)
+        padded.withUnsafeBufferPointer(body)
+    }
+
     private func run(_ chunk: Chunk, job: Job, parallelism: Parallelism, input: UnsafeBufferPointer<Float>,
                      cotangent: UnsafeBufferPointer<Float>?, results: ResultBuffers) {
         let key = WorkspaceKey(plan: job.key, threads: parallelism.threads)
@@ -234,24 +244,15 @@ public final class InferenceEngine: InspectableClassifier {
         let program = job.plan.program
         let inputCount = elementCount(inputShape)
         let examples = chunk.examples
-        let chunkInput = UnsafeBufferPointer(rebasing: input[(examples.lowerBound * inputCount)..<(examples.upperBound * inputCount)])
-        if examples.count == chunk.batchSize {
-            workspace.runForward(input: chunkInput)
-        } else {
-            var padded = [Float](repeating: 0, count: chunk.batchSize * inputCount)
-            padded.replaceSubrange(0..<chunkInput.count, with: chunkInput)
-            padded.withUnsafeBufferPointer { workspace.runForward(input: $0) }
-        }
+        Self.withPadded(input, examples: examples, size: inputCount, batchSize: chunk.batchSize) { workspace.runForward(input: $0) }
         results.store(workspace.value(program.output.id)!, as: .output, examples: examples)
         for (destination, value) in job.tensors {
             if case .activation = destination { results.store(workspace.value(value)!, as: destination, examples: examples) }
         }
         guard let cotangent else { return }
-        let outputCount = classCount
-        var seed = [Float](repeating: 0, count: chunk.batchSize * outputCount)
-        seed.replaceSubrange(0..<(examples.count * outputCount),
-                             with: cotangent[(examples.lowerBound * outputCount)..<(examples.upperBound * outputCount)])
-        seed.withUnsafeBufferPointer { workspace.runBackward(cotangent: $0) }
+        Self.withPadded(cotangent, examples: examples, size: classCount, batchSize: chunk.batchSize) {
+            workspace.runBackward(cotangent: $0)
+        }
         if let gradient = workspace.gradient(program.input.id) {
             results.store(gradient, as: .inputGradient, examples: examples)
         }

@@ -45,9 +45,6 @@ public struct Program: Sendable {
     let steps: [Step]
     /// Whether each value depends on the input (and so has a gradient).
     let dependsOnInput: [Bool]
-
-    /// Number of operations.
-    public var operationCount: Int { steps.count }
 }
 
 /// Constant tensors at stable addresses for the lifetime of the programs that share them.

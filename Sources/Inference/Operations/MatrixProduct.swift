@@ -53,19 +53,10 @@ public struct MatrixProduct: DifferentiableOperation {
         k = transposeA ? rowsA : columnsA
         n = transposeB ? rowsB : columnsB
         let (matrixA, matrixB, matrixOutput) = (rowsA * columnsA, rowsB * columnsB, m * n)
-        let offsetsA = Self.broadcastOffsets(Array(a.dropLast(2)), to: batch)
-        let offsetsB = Self.broadcastOffsets(Array(b.dropLast(2)), to: batch)
+        // For each batch index (row-major), the matching matrix of each operand.
+        let offsetsA = try IndexMaps.broadcast(Array(a.dropLast(2)), to: batch).sources.map(Int.init)
+        let offsetsB = try IndexMaps.broadcast(Array(b.dropLast(2)), to: batch).sources.map(Int.init)
         batches = offsetsA.indices.map { (offsetsA[$0] * matrixA, offsetsB[$0] * matrixB, $0 * matrixOutput) }
-    }
-
-    /// For each index of `batch` (row-major), the matching matrix index of an operand with batch axes `shape`.
-    private static func broadcastOffsets(_ shape: [Int], to batch: [Int]) -> [Int] {
-        let padded = Array(repeating: 1, count: batch.count - shape.count) + shape
-        var offsets = [0]
-        for (extent, own) in zip(batch, padded) {
-            offsets = offsets.flatMap { base in (0..<extent).map { base * own + (own == 1 ? 0 : $0) } }
-        }
-        return offsets
     }
 
     public var backwardReads: BackwardReads { .inputs }

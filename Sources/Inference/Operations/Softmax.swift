@@ -33,11 +33,16 @@ public struct Softmax: DifferentiableOperation {
             var peak = -Float.infinity
             for j in 0..<extent { peak = max(peak, x[base + j * inner]) }
             var sum: Float = 0
-            for j in 0..<extent { sum += ScalarMath.exp(x[base + j * inner] - peak) }
-            let logSum = ScalarMath.log(sum)
             for j in 0..<extent {
-                let shifted = x[base + j * inner] - peak
-                output[base + j * inner] = logarithmic ? shifted - logSum : ScalarMath.exp(shifted) / sum
+                let e = ScalarMath.exp(x[base + j * inner] - peak)
+                sum += e
+                if !logarithmic { output[base + j * inner] = e }
+            }
+            if logarithmic {
+                let logSum = ScalarMath.log(sum)
+                for j in 0..<extent { output[base + j * inner] = x[base + j * inner] - peak - logSum }
+            } else {
+                for j in 0..<extent { output[base + j * inner] /= sum }
             }
         }
     }

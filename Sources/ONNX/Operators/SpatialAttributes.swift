@@ -1,7 +1,6 @@
 /// The attributes convolutions and poolings share: strides, dilations and padding
 /// (explicit `pads` or `auto_pad`), resolved for concrete input sizes.
 struct SpatialAttributes {
-    let kernel: [Int]
     let strides: [Int]
     let dilations: [Int]
     let padsBegin: [Int]
@@ -10,7 +9,6 @@ struct SpatialAttributes {
     /// Reads the attributes of the current node for a window of `kernel` over `inputSize`.
     init(_ c: Compilation, kernel: [Int], inputSize: [Int]) throws(ONNXError) {
         let rank = kernel.count
-        self.kernel = kernel
         strides = try c.ints("strides") ?? Array(repeating: 1, count: rank)
         dilations = try c.ints("dilations") ?? Array(repeating: 1, count: rank)
         guard strides.count == rank, dilations.count == rank else {
