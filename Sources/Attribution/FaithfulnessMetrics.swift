@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import NDArray
 
 /// The metrics of `wam eval` (METHOD.md section 5): how much the model's decision depends on the
 /// features an explanation ranks first. Features are the representation's coefficients; removed

@@ -1,5 +1,6 @@
 import Attribution
 import Foundation
+import NDArray
 import Wavelets
 
 /// Denoising by explanation (`wam eval --denoise`): each clean clip is mixed with white noise at
