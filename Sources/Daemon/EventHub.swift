@@ -64,14 +64,18 @@ public final class EventHub: Sendable {
         return stream
     }
 
-    /// The most recent events, newest first, optionally of one kind, class or after a time.
-    public func recent(limit: Int = 100, kind: WindowEvent.Kind? = nil, prediction: String? = nil, since: Date? = nil) -> [WindowEvent] {
+    /// The most recent events, newest first, optionally of one kind or class and passing `isIncluded`.
+    public func recent(limit: Int = 100, kind: WindowEvent.Kind? = nil, prediction: String? = nil,
+                       where isIncluded: (WindowEvent) -> Bool = { _ in true }) -> [WindowEvent] {
         state.withLock { state in
-            Array(state.recent.reversed().lazy
-                .filter { kind == nil || $0.kind == kind }
-                .filter { prediction == nil || $0.prediction == prediction }
-                .filter { since == nil || $0.time > since! }
-                .prefix(max(0, limit)))
+            var chosen: [WindowEvent] = []
+            for event in state.recent.reversed() {
+                guard chosen.count < limit else { break }
+                if (kind == nil || event.kind == kind) && (prediction == nil || event.prediction == prediction) && isIncluded(event) {
+                    chosen.append(event)
+                }
+            }
+            return chosen
         }
     }
 }

@@ -76,7 +76,7 @@ struct EventRoutes: Sendable {
             _ = place  // captured: the place is held as long as this body
             // Subscribe before reading the backlog so that nothing falls between the two.
             let live = events.subscribe()
-            let missed = lastSeen.map { seen in events.recent(limit: events.capacity).filter { $0.sequence > seen }.reversed() } ?? []
+            let missed = lastSeen.map { seen in events.recent(limit: events.capacity) { $0.sequence > seen }.reversed() } ?? []
             var sent = lastSeen ?? 0
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             for await chunk in Self.chunks(missed: Array(missed), live: live, keepAlive: keepAlive).cancelOnGracefulShutdown() {

@@ -57,10 +57,9 @@ struct WindowRoutes: Sendable {
             since = time
         }
         let kind = try Self.kind(query)
-        let events = since.map { since in
-            Array(daemon.events.recent(limit: daemon.events.capacity, kind: kind, prediction: label)
-                .lazy.filter { APITime.milliseconds($0.time) > since }.prefix(limit))
-        } ?? daemon.events.recent(limit: limit, kind: kind, prediction: label)
+        let events = daemon.events.recent(limit: limit, kind: kind, prediction: label) { event in
+            since.map { APITime.milliseconds(event.time) > $0 } ?? true
+        }
         var response = try APIResponse.json(Listing(windows: events.map { WindowSummary($0, files: files) }))
         response.headers[.cacheControl] = "no-store"
         return response
