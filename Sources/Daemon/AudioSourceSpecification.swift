@@ -17,7 +17,7 @@ public enum AudioSourceSpecification: Sendable, Equatable {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[1].isEmpty else {
             throw ConfigurationError(file: "configuration", line: nil, key: "source.input",
-                                     message: "expected alsa:DEVICE, file:PATH, spool:FOLDER or -, got \"\(text)\"")
+                                     message: "expected alsa:DEVICE, file:PATH, spool:FOLDER or - (raw PCM on standard input), got \"\(text)\"")
         }
         switch parts[0] {
         case "alsa": self = .alsa(device: parts[1])

@@ -85,9 +85,10 @@ public enum ConfigurationLoader {
         func problem(_ section: String, _ key: String, _ message: String) {
             problems.append(.init(file: file, line: line(of: key, in: section, lines: lines), key: "\(section).\(key)", message: message))
         }
-        let input = c.input
-        if !(input == "-" || ["alsa:", "file:", "spool:"].contains { input.hasPrefix($0) && input.count > $0.count }) {
-            problem("source", "input", "expected alsa:DEVICE, file:PATH, spool:FOLDER or - (raw PCM on standard input), got \"\(input)\"")
+        do {
+            _ = try AudioSourceSpecification(c.input)
+        } catch {
+            problem("source", "input", error.message)
         }
         if c.modelPath.isEmpty { problem("model", "path", "expected the path of an .onnx model") }
         if c.outputDirectory.isEmpty { problem("output", "dir", "expected a folder for the explanations") }
