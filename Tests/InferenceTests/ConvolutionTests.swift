@@ -3,8 +3,8 @@ import NDArray
 import Testing
 
 /// `Convolution` against a direct double-precision loop, and its backward pass against the
-/// adjoint identity <conv(x), y> = <x, conv*(y)>, over many geometries and both code paths
-/// (im2col + GEMM, depthwise loops), with one and two threads.
+/// adjoint identity <conv(x), y> = <x, conv*(y)>, over many geometries and every strategy
+/// (pointwise, depthwise, shifted taps, polyphase, im2col), with one and two threads.
 struct ConvolutionTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let input: [Int], weights: [Int], groups: Int, strides: [Int], dilations: [Int], padsBegin: [Int], padsEnd: [Int]
@@ -18,6 +18,10 @@ struct ConvolutionTests {
         Case(input: [1, 16, 1000], weights: [16, 16, 3], groups: 1, strides: [1], dilations: [1], padsBegin: [1], padsEnd: [1]),
         Case(input: [1, 6, 40], weights: [5, 6, 1], groups: 1, strides: [1], dilations: [1], padsBegin: [0], padsEnd: [0]),
         Case(input: [1, 6, 40], weights: [5, 6, 1], groups: 1, strides: [4], dilations: [1], padsBegin: [0], padsEnd: [0]),
+        // Polyphase: a kernel that is not a multiple of the stride, uneven padding, several examples.
+        Case(input: [3, 5, 37], weights: [7, 5, 9], groups: 1, strides: [4], dilations: [1], padsBegin: [4], padsEnd: [4]),
+        Case(input: [2, 4, 31], weights: [3, 4, 7], groups: 1, strides: [3], dilations: [1], padsBegin: [0], padsEnd: [5]),
+        Case(input: [1, 2, 12], weights: [2, 2, 5], groups: 1, strides: [2], dilations: [1], padsBegin: [6], padsEnd: [0]),
         Case(input: [2, 3, 9, 11], weights: [5, 3, 3, 2], groups: 1, strides: [2, 1], dilations: [1, 2], padsBegin: [1, 0], padsEnd: [2, 1]),
         Case(input: [2, 4, 7, 9], weights: [8, 1, 3, 3], groups: 4, strides: [1, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1]),
         Case(input: [1, 4, 12, 12], weights: [4, 1, 5, 5], groups: 4, strides: [1, 1], dilations: [2, 1], padsBegin: [4, 2], padsEnd: [4, 2]),
@@ -25,11 +29,13 @@ struct ConvolutionTests {
         Case(input: [1, 4, 4, 5, 6], weights: [4, 1, 2, 3, 3], groups: 4, strides: [2, 1, 2], dilations: [1, 1, 1], padsBegin: [0, 1, 1], padsEnd: [1, 1, 0]),
     ]
 
-    /// Large enough (17M multiply-adds) to be split over two threads: tiles of one example, and
-    /// with stride 2 the scatter into private copies of the input gradient.
+    /// Large enough (17M multiply-adds) to be split over two threads: tiles of one example, with
+    /// a strided 2D kernel the scatter into private copies of the input gradient, and polyphase
+    /// examples on separate threads.
     static let largeCases: [Case] = [
         Case(input: [1, 64, 1400], weights: [64, 64, 3], groups: 1, strides: [1], dilations: [1], padsBegin: [1], padsEnd: [1]),
-        Case(input: [1, 64, 2800], weights: [64, 64, 3], groups: 1, strides: [2], dilations: [1], padsBegin: [1], padsEnd: [1]),
+        Case(input: [1, 32, 120, 120], weights: [32, 32, 3, 3], groups: 1, strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1]),
+        Case(input: [3, 64, 2800], weights: [64, 64, 3], groups: 1, strides: [2], dilations: [1], padsBegin: [1], padsEnd: [1]),
     ]
 
     private func convolution(_ c: Case, withBias: Bool = true) throws -> (Convolution, NDArray<Float>, NDArray<Float>) {

@@ -1,11 +1,12 @@
 /// Cross-correlation of an input with a bank of weights (ONNX `Conv` without bias) and its
-/// adjoint (the input gradient, which is also `ConvTranspose`'s forward pass), by one of four
+/// adjoint (the input gradient, which is also `ConvTranspose`'s forward pass), by one of five
 /// strategies chosen from the geometry:
 ///
 /// - pointwise (1x1, stride 1, no padding): one `cblas_sgemm` per example and group;
 /// - depthwise (one input channel per group): direct loops over the kernel taps;
 /// - shifted taps (1D, stride 1): one `cblas_sgemm` per tap on a shifted view of the input, no
 ///   im2col copy;
+/// - polyphase (1D, stride below the kernel length): shifted taps over the input's phases;
 /// - im2col: `cblas_sgemm` on im2col blocks, in tiles of output positions whose block stays in
 ///   cache (and col2im for the adjoint).
 ///
@@ -13,7 +14,7 @@
 struct Correlation: Sendable {
     /// How the correlation is computed.
     enum Strategy: Equatable {
-        case pointwise, depthwise, shiftedTaps, im2col
+        case pointwise, depthwise, shiftedTaps, polyphase, im2col
     }
 
     let geometry: ConvolutionGeometry
@@ -22,7 +23,8 @@ struct Correlation: Sendable {
     let strategy: Strategy
     /// Output positions per im2col tile (fewer when threads need more tiles).
     let largestTile: Int
-    /// For shifted taps: `[taps, M, C/groups]`, one weight matrix per tap.
+    /// For shifted taps: `[taps, M, C/groups]`, one weight matrix per tap; for polyphase, see
+    /// `phaseWeights`.
     let tapWeights: [Float]
 
     /// Elements of one im2col tile (about 256 KiB of `Float`s).
@@ -41,6 +43,8 @@ struct Correlation: Sendable {
             strategy = .depthwise
         } else if g.kernelSize.count == 1 && g.strides == [1] {
             strategy = .shiftedTaps
+        } else if Self.suitsPolyphase(g) {
+            strategy = .polyphase
         } else {
             strategy = .im2col
         }
@@ -55,7 +59,7 @@ struct Correlation: Sendable {
                 }
             }
         }
-        self.tapWeights = tapWeights
+        self.tapWeights = strategy == .polyphase ? Self.phaseWeights(weights, geometry: g) : tapWeights
     }
 
     /// The adjoint as a correlation of its own, when the stride is 1 everywhere: the output
@@ -90,13 +94,18 @@ struct Correlation: Sendable {
 
     /// Scratch elements `apply` needs with `parallelism`.
     func applyScratchCount(for parallelism: Parallelism) -> Int {
-        strategy == .im2col ? effective(parallelism).threads * columnCount : 0
+        switch strategy {
+        case .im2col: effective(parallelism).threads * columnCount
+        case .polyphase: effective(parallelism).threads * phaseCount
+        case .pointwise, .depthwise, .shiftedTaps: 0
+        }
     }
 
     /// Scratch elements `applyAdjoint` needs with `parallelism`.
     func adjointScratchCount(for parallelism: Parallelism) -> Int {
         switch strategy {
         case .pointwise, .depthwise: return 0
+        case .polyphase: return effective(parallelism).threads * phaseCount
         case .shiftedTaps, .im2col:
             let parallelism = effective(parallelism)
             let privateGradients = adjointNeedsPrivateGradients(parallelism) ? (parallelism.threads - 1) * inputCount : 0
@@ -111,6 +120,7 @@ struct Correlation: Sendable {
         switch strategy {
         case .depthwise: applyDirect(input, into: output, accumulate: accumulate, context: context)
         case .shiftedTaps: applyShiftedTaps(input, into: output, accumulate: accumulate, context: context)
+        case .polyphase: applyPolyphase(input, into: output, accumulate: accumulate, context: context)
         case .pointwise, .im2col: applyGathered(input, into: output, accumulate: accumulate, context: context)
         }
     }
@@ -121,6 +131,7 @@ struct Correlation: Sendable {
         let context = OperationContext(scratch: context.scratch, parallelism: effective(context.parallelism))
         switch strategy {
         case .depthwise: applyDirectAdjoint(outputGradient, addingInto: inputGradient, context: context)
+        case .polyphase: applyPolyphaseAdjoint(outputGradient, addingInto: inputGradient, context: context)
         case .pointwise, .shiftedTaps, .im2col: applyScattered(outputGradient, addingInto: inputGradient, context: context)
         }
     }

@@ -1,0 +1,132 @@
+/// The polyphase strategy for 1D strided correlations whose kernel is longer than the stride
+/// (the first convolution of a downsampling block). Splitting the input into its `s` phases,
+/// `P[r][c][u] = x[c][s u + r - pad]`, turns the stride-`s` correlation with `k` taps into a
+/// stride-1 one with `ceil(k / s)` taps over `s C` channels:
+/// `y[m][t] = sum_q sum_(r,c) w[m][c][s q + r] P[r][c][t + q]`, one `cblas_sgemm` per tap `q` on a
+/// shifted view of `P`. Tap `q` reads only the phases `r < k - s q`, a prefix of `P`'s rows, so
+/// no multiply is wasted. The split copies each input sample once, where im2col copies it
+/// `k / s` times (and col2im adds it back as often in the adjoint).
+extension Correlation {
+    /// Whether the geometry suits the polyphase strategy.
+    static func suitsPolyphase(_ g: ConvolutionGeometry) -> Bool {
+        g.kernelSize.count == 1 && g.groups == 1 && g.dilations == [1] && g.strides[0] > 1 && g.kernelSize[0] > g.strides[0]
+    }
+
+    /// Taps of the stride-1 correlation over the phases.
+    var phaseTaps: Int { (geometry.kernelSize[0] + geometry.strides[0] - 1) / geometry.strides[0] }
+    /// Samples of each phase row: the output positions plus the reach of the taps.
+    var phaseLength: Int { geometry.outputPositions + phaseTaps - 1 }
+    /// Elements of the phase matrix of one example: `s C` rows of `phaseLength`.
+    var phaseCount: Int { geometry.strides[0] * geometry.inputChannels * phaseLength }
+
+    /// `[phaseTaps, M, s C]`: the weight matrix of each phase tap, `W_q[m][r C + c] = w[m][c][s q + r]`
+    /// (zero where `s q + r` is past the kernel).
+    static func phaseWeights(_ weights: [Float], geometry g: ConvolutionGeometry) -> [Float] {
+        let (s, k, channels, outputs) = (g.strides[0], g.kernelSize[0], g.inputChannels, g.outputChannels)
+        let taps = (k + s - 1) / s, rows = s * channels
+        var result = [Float](repeating: 0, count: taps * outputs * rows)
+        for q in 0..<taps {
+            for m in 0..<outputs {
+                for r in 0..<s where s * q + r < k {
+                    for c in 0..<channels {
+                        result[(q * outputs + m) * rows + r * channels + c] = weights[(m * channels + c) * k + s * q + r]
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Rows of the phase matrix that tap `q` reads.
+    private func phaseRows(tap q: Int) -> Int {
+        let g = geometry
+        return g.inputChannels * min(g.strides[0], g.kernelSize[0] - g.strides[0] * q)
+    }
+
+    /// `output (+)= W ⋆ input` through the phases, one example per work item.
+    func applyPolyphase(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
+                        context: OperationContext) {
+        let g = geometry
+        let (positions, length, rows) = (g.outputPositions, phaseLength, g.strides[0] * g.inputChannels)
+        let phaseCount = phaseCount
+        nonisolated(unsafe) let (input, output, scratch) = (input, output, context.scratch)
+        tapWeights.withUnsafeBufferPointer { weights in
+            nonisolated(unsafe) let weights = weights
+            context.parallelism.forEachSlice(of: g.batch) { worker, examples in
+                let phases = scratch.baseAddress! + worker * phaseCount
+                for example in examples {
+                    splitPhases(input.baseAddress! + example * g.inputChannels * g.inputPositions, into: phases)
+                    let target = output.baseAddress! + example * g.outputChannels * positions
+                    for q in 0..<phaseTaps {
+                        matrixMultiply(m: g.outputChannels, n: positions, k: phaseRows(tap: q),
+                                       weights.baseAddress! + q * g.outputChannels * rows, lda: rows,
+                                       phases + q, ldb: length, beta: accumulate || q > 0 ? 1 : 0, target, ldc: positions)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `inputGradient += Wᵀ ⋆ outputGradient`: the phase gradients by one product per tap, then
+    /// added back onto the samples they came from.
+    func applyPolyphaseAdjoint(_ outputGradient: UnsafeBufferPointer<Float>, addingInto inputGradient: UnsafeMutableBufferPointer<Float>,
+                               context: OperationContext) {
+        let g = geometry
+        let (positions, length, rows) = (g.outputPositions, phaseLength, g.strides[0] * g.inputChannels)
+        let phaseCount = phaseCount
+        nonisolated(unsafe) let (outputGradient, inputGradient, scratch) = (outputGradient, inputGradient, context.scratch)
+        tapWeights.withUnsafeBufferPointer { weights in
+            nonisolated(unsafe) let weights = weights
+            context.parallelism.forEachSlice(of: g.batch) { worker, examples in
+                let phases = scratch.baseAddress! + worker * phaseCount
+                for example in examples {
+                    let source = outputGradient.baseAddress! + example * g.outputChannels * positions
+                    // Tap 0 reads every row and the first `positions` columns; the rest start at zero.
+                    for row in 0..<rows { (phases + row * length + positions).update(repeating: 0, count: length - positions) }
+                    for q in 0..<phaseTaps {
+                        matrixMultiply(transposeA: true, m: phaseRows(tap: q), n: positions, k: g.outputChannels,
+                                       weights.baseAddress! + q * g.outputChannels * rows, lda: rows,
+                                       source, ldb: positions, beta: q > 0 ? 1 : 0, phases + q, ldc: length)
+                    }
+                    mergePhases(phases, addingInto: inputGradient.baseAddress! + example * g.inputChannels * g.inputPositions)
+                }
+            }
+        }
+    }
+
+    /// Calls `body(row, first, count, offset)` for each phase row `r C + c`: phase samples
+    /// `first ..< first + count` come from input samples `s u + offset` of channel `c`; the
+    /// others lie in the padding.
+    private func forEachPhaseRun(_ body: (_ row: Int, _ channel: Int, _ first: Int, _ count: Int, _ offset: Int) -> Void) {
+        let g = geometry
+        let (s, pad, samples, length) = (g.strides[0], g.padsBegin[0], g.inputPositions, phaseLength)
+        for r in 0..<s {
+            let offset = r - pad  // Phase sample u is input sample s u + offset.
+            let first = offset >= 0 ? 0 : (-offset + s - 1) / s
+            let last = min(length - 1, samples - 1 - offset < 0 ? -1 : (samples - 1 - offset) / s)
+            for c in 0..<g.inputChannels { body(r * g.inputChannels + c, c, first, max(0, last - first + 1), offset) }
+        }
+    }
+
+    /// Writes the phase matrix of one example's input.
+    private func splitPhases(_ input: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        let (s, length, samples) = (g.strides[0], phaseLength, g.inputPositions)
+        forEachPhaseRun { row, channel, first, count, offset in
+            let target = phases + row * length, source = input + channel * samples + offset
+            target.update(repeating: 0, count: first)
+            for u in first..<(first + count) { target[u] = source[u &* s] }
+            (target + first + count).update(repeating: 0, count: length - first - count)
+        }
+    }
+
+    /// Adds the phase matrix's gradients onto the input samples they came from.
+    private func mergePhases(_ phases: UnsafePointer<Float>, addingInto gradient: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        let (s, length, samples) = (g.strides[0], phaseLength, g.inputPositions)
+        forEachPhaseRun { row, channel, first, count, offset in
+            let source = phases + row * length, target = gradient + channel * samples + offset
+            for u in first..<(first + count) { target[u &* s] += source[u] }
+        }
+    }
+}
