@@ -48,13 +48,10 @@ public struct Explainer: Sendable {
                 throw AttributionError.invalidParameter(name: "noise", value: "\(perturbations.count) arrays",
                                                         expected: "at least one array of \(signal.count) values")
             }
-            var sum = [Double](repeating: 0, count: signal.count)
-            try batcher.gradients(count: perturbations.count, target: target, input: { i in
+            let noisy = GradientPoints.listed(count: perturbations.count) { i in
                 representation.decode(representation.encode(zip(signal, perturbations[i]).map { $0 + $1 }))
-            }) { _, gradient in
-                for (i, g) in gradient.enumerated() { sum[i] += Double(g) }
             }
-            let mean = sum.map { Float($0 / Double(perturbations.count)) }
+            let mean = try batcher.meanGradient(at: noisy, target: target)
             return Explanation(target: target, logits: logits, coefficients: coefficients,
                                attribution: representation.decodeAdjoint(mean), gradientEvaluations: perturbations.count,
                                forwardEvaluations: 1, integration: nil)

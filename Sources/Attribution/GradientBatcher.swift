@@ -20,6 +20,11 @@ struct GradientBatcher: Sendable {
         }
     }
 
+    /// The mean over `points` of the gradient of logit `target` with respect to the input.
+    func meanGradient(at points: GradientPoints, target: Int) throws -> [Float] {
+        try model.meanInputGradient(at: points, target: target, maxBatch: maxBatch)
+    }
+
     /// Logits of every input (forward passes only).
     func logits(count: Int, input: (Int) -> [Float]) throws -> [[Float]] {
         let classes = model.classCount

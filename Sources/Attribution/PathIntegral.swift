@@ -52,11 +52,9 @@ struct PathIntegral {
 
     /// The midpoint rule with `steps` equal intervals.
     func fixed(steps: Int) throws -> Result {
-        var sum = [Double](repeating: 0, count: start.count)
-        try batcher.gradients(count: steps, target: target, input: { point((Double($0) + 0.5) / Double(steps)) }) { _, gradient in
-            for (i, g) in gradient.enumerated() { sum[i] += Double(g) }
-        }
-        return Result(meanGradient: sum.map { Float($0 / Double(steps)) }, gradientEvaluations: steps,
+        let midpoints = (0..<steps).map { Float((Double($0) + 0.5) / Double(steps)) }
+        let mean = try batcher.meanGradient(at: .segment(start: start, end: end, positions: midpoints), target: target)
+        return Result(meanGradient: mean, gradientEvaluations: steps,
                       forwardEvaluations: 0, converged: true)
     }
 

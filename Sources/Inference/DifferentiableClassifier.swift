@@ -14,6 +14,10 @@ public protocol DifferentiableClassifier: Sendable {
     /// Logits of a batch and, per example `n`, the gradient of `logits[n, classes[n]]` with respect
     /// to `batch[n]` (shape of `batch`).
     func inputGradient(_ batch: NDArray<Float>, classes: [Int]) throws -> (logits: NDArray<Float>, gradient: NDArray<Float>)
+    /// The mean over `points` of the gradient of logit `target` with respect to the input, with at
+    /// most `maxBatch` points in flight; independent of `maxBatch`. (SmoothGrad and Integrated
+    /// Gradients need only this mean; the default makes one `inputGradient` call per batch.)
+    func meanInputGradient(at points: GradientPoints, target: Int, maxBatch: Int) throws -> [Float]
 }
 
 /// A classifier whose intermediate tensors can be read and differentiated by name (GradCAM).

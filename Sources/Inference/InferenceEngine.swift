@@ -17,6 +17,10 @@ public final class InferenceEngine: InspectableClassifier {
     /// Names of the tensors `evaluate` can return activations and gradients for.
     public let tensorNames: [String]
 
+    /// The first operation (for one example) and an engine for the rest of the program, when the
+    /// program starts with an affine operation alone reading the input (see `AffineHead`).
+    let affineHead: (head: any AffineOperation, tail: InferenceEngine)?
+
     private let compiler: any ProgramCompiler
     private let programs = Mutex<[Int: Program]>([:])
     private let plans = Mutex<[PlanKey: ExecutionPlan]>([:])
@@ -48,6 +52,12 @@ public final class InferenceEngine: InspectableClassifier {
         outputShape = Array(program.output.shape.dropFirst())
         tensorNames = program.namedTensors.keys.sorted()
         programs.withLock { $0[batchSize] = program }
+        if compiler.fixedBatchSize == nil, let split = AffineHead(splitting: program) {
+            let tail = TailCompiler(base: compiler, exampleShape: Array(split.head.outputShape.dropFirst()))
+            affineHead = (split.head, try InferenceEngine(compiler: tail, options: options))
+        } else {
+            affineHead = nil
+        }
     }
 
     /// Number of classes: the elements of one example's output.
@@ -72,6 +82,18 @@ public final class InferenceEngine: InspectableClassifier {
 
     /// Runs `batch` forward (and backward when `request` has a cotangent); see `EvaluationRequest`.
     public func evaluate(_ batch: NDArray<Float>, _ request: EvaluationRequest) throws -> Evaluation {
+        try evaluate(batch, request, inputGradientSum: nil)
+    }
+
+    /// Adds the gradients of logit `target` with respect to each example of `batch` to `sum`
+    /// (one example's size), one example after the other in batch order.
+    func accumulateInputGradients(_ batch: NDArray<Float>, target: Int, into sum: inout [Float]) throws {
+        let request = EvaluationRequest(cotangent: .classes(Array(repeating: target, count: batch.shape.first ?? 0)))
+        sum = try evaluate(batch, request, inputGradientSum: sum).inputGradient!.storage
+    }
+
+    /// `evaluate`, with the input gradients summed onto `inputGradientSum` when it is given.
+    private func evaluate(_ batch: NDArray<Float>, _ request: EvaluationRequest, inputGradientSum: [Float]?) throws -> Evaluation {
         guard batch.rank == inputShape.count + 1, Array(batch.shape.dropFirst()) == inputShape else {
             throw InferenceError.inputShapeMismatch(expected: [-1] + inputShape, actual: batch.shape)
         }
@@ -88,7 +110,8 @@ public final class InferenceEngine: InspectableClassifier {
         var shapes: [ResultBuffers.Destination: [Int]] = [.output: outputShape]
         if cotangent != nil { shapes[.inputGradient] = inputShape }
         for (destination, shape) in jobs.values.first?.tensorShapes ?? [:] { shapes[destination] = shape }
-        let results = ResultBuffers(count: count, exampleShapes: shapes)
+        let results = ResultBuffers(count: count, exampleShapes: shapes,
+                                    sum: inputGradientSum.map { (.inputGradient, $0) })
 
         let workers = min(options.threads, chunks.count)
         let parallelism = workers > 1 ? Parallelism.serial : Parallelism(threads: options.threads)
