@@ -39,13 +39,37 @@ public struct SeededNormal: Sendable {
             spare = nil
             return value
         }
-        let radius = (-2 * log(nextUniform())).squareRoot(), angle = 2 * Double.pi * nextUniform()
-        spare = radius * sin(angle)
-        return radius * cos(angle)
+        let (first, second) = nextPair()
+        spare = second
+        return first
     }
 
-    /// `count` normal numbers with standard deviation `deviation`.
+    /// `count` normal numbers with standard deviation `deviation` (the numbers `next` would give).
     public mutating func samples(_ count: Int, deviation: Double) -> [Float] {
-        (0..<count).map { _ in Float(next() * deviation) }
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var index = 0
+            if index < count, let value = spare {
+                spare = nil
+                buffer[index] = Float(value * deviation)
+                index += 1
+            }
+            while index + 1 < count {
+                let (first, second) = nextPair()
+                buffer[index] = Float(first * deviation)
+                buffer[index + 1] = Float(second * deviation)
+                index += 2
+            }
+            if index < count { buffer[index] = Float(next() * deviation) }
+            initialized = count
+        }
+    }
+
+    /// Two independent standard normal numbers by the Box-Muller transform: `r cos(θ)` and
+    /// `r sin(θ)`, the cosine taken from the sine (one trigonometric call per pair).
+    private mutating func nextPair() -> (Double, Double) {
+        let radius = (-2 * log(nextUniform())).squareRoot(), angle = 2 * Double.pi * nextUniform()
+        let sine = sin(angle)
+        let cosine = (1 - sine * sine).squareRoot()
+        return (radius * (angle > Double.pi / 2 && angle < 3 * Double.pi / 2 ? -cosine : cosine), radius * sine)
     }
 }
