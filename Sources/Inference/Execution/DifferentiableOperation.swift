@@ -49,11 +49,25 @@ public protocol DifferentiableOperation: Sendable {
     func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
                   output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
                   context: OperationContext)
+    /// For an operation with one input: *writes* `outputGradient`'s pullback into `inputGradient`,
+    /// whose contents are undefined (the engine calls it when no other step has added to that
+    /// gradient yet, to save clearing it first).
+    func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+                         output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
+                         context: OperationContext)
 }
 
 extension DifferentiableOperation {
     /// No scratch memory.
     public func scratchCount(for parallelism: Parallelism) -> Int { 0 }
+
+    /// Clears `inputGradient` and adds the pullback into it.
+    public func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+                                output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
+                                context: OperationContext) {
+        inputGradient.update(repeating: 0)
+        backward(outputGradient, inputs: inputs, output: output, into: [inputGradient], context: context)
+    }
 }
 
 /// Element count of a shape.

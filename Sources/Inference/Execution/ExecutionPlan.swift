@@ -24,6 +24,9 @@ final class ExecutionPlan: Sendable {
     /// Values whose gradients start at each backward step and must be cleared right before it
     /// (parallel to `backwardSteps`).
     let clearBeforeBackwardStep: [[Int]]
+    /// Whether each backward step writes its only input's gradient instead of adding to it (it
+    /// is the first to contribute, so nothing needs clearing).
+    let writesInputGradient: [Bool]
 
     init(program: Program, request: PassRequest) throws(InferenceError) {
         self.program = program
@@ -32,9 +35,11 @@ final class ExecutionPlan: Sendable {
         backwardSteps = schedule.backwardSteps
         let lifetimes = Self.lifetimes(program: program, request: request, schedule: schedule)
         (valueBuffer, gradientBuffer, bufferCapacities) = Self.assignBuffers(lifetimes, valueCount: program.valueCounts.count)
-        clearBeforeBackwardStep = backwardSteps.map { step in
-            schedule.firstContributor.filter { $0.value == step }.map(\.key)
+        let starting = backwardSteps.map { step in schedule.firstContributor.filter { $0.value == step }.map(\.key) }
+        writesInputGradient = zip(backwardSteps, starting).map { step, starting in
+            program.steps[step].inputs.count == 1 && starting == program.steps[step].inputs
         }
+        clearBeforeBackwardStep = zip(starting, writesInputGradient).map { $1 ? [] : $0 }
     }
 
     /// Which steps run, and which values have gradients.

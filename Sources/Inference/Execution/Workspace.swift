@@ -88,9 +88,15 @@ final class Workspace: @unchecked Sendable {
             for value in plan.clearBeforeBackwardStep[position] {
                 gradient(value)!.update(repeating: 0)
             }
-            steps[index].operation.backward(outputGradients[position], inputs: backwardInputs[position],
-                                            output: backwardOutputs[position], into: inputGradients[position],
-                                            context: context)
+            if plan.writesInputGradient[position] {
+                steps[index].operation.backwardWriting(outputGradients[position], inputs: backwardInputs[position],
+                                                       output: backwardOutputs[position], into: inputGradients[position][0]!,
+                                                       context: context)
+            } else {
+                steps[index].operation.backward(outputGradients[position], inputs: backwardInputs[position],
+                                                output: backwardOutputs[position], into: inputGradients[position],
+                                                context: context)
+            }
         }
     }
 

@@ -48,6 +48,12 @@ public struct Convolution: DifferentiableOperation {
         guard let inputGradient = inputGradients[0] else { return }
         kernels.applyAdjoint(outputGradient, into: inputGradient, accumulate: true, context: context)
     }
+
+    public func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+                                output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
+                                context: OperationContext) {
+        kernels.applyAdjoint(outputGradient, into: inputGradient, accumulate: false, context: context)
+    }
 }
 
 /// ONNX `ConvTranspose`: the adjoint of a grouped convolution plus an optional bias. Weights are

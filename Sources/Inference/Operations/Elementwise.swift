@@ -70,6 +70,16 @@ public struct Elementwise: DifferentiableOperation {
         }
     }
 
+    public func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+                                output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
+                                context: OperationContext) {
+        guard function == .relu else {
+            inputGradient.update(repeating: 0)
+            return backward(outputGradient, inputs: inputs, output: output, into: [inputGradient], context: context)
+        }
+        map(outputGradient, output, into: inputGradient) { $1 > 0 ? $0 : 0 }
+    }
+
     public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
                          output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
                          context: OperationContext) {
@@ -110,6 +120,14 @@ public struct Elementwise: DifferentiableOperation {
     private func map(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>, _ f: (Float) -> Float) {
         let (source, target) = (x.baseAddress!, y.baseAddress!)
         for index in 0..<y.count { target[index] = f(source[index]) }
+    }
+
+    /// `target = f(a, b)` elementwise.
+    @inline(__always)
+    private func map(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into target: UnsafeMutableBufferPointer<Float>,
+                     _ f: (Float, Float) -> Float) {
+        let (first, second, result) = (a.baseAddress!, b.baseAddress!, target.baseAddress!)
+        for index in 0..<target.count { result[index] = f(first[index], second[index]) }
     }
 
     /// `dx += df(g, v)` elementwise, `v` being the input or the output.
