@@ -267,7 +267,11 @@ public final class InferenceEngine: InspectableClassifier {
         let program = job.plan.program
         let inputCount = elementCount(inputShape)
         let examples = chunk.examples
-        Self.withPadded(input, examples: examples, size: inputCount, batchSize: chunk.batchSize) { workspace.runForward(input: $0) }
+        // Rows of the caller's batch outlive the pass; a padded copy does not.
+        let padded = examples.count < chunk.batchSize
+        Self.withPadded(input, examples: examples, size: inputCount, batchSize: chunk.batchSize) {
+            workspace.runForward(input: $0, borrowing: !padded)
+        }
         results.store(workspace.value(program.output.id)!, as: .output, examples: examples)
         for (destination, value) in job.tensors {
             if case .activation = destination { results.store(workspace.value(value)!, as: destination, examples: examples) }

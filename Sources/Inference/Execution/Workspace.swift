@@ -13,6 +13,10 @@ final class Workspace: @unchecked Sendable {
     private var backwardOutputs: [UnsafeBufferPointer<Float>] = []
     private var inputGradients: [[UnsafeMutableBufferPointer<Float>?]] = []
     private var outputGradients: [UnsafeBufferPointer<Float>] = []
+    /// The entries of `forwardInputs` and `backwardInputs` that read the program input.
+    private var inputReaders: (forward: [(step: Int, slot: Int)], backward: [(step: Int, slot: Int)]) = ([], [])
+    /// The caller's memory the program input is read from, when the pass borrows it.
+    private var borrowedInput: UnsafeBufferPointer<Float>?
 
     init(plan: ExecutionPlan, parallelism: Parallelism) {
         self.plan = plan
@@ -41,6 +45,13 @@ final class Workspace: @unchecked Sendable {
             inputGradients.append(step.inputs.map { gradient($0) })
             outputGradients.append(UnsafeBufferPointer(gradient(step.output)!))
         }
+        let input = plan.program.input.id
+        for (position, index) in plan.forwardSteps.enumerated() {
+            for (slot, value) in steps[index].inputs.enumerated() where value == input { inputReaders.forward.append((position, slot)) }
+        }
+        for (position, index) in plan.backwardSteps.enumerated() where steps[index].operation.backwardReads.contains(.inputs) {
+            for (slot, value) in steps[index].inputs.enumerated() where value == input { inputReaders.backward.append((position, slot)) }
+        }
     }
 
     /// What fresh memory holds: NaN in debug builds, so that an operation reading memory nobody
@@ -61,6 +72,7 @@ final class Workspace: @unchecked Sendable {
         if case let .constant(index) = plan.program.sources[value] {
             return UnsafeMutableBufferPointer(mutating: plan.program.constants[index])
         }
+        if value == plan.program.input.id, let borrowedInput { return UnsafeMutableBufferPointer(mutating: borrowedInput) }
         return plan.valueBuffer[value].map { slice(buffers[$0], count: plan.program.valueCounts[value]) }
     }
 
@@ -69,9 +81,18 @@ final class Workspace: @unchecked Sendable {
         plan.gradientBuffer[value].map { slice(buffers[$0], count: plan.program.valueCounts[value]) }
     }
 
-    /// Copies `input` into the program input and runs the forward steps.
-    func runForward(input: UnsafeBufferPointer<Float>) {
-        _ = value(plan.program.input.id)!.update(fromContentsOf: input)
+    /// Runs the forward steps on `input`: read in place when `borrowing` (the caller keeps it
+    /// alive and unchanged until the pass's backward steps are done), copied otherwise.
+    func runForward(input: UnsafeBufferPointer<Float>, borrowing: Bool) {
+        borrowedInput = nil
+        if borrowing {
+            borrowedInput = input
+        } else {
+            _ = value(plan.program.input.id)!.update(fromContentsOf: input)
+        }
+        let source = UnsafeBufferPointer(value(plan.program.input.id)!)
+        for reader in inputReaders.forward { forwardInputs[reader.step][reader.slot] = source }
+        for reader in inputReaders.backward { backwardInputs[reader.step][reader.slot] = source }
         let context = OperationContext(scratch: scratch, parallelism: parallelism)
         let steps = plan.program.steps
         for (position, index) in plan.forwardSteps.enumerated() {
