@@ -4,10 +4,11 @@ public struct Ranking: Sendable {
     public let order: [Int]
 
     public init(_ attribution: [Float]) {
-        order = attribution.indices.sorted { i, j in
-            let a = abs(attribution[i]), b = abs(attribution[j])
-            return a != b ? a > b : i < j
-        }
+        // Magnitudes order like their bit patterns, so one integer per feature sorts it: the
+        // complemented magnitude (larger first) above the index (lower first among equals).
+        var keys = attribution.enumerated().map { UInt64(~abs($0.element).bitPattern) << 32 | UInt64($0.offset) }
+        keys.sort()
+        order = keys.map { Int($0 & 0xFFFF_FFFF) }
     }
 
     /// A 0/1 mask keeping the `count` most important features.
