@@ -99,34 +99,105 @@ extension Correlation {
     /// others lie in the padding.
     private func forEachPhaseRun(_ body: (_ row: Int, _ channel: Int, _ first: Int, _ count: Int, _ offset: Int) -> Void) {
         let g = geometry
-        let (s, pad, samples, length) = (g.strides[0], g.padsBegin[0], g.inputPositions, phaseLength)
-        for r in 0..<s {
-            let offset = r - pad  // Phase sample u is input sample s u + offset.
-            let first = offset >= 0 ? 0 : (-offset + s - 1) / s
-            let last = min(length - 1, samples - 1 - offset < 0 ? -1 : (samples - 1 - offset) / s)
-            for c in 0..<g.inputChannels { body(r * g.inputChannels + c, c, first, max(0, last - first + 1), offset) }
+        for r in 0..<g.strides[0] {
+            let (first, count, offset) = phaseRun(r)
+            for c in 0..<g.inputChannels { body(r * g.inputChannels + c, c, first, count, offset) }
         }
+    }
+
+    /// Where phase `r` reads the input: phase sample `u` is input sample `s u + offset`, inside
+    /// the input for `u` in `first ..< first + count`.
+    private func phaseRun(_ r: Int) -> (first: Int, count: Int, offset: Int) {
+        let g = geometry
+        let (s, offset) = (g.strides[0], r - g.padsBegin[0])
+        let first = offset >= 0 ? 0 : (-offset + s - 1) / s
+        let last = min(phaseLength - 1, g.inputPositions - 1 - offset < 0 ? -1 : (g.inputPositions - 1 - offset) / s)
+        return (first, max(0, last - first + 1), offset)
+    }
+
+    /// Phase samples that every phase reads from the input, in whole groups of four, when the
+    /// stride is 4: there one 4x4 transpose moves sixteen samples (see `splitPhases`).
+    private var transposedRange: Range<Int> {
+        guard geometry.strides[0] == 4 else { return 0..<0 }
+        let runs = (0..<4).map(phaseRun)
+        let lower = runs.map(\.first).max()!, upper = runs.map { $0.first + $0.count }.min()!
+        return lower..<max(lower, lower + (upper - lower) / 4 * 4)
     }
 
     /// Writes the phase matrix of one example's input.
     private func splitPhases(_ input: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
         let g = geometry
-        let (s, length, samples) = (g.strides[0], phaseLength, g.inputPositions)
+        let (s, length, samples, channels) = (g.strides[0], phaseLength, g.inputPositions, g.inputChannels)
+        let fast = transposedRange
         forEachPhaseRun { row, channel, first, count, offset in
             let target = phases + row * length, source = input + channel * samples + offset
             target.update(repeating: 0, count: first)
-            for u in first..<(first + count) { target[u] = source[u &* s] }
+            Self.forEach(in: first..<(first + count), outside: fast) { target[$0] = source[$0 &* s] }
             (target + first + count).update(repeating: 0, count: length - first - count)
+        }
+        guard !fast.isEmpty else { return }
+        for channel in 0..<channels {
+            let source = UnsafeRawPointer(input + channel * samples - g.padsBegin[0])
+            let row = { (r: Int) in UnsafeMutableRawPointer(phases + (r * channels + channel) * length) }
+            let rows = (row(0), row(1), row(2), row(3))
+            for u in stride(from: fast.lowerBound, to: fast.upperBound, by: 4) {
+                let block = source + 4 * u * MemoryLayout<Float>.stride
+                let (a, b, c, d) = Self.transpose(block.loadUnaligned(as: SIMD4<Float>.self),
+                                                  block.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self),
+                                                  block.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self),
+                                                  block.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self))
+                let offset = u * MemoryLayout<Float>.stride
+                rows.0.storeBytes(of: a, toByteOffset: offset, as: SIMD4<Float>.self)
+                rows.1.storeBytes(of: b, toByteOffset: offset, as: SIMD4<Float>.self)
+                rows.2.storeBytes(of: c, toByteOffset: offset, as: SIMD4<Float>.self)
+                rows.3.storeBytes(of: d, toByteOffset: offset, as: SIMD4<Float>.self)
+            }
         }
     }
 
     /// Adds the phase matrix's gradients onto the input samples they came from.
     private func mergePhases(_ phases: UnsafePointer<Float>, addingInto gradient: UnsafeMutablePointer<Float>) {
         let g = geometry
-        let (s, length, samples) = (g.strides[0], phaseLength, g.inputPositions)
+        let (s, length, samples, channels) = (g.strides[0], phaseLength, g.inputPositions, g.inputChannels)
+        let fast = transposedRange
         forEachPhaseRun { row, channel, first, count, offset in
             let source = phases + row * length, target = gradient + channel * samples + offset
-            for u in first..<(first + count) { target[u &* s] += source[u] }
+            Self.forEach(in: first..<(first + count), outside: fast) { target[$0 &* s] += source[$0] }
         }
+        guard !fast.isEmpty else { return }
+        for channel in 0..<channels {
+            let target = UnsafeMutableRawPointer(gradient + channel * samples - g.padsBegin[0])
+            let row = { (r: Int) in UnsafeRawPointer(phases + (r * channels + channel) * length) }
+            let rows = (row(0), row(1), row(2), row(3))
+            for u in stride(from: fast.lowerBound, to: fast.upperBound, by: 4) {
+                let offset = u * MemoryLayout<Float>.stride
+                let (a, b, c, d) = Self.transpose(rows.0.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
+                                                  rows.1.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
+                                                  rows.2.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
+                                                  rows.3.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self))
+                let block = target + 4 * u * MemoryLayout<Float>.stride
+                for (index, sums) in [a, b, c, d].enumerated() {
+                    let place = index * 16
+                    block.storeBytes(of: block.loadUnaligned(fromByteOffset: place, as: SIMD4<Float>.self) + sums,
+                                     toByteOffset: place, as: SIMD4<Float>.self)
+                }
+            }
+        }
+    }
+
+    /// Calls `body` on the samples of `run` before and after `inner` (all of `run` when `inner`
+    /// is empty).
+    @inline(__always)
+    private static func forEach(in run: Range<Int>, outside inner: Range<Int>, _ body: (Int) -> Void) {
+        let (lower, upper) = inner.isEmpty ? (run.upperBound, run.upperBound) : (inner.lowerBound, inner.upperBound)
+        for u in run.lowerBound..<max(run.lowerBound, min(run.upperBound, lower)) { body(u) }
+        for u in min(run.upperBound, max(run.lowerBound, upper))..<run.upperBound { body(u) }
+    }
+
+    /// The transpose of the 4x4 matrix with rows `a`, `b`, `c`, `d`.
+    @inline(__always)
+    private static func transpose(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>)
+        -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        (SIMD4(a[0], b[0], c[0], d[0]), SIMD4(a[1], b[1], c[1], d[1]), SIMD4(a[2], b[2], c[2], d[2]), SIMD4(a[3], b[3], c[3], d[3]))
     }
 }
