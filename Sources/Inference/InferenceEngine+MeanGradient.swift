@@ -37,9 +37,14 @@ extension InferenceEngine {
                     }
                 }
             } else {
+                var scratch = [Float](repeating: 0, count: head.scratchCount(for: .serial))
                 for (row, index) in indices.enumerated() {
-                    let output = try Self.apply(head, to: points.point(index), inputShape: inputShape)
-                    heads.replaceSubrange((row * headSize)..<((row + 1) * headSize), with: output)
+                    let point = points.point(index)
+                    try heads.withUnsafeMutableBufferPointer { heads throws(InferenceError) in
+                        try Self.apply(head, to: point, inputShape: inputShape,
+                                       into: UnsafeMutableBufferPointer(rebasing: heads[(row * headSize)..<((row + 1) * headSize)]),
+                                       scratch: &scratch)
+                    }
                 }
             }
             try tail.accumulateInputGradients(NDArray(shape: [indices.count] + tail.inputShape, storage: heads),
@@ -53,19 +58,26 @@ extension InferenceEngine {
 
     /// `head` applied to one example `input`.
     private static func apply(_ head: any AffineOperation, to input: [Float], inputShape: [Int]) throws(InferenceError) -> [Float] {
+        var output = [Float](repeating: 0, count: elementCount(head.outputShape))
+        var scratch = [Float](repeating: 0, count: head.scratchCount(for: .serial))
+        try output.withUnsafeMutableBufferPointer { output throws(InferenceError) in
+            try apply(head, to: input, inputShape: inputShape, into: output, scratch: &scratch)
+        }
+        return output
+    }
+
+    /// `head` applied to one example `input`, written into `output`; `scratch` holds the
+    /// head's scratch memory for one thread.
+    private static func apply(_ head: any AffineOperation, to input: [Float], inputShape: [Int],
+                              into output: UnsafeMutableBufferPointer<Float>, scratch: inout [Float]) throws(InferenceError) {
         guard input.count == elementCount(inputShape) else {
             throw .inputShapeMismatch(expected: inputShape, actual: [input.count])
         }
-        var output = [Float](repeating: 0, count: elementCount(head.outputShape))
-        var scratch = [Float](repeating: 0, count: head.scratchCount(for: .serial))
         input.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { output in
-                scratch.withUnsafeMutableBufferPointer { scratch in
-                    head.forward([input], into: output, context: OperationContext(scratch: scratch, parallelism: .serial))
-                }
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                head.forward([input], into: output, context: OperationContext(scratch: scratch, parallelism: .serial))
             }
         }
-        return output
     }
 
     /// The head's backward pass: the input gradient whose head-output gradient is `gradient`.
