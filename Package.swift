@@ -45,13 +45,14 @@ let package = Package(
         ]),
 
         // Files and devices.
-        .target(name: "ArrayIO", dependencies: ["NDArray", "ZIPFoundation"]),
-        .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr", "CALSA"]),
+        .target(name: "AtomicFiles"),
+        .target(name: "ArrayIO", dependencies: ["NDArray", "AtomicFiles", "ZIPFoundation"]),
+        .target(name: "AudioIO", dependencies: ["AtomicFiles", "CSndfile", "CSoxr", "CALSA"]),
         .target(name: "Rendering", dependencies: ["CPNG"]),
 
         // Shared by the CLI and the daemon: models, inputs, windows, explanation documents, outputs.
         .target(name: "Workflow", dependencies: [
-            "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "ArrayIO", "AudioIO", "Rendering",
+            "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "AtomicFiles", "ArrayIO", "AudioIO", "Rendering",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -98,6 +99,7 @@ let package = Package(
 
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets", "ArrayIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
+        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "Wavelets", "Inference", "ONNX", "ArrayIO"],

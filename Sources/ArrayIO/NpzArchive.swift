@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import ZIPFoundation
 
@@ -30,8 +31,7 @@ public enum NpzArchive {
     /// Writes `arrays` as an uncompressed `.npz` (what `numpy.savez` writes) to `url`, atomically:
     /// a temporary file beside it is renamed over the target only once complete.
     public static func write(_ arrays: [(key: String, array: NpyArray)], to url: URL) throws(ArrayIOError) {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        let temporary = AtomicFile.temporary(beside: url)
         do {
             let archive = try Archive(url: temporary, accessMode: .create)
             for (key, array) in arrays {
@@ -45,7 +45,11 @@ public enum NpzArchive {
             try? FileManager.default.removeItem(at: temporary)
             throw ArrayIOError(file: url.path, reason: "cannot write the archive (\(error))")
         }
-        try AtomicFile.move(temporary, over: url)
+        do {
+            try AtomicFile.move(temporary, over: url)
+        } catch {
+            throw ArrayIOError(file: error.file, reason: error.reason)
+        }
     }
 }
 
@@ -63,30 +67,10 @@ public enum NpyFile {
 
     /// Writes `array` to `url` as `.npy`, atomically.
     public static func write(_ array: NpyArray, to url: URL) throws(ArrayIOError) {
-        try AtomicFile.write(NpyFormat.encode(array), to: url)
-    }
-}
-
-/// Write-then-rename, so that a reader never sees a half-written file.
-public enum AtomicFile {
-    /// Writes `data` to a temporary file beside `url`, then renames it over `url`.
-    public static func write(_ data: Data, to url: URL) throws(ArrayIOError) {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {
-            try data.write(to: temporary)
+            try AtomicFile.write(NpyFormat.encode(array), to: url)
         } catch {
-            throw ArrayIOError(file: url.path, reason: "cannot write (\(error.localizedDescription))")
-        }
-        try move(temporary, over: url)
-    }
-
-    /// Renames `temporary` over `url` (atomic on one file system).
-    public static func move(_ temporary: URL, over url: URL) throws(ArrayIOError) {
-        if rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ArrayIOError(file: url.path, reason: "cannot move the finished file into place (\(reason))")
+            throw ArrayIOError(file: error.file, reason: error.reason)
         }
     }
 }

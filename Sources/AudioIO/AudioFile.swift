@@ -1,3 +1,4 @@
+import AtomicFiles
 import CSndfile
 import Foundation
 
@@ -19,7 +20,7 @@ public enum AudioFile {
     /// Writes mono `samples` as a 16-bit PCM WAV at `sampleRate`, atomically (a temporary file
     /// beside `url` is renamed over it once complete). Samples beyond [-1, 1] are clipped.
     public static func writeWAV(_ samples: [Float], sampleRate: Int, to url: URL) throws(AudioError) {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        let temporary = AtomicFile.temporary(beside: url)
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
         info.channels = 1
@@ -34,10 +35,10 @@ public enum AudioFile {
             try? FileManager.default.removeItem(at: temporary)
             throw AudioError(source: url.path, reason: "write failed after \(written) of \(samples.count) frames")
         }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw AudioError(source: url.path, reason: "cannot move the finished file into place (\(reason))")
+        do {
+            try AtomicFile.move(temporary, over: url)
+        } catch {
+            throw AudioError(source: error.file, reason: error.reason)
         }
     }
 }

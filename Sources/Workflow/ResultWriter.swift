@@ -1,4 +1,5 @@
 import ArrayIO
+import AtomicFiles
 import AudioIO
 import Foundation
 import NDArray

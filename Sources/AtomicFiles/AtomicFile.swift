@@ -1,0 +1,41 @@
+import Foundation
+
+/// Why a file could not be put in place.
+public struct AtomicFileError: Error, CustomStringConvertible, Equatable {
+    /// The file that was to be written.
+    public let file: String
+    /// What went wrong.
+    public let reason: String
+
+    public var description: String { "\(file): \(reason)" }
+}
+
+/// Write-then-rename, so that a reader never sees a half-written file and a failed write leaves
+/// the previous file (if any) untouched.
+public enum AtomicFile {
+    /// A fresh hidden temporary path beside `url` (same folder, so the final rename is atomic).
+    public static func temporary(beside url: URL) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    }
+
+    /// Writes `data` to a temporary file beside `url`, then renames it over `url`.
+    public static func write(_ data: Data, to url: URL) throws(AtomicFileError) {
+        let temporary = temporary(beside: url)
+        do {
+            try data.write(to: temporary)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw AtomicFileError(file: url.path, reason: "cannot write (\(error.localizedDescription))")
+        }
+        try move(temporary, over: url)
+    }
+
+    /// Renames `temporary` over `url` (atomic on one file system); removes `temporary` when that fails.
+    public static func move(_ temporary: URL, over url: URL) throws(AtomicFileError) {
+        if rename(temporary.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw AtomicFileError(file: url.path, reason: "cannot move the finished file into place (\(reason))")
+        }
+    }
+}
