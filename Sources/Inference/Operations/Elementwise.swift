@@ -70,47 +70,49 @@ public struct Elementwise: DifferentiableOperation {
         }
     }
 
-    public func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                                output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
-                                context: OperationContext) {
-        guard function == .relu else {
-            inputGradient.update(repeating: 0)
-            return backward(outputGradient, inputs: inputs, output: output, into: [inputGradient], context: context)
-        }
-        map(outputGradient, output, into: inputGradient) { $1 > 0 ? $0 : 0 }
-    }
-
     public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
                          output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
                          context: OperationContext) {
         guard let dx = inputGradients[0] else { return }
-        let (x, y, g) = (inputs[0], output, outputGradient)
+        pullBack(outputGradient, inputs: inputs, output: output, into: dx, writing: false)
+    }
+
+    public func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+                                output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
+                                context: OperationContext) {
+        pullBack(outputGradient, inputs: inputs, output: output, into: inputGradient, writing: true)
+    }
+
+    /// `dx (+)= f'(x) * g`: writes `dx` when `writing`, adds to it otherwise.
+    private func pullBack(_ g: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>], output y: UnsafeBufferPointer<Float>,
+                          into dx: UnsafeMutableBufferPointer<Float>, writing: Bool) {
+        let x = inputs[0]
         switch function {
-        case .relu: pullBack(g, y, dx) { $1 > 0 ? $0 : 0 }
-        case let .leakyRelu(alpha): pullBack(g, x, dx) { $1 > 0 ? $0 : alpha * $0 }
-        case let .elu(alpha): pullBack(g, x, dx) { $1 > 0 ? $0 : $0 * alpha * ScalarMath.exp($1) }
-        case .sigmoid: pullBack(g, y, dx) { $0 * $1 * (1 - $1) }
-        case .tanh: pullBack(g, y, dx) { $0 * (1 - $1 * $1) }
-        case .softplus: pullBack(g, x, dx) { $0 * Self.sigmoid($1) }
-        case let .clip(low, high): pullBack(g, x, dx) { $1 >= low && $1 <= high ? $0 : 0 }
+        case .relu: pullBack(g, y, dx, writing: writing) { $1 > 0 ? $0 : 0 }
+        case let .leakyRelu(alpha): pullBack(g, x, dx, writing: writing) { $1 > 0 ? $0 : alpha * $0 }
+        case let .elu(alpha): pullBack(g, x, dx, writing: writing) { $1 > 0 ? $0 : $0 * alpha * ScalarMath.exp($1) }
+        case .sigmoid: pullBack(g, y, dx, writing: writing) { $0 * $1 * (1 - $1) }
+        case .tanh: pullBack(g, y, dx, writing: writing) { $0 * (1 - $1 * $1) }
+        case .softplus: pullBack(g, x, dx, writing: writing) { $0 * Self.sigmoid($1) }
+        case let .clip(low, high): pullBack(g, x, dx, writing: writing) { $1 >= low && $1 <= high ? $0 : 0 }
         case .gelu:
-            pullBack(g, x, dx) { g, x in
+            pullBack(g, x, dx, writing: writing) { g, x in
                 let cdf = 0.5 * (1 + ScalarMath.erf(x * Self.inverseSquareRootOfTwo))
                 return g * (cdf + x * Self.inverseSquareRootOfTwoPi * ScalarMath.exp(-0.5 * x * x))
             }
         case .geluTanh:
-            pullBack(g, x, dx) { g, x in
+            pullBack(g, x, dx, writing: writing) { g, x in
                 let t = ScalarMath.tanh(Self.geluInner(x))
                 let inner = Self.squareRootOfTwoOverPi * (1 + 3 * Self.geluCubic * x * x)
                 return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner)
             }
-        case .erf: pullBack(g, x, dx) { $0 * Self.twoOverSquareRootOfPi * ScalarMath.exp(-$1 * $1) }
-        case .negate: pullBack(g, g, dx) { g, _ in -g }
-        case .squareRoot: pullBack(g, y, dx) { $0 * 0.5 / $1 }
-        case .exp: pullBack(g, y, dx) { $0 * $1 }
-        case .log: pullBack(g, x, dx) { $0 / $1 }
+        case .erf: pullBack(g, x, dx, writing: writing) { $0 * Self.twoOverSquareRootOfPi * ScalarMath.exp(-$1 * $1) }
+        case .negate: pullBack(g, g, dx, writing: writing) { g, _ in -g }
+        case .squareRoot: pullBack(g, y, dx, writing: writing) { $0 * 0.5 / $1 }
+        case .exp: pullBack(g, y, dx, writing: writing) { $0 * $1 }
+        case .log: pullBack(g, x, dx, writing: writing) { $0 / $1 }
         case let .power(exponent):
-            pullBack(g, x, dx) { $0 * exponent * ScalarMath.pow($1, exponent - 1) }
+            pullBack(g, x, dx, writing: writing) { $0 * exponent * ScalarMath.pow($1, exponent - 1) }
         }
     }
 
@@ -122,20 +124,17 @@ public struct Elementwise: DifferentiableOperation {
         for index in 0..<y.count { target[index] = f(source[index]) }
     }
 
-    /// `target = f(a, b)` elementwise.
-    @inline(__always)
-    private func map(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into target: UnsafeMutableBufferPointer<Float>,
-                     _ f: (Float, Float) -> Float) {
-        let (first, second, result) = (a.baseAddress!, b.baseAddress!, target.baseAddress!)
-        for index in 0..<target.count { result[index] = f(first[index], second[index]) }
-    }
-
-    /// `dx += df(g, v)` elementwise, `v` being the input or the output.
+    /// `dx = df(g, v)` (when `writing`) or `dx += df(g, v)` elementwise, `v` being the input or
+    /// the output.
     @inline(__always)
     private func pullBack(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>,
-                          _ df: (Float, Float) -> Float) {
+                          writing: Bool, _ df: (Float, Float) -> Float) {
         let (seed, source, target) = (g.baseAddress!, x.baseAddress!, dx.baseAddress!)
-        for index in 0..<dx.count { target[index] += df(seed[index], source[index]) }
+        if writing {
+            for index in 0..<dx.count { target[index] = df(seed[index], source[index]) }
+        } else {
+            for index in 0..<dx.count { target[index] += df(seed[index], source[index]) }
+        }
     }
 
     @inline(__always)
