@@ -43,26 +43,18 @@ extension Correlation {
         return g.inputChannels * min(g.strides[0], g.kernelSize[0] - g.strides[0] * q)
     }
 
-    /// `output (+)= W ⋆ input` through the phases, one example per work item.
+    /// `output (+)= W ⋆ input` through the phases.
     func applyPolyphase(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
                         context: OperationContext) {
         let g = geometry
         let (positions, length, rows) = (g.outputPositions, phaseLength, g.strides[0] * g.inputChannels)
-        let phaseCount = phaseCount
-        nonisolated(unsafe) let (input, output, scratch) = (input, output, context.scratch)
-        tapWeights.withUnsafeBufferPointer { weights in
-            nonisolated(unsafe) let weights = weights
-            context.parallelism.forEachSlice(of: g.batch) { worker, examples in
-                let phases = scratch.baseAddress! + worker * phaseCount
-                for example in examples {
-                    splitPhases(input.baseAddress! + example * g.inputChannels * g.inputPositions, into: phases)
-                    let target = output.baseAddress! + example * g.outputChannels * positions
-                    for q in 0..<phaseTaps {
-                        matrixMultiply(m: g.outputChannels, n: positions, k: phaseRows(tap: q),
-                                       weights.baseAddress! + q * g.outputChannels * rows, lda: rows,
-                                       phases + q, ldb: length, beta: accumulate || q > 0 ? 1 : 0, target, ldc: positions)
-                    }
-                }
+        nonisolated(unsafe) let (input, output) = (input, output)
+        forEachExample(context: context) { example, phases, weights in
+            splitPhases(input.baseAddress! + example * g.inputChannels * g.inputPositions, into: phases)
+            let target = output.baseAddress! + example * g.outputChannels * positions
+            for q in 0..<phaseTaps {
+                matrixMultiply(m: g.outputChannels, n: positions, k: phaseRows(tap: q), weights + q * g.outputChannels * rows, lda: rows,
+                               phases + q, ldb: length, beta: accumulate || q > 0 ? 1 : 0, target, ldc: positions)
             }
         }
     }
@@ -73,23 +65,30 @@ extension Correlation {
                                context: OperationContext) {
         let g = geometry
         let (positions, length, rows) = (g.outputPositions, phaseLength, g.strides[0] * g.inputChannels)
+        nonisolated(unsafe) let (outputGradient, inputGradient) = (outputGradient, inputGradient)
+        forEachExample(context: context) { example, phases, weights in
+            let source = outputGradient.baseAddress! + example * g.outputChannels * positions
+            // Tap 0 reads every row and the first `positions` columns; the rest start at zero.
+            for row in 0..<rows { (phases + row * length + positions).update(repeating: 0, count: length - positions) }
+            for q in 0..<phaseTaps {
+                matrixMultiply(transposeA: true, m: phaseRows(tap: q), n: positions, k: g.outputChannels,
+                               weights + q * g.outputChannels * rows, lda: rows,
+                               source, ldb: positions, beta: q > 0 ? 1 : 0, phases + q, ldc: length)
+            }
+            mergePhases(phases, addingInto: inputGradient.baseAddress! + example * g.inputChannels * g.inputPositions)
+        }
+    }
+
+    /// Calls `body(example, phases, weights)` for every example, spread over the context's
+    /// threads: `phases` is the worker's phase matrix in scratch, `weights` the phase weights.
+    private func forEachExample(context: OperationContext,
+                                _ body: @Sendable (Int, UnsafeMutablePointer<Float>, UnsafePointer<Float>) -> Void) {
         let phaseCount = phaseCount
-        nonisolated(unsafe) let (outputGradient, inputGradient, scratch) = (outputGradient, inputGradient, context.scratch)
+        nonisolated(unsafe) let scratch = context.scratch
         tapWeights.withUnsafeBufferPointer { weights in
-            nonisolated(unsafe) let weights = weights
-            context.parallelism.forEachSlice(of: g.batch) { worker, examples in
-                let phases = scratch.baseAddress! + worker * phaseCount
-                for example in examples {
-                    let source = outputGradient.baseAddress! + example * g.outputChannels * positions
-                    // Tap 0 reads every row and the first `positions` columns; the rest start at zero.
-                    for row in 0..<rows { (phases + row * length + positions).update(repeating: 0, count: length - positions) }
-                    for q in 0..<phaseTaps {
-                        matrixMultiply(transposeA: true, m: phaseRows(tap: q), n: positions, k: g.outputChannels,
-                                       weights.baseAddress! + q * g.outputChannels * rows, lda: rows,
-                                       source, ldb: positions, beta: q > 0 ? 1 : 0, phases + q, ldc: length)
-                    }
-                    mergePhases(phases, addingInto: inputGradient.baseAddress! + example * g.inputChannels * g.inputPositions)
-                }
+            nonisolated(unsafe) let weights = weights.baseAddress!
+            context.parallelism.forEachSlice(of: geometry.batch) { worker, examples in
+                for example in examples { body(example, scratch.baseAddress! + worker * phaseCount, weights) }
             }
         }
     }
