@@ -1,3 +1,5 @@
+import Inference
+
 /// The integral of the gradient of the target logit along the straight path
 /// `x(t) = start + t * (end - start)`, `t` in [0, 1], by the midpoint rule on intervals that the
 /// adaptive mode refines where the rule is least accurate.
@@ -46,8 +48,7 @@ struct PathIntegral {
     }
 
     private func point(_ t: Double) -> [Float] {
-        let t = Float(t)
-        return zip(start, direction).map { $0 + t * $1 }
+        GradientPoints.segment(start: start, end: end, positions: [Float(t)]).point(0)
     }
 
     /// The midpoint rule with `steps` equal intervals.
