@@ -3,9 +3,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Who may do what:
-/// - clients on another machine must send `Authorization: Bearer <token>` for everything but the
-///   dashboard's static files (which hold no data);
+/// Who may do what, judged on the request's normalised path (`RequestPath`), which is also the
+/// path the router then sees:
+/// - clients on another machine must send `Authorization: Bearer <token>` (the scheme in any
+///   case) for everything but the dashboard's static files (an exact list; they hold no data);
 /// - loopback clients need no token, but must name a loopback host (`Host: localhost`,
 ///   `127.0.0.1`, `[::1]`), so that a web page cannot reach the API through DNS rebinding;
 /// - a state-changing request carrying an `Origin` must come from the live view's own origin
@@ -18,14 +19,15 @@ struct AccessMiddleware: RouterMiddleware {
 
     /// The bearer token; empty when none is configured (then only loopback clients are served).
     let token: String
-    /// Path prefixes served to anyone who can connect.
-    let publicPaths: [String]
+    /// Paths served to anyone who can connect, compared exactly with the normalised path.
+    let publicPaths: Set<String>
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
-            try check(request, peer: context.remoteAddress?.ipAddress)
-            response = try await next(request, context)
+            let normalized = try Self.normalized(request)
+            try check(normalized, peer: context.remoteAddress?.ipAddress)
+            response = try await next(normalized, context)
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
         }
@@ -33,7 +35,23 @@ struct AccessMiddleware: RouterMiddleware {
         return response
     }
 
-    /// Throws the refusal of `request` from `peer` (an IP address), if it is refused.
+    /// `request` with its path in normal form (400 when it has none).
+    static func normalized(_ request: Request) throws(APIError) -> Request {
+        let target = request.head.path ?? ""
+        let path: String
+        do {
+            path = try RequestPath.normalize(target)
+        } catch {
+            throw APIError(.badRequest, error.description)
+        }
+        guard path != target else { return request }
+        var head = request.head
+        head.path = path
+        return Request(head: head, body: request.body)
+    }
+
+    /// Throws the refusal of `request` (its path already normalised) from `peer` (an IP
+    /// address), if it is refused.
     func check(_ request: Request, peer: String?) throws(APIError) {
         let authorized = hasToken(request)
         if let peer, LoopbackAddress.contains(peer) {
@@ -41,7 +59,7 @@ struct AccessMiddleware: RouterMiddleware {
                 throw APIError(.forbidden, "Host \"\(host)\" is not a loopback name; use http://127.0.0.1 or http://localhost, "
                                 + "or send the bearer token")
             }
-        } else if !authorized && !publicPaths.contains(where: { request.uri.path == $0 || request.uri.path.hasPrefix($0 + "/") }) {
+        } else if !authorized && !publicPaths.contains(request.uri.path) {
             throw APIError(.unauthorized, token.isEmpty ? "only loopback clients are served" : "send \"Authorization: Bearer <token>\"",
                            headers: [.wwwAuthenticate: "Bearer realm=\"wamd\""])
         }
@@ -51,10 +69,13 @@ struct AccessMiddleware: RouterMiddleware {
         }
     }
 
-    /// Whether `request` carries the configured token (compared in constant time).
+    /// Whether `request` carries the configured token (compared in constant time) after the
+    /// `Bearer` scheme, whose name is case-insensitive (RFC 7235).
     private func hasToken(_ request: Request) -> Bool {
-        guard !token.isEmpty, let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
-        let sent = Array(header.utf8.dropFirst(7)), expected = Array(token.utf8)
+        guard !token.isEmpty, let header = request.headers[.authorization] else { return false }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
+        let sent = Array(parts[1].trimmingCharacters(in: .whitespaces).utf8), expected = Array(token.utf8)
         guard sent.count == expected.count else { return false }
         return zip(sent, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }

@@ -46,6 +46,10 @@ import Testing
         for path in ["/healthz", "/api/v1/info", "/api/v1/windows?limit=1"] {
             #expect(try await remote.get(path, headers: ["Authorization": "Bearer \(Self.token)"]).status == 200, "\(path)")
         }
+        // The scheme's name is case-insensitive (RFC 7235).
+        for scheme in ["bearer", "BEARER", "bEaReR"] {
+            #expect(try await remote.get("/healthz", headers: ["Authorization": "\(scheme) \(Self.token)"]).status == 200, "\(scheme)")
+        }
         let stream = try await EventStream.open(port: port, headers: ["Authorization": "Bearer \(Self.token)"])
         stream.close()
         #expect(stream.response.status == 200)
@@ -60,13 +64,13 @@ import Testing
 
     @Test("the access rule: token from other machines, loopback Host names, same-origin writes")
     func policy() throws {
-        let access = AccessMiddleware(token: Self.token, publicPaths: ["/", "/assets"])
+        let access = AccessMiddleware(token: Self.token, publicPaths: DashboardRoutes.publicPaths)
         func status(_ path: String, method: HTTPRequest.Method = .get, peer: String?, authority: String? = "127.0.0.1:8080",
                     headers: HTTPFields = [:], access: AccessMiddleware = access) -> Int {
             let request = Request(head: HTTPRequest(method: method, scheme: "http", authority: authority, path: path, headerFields: headers),
                                   body: .init(buffer: ByteBuffer()))
             do {
-                try access.check(request, peer: peer)
+                try access.check(AccessMiddleware.normalized(request), peer: peer)
                 return 200
             } catch {
                 return error.status.code
@@ -80,6 +84,12 @@ import Testing
         #expect(status("/", peer: "192.0.2.7") == 200)
         #expect(status("/assets/dashboard.js", peer: "192.0.2.7") == 200)
         #expect(status("/assetsX", peer: "192.0.2.7") == 401)
+        #expect(status("/assets", peer: "192.0.2.7") == 401)
+        #expect(status("/assets/other.js", peer: "192.0.2.7") == 401)
+        #expect(status("//healthz", peer: "192.0.2.7") == 401)
+        #expect(status("//", peer: "192.0.2.7") == 200)
+        #expect(status("/healthz", peer: "192.0.2.7", headers: [.authorization: "bearer \(Self.token)"]) == 200)
+        #expect(status("/healthz", peer: "192.0.2.7", headers: [.authorization: "Basic \(Self.token)"]) == 401)
         #expect(status("/healthz", peer: "::ffff:192.0.2.7") == 401)
         #expect(status("/healthz", peer: "127.0.0.1") == 200)
         #expect(status("/healthz", peer: "::1", authority: "[::1]:8080") == 200)
@@ -93,6 +103,67 @@ import Testing
         let loopbackOnly = AccessMiddleware(token: "", publicPaths: [])
         #expect(status("/healthz", peer: "192.0.2.7", headers: [.authorization: "Bearer "], access: loopbackOnly) == 401)
         #expect(status("/", peer: "192.0.2.7", access: loopbackOnly) == 401)
+    }
+
+    /// Spellings of `path` that a router ignoring empty segments, or a file system, might take
+    /// for it.
+    static func variants(of path: String) -> [String] {
+        let inner = String(path.dropFirst())
+        let first = inner.split(separator: "/").first.map(String.init) ?? inner
+        return ["/\(path)", "//\(path)", "///\(inner)", "/./\(inner)", "\(path)/.", "/assets/../\(inner)", "/assets/%2e%2e/\(inner)",
+                "/assets/..%2F\(inner)", "/%2F\(inner)", path.replacingOccurrences(of: "/", with: "%2F"),
+                path.replacingOccurrences(of: "/", with: "//"), "/\(first.uppercased())\(inner.dropFirst(first.count))",
+                path.uppercased(), "/assets/dashboard.js/../..\(path)", "/assets/dashboard.js%2F..%2F..\(path)",
+                "/assets\\..\\\(inner)", "/assets/dashboard.js;/../..\(path)", "http://127.0.0.1\(path)"]
+    }
+
+    @Test("no spelling of a path (//, ///, /./, ../, %2F, %2e, case, absolute form) gets past the token",
+          .enabled(if: externalAddress != nil, "this machine has no non-loopback IPv4 address to connect from"))
+    func pathSpellings() async throws {
+        let fixture = try await LiveFixture.shared.value
+        var settings = try LiveViewSettings(fixture.daemon.currentConfiguration)
+        (settings.bind, settings.token) = ("0.0.0.0", Self.token)
+        let (port, server) = try await fixture.serve(settings)
+        defer { server.cancel() }
+        let id = try #require(try await WindowEndpointTests.explained(fixture).first?["id"] as? String)
+        let remote = RawHTTP(host: try #require(Self.externalAddress), port: port)
+        let routes = ["/healthz", "/metrics", "/api/v1/info", "/api/v1/windows", "/api/v1/events", "/api/v1/windows/\(id)",
+                      "/api/v1/windows/\(id)/interpretation.wav", "/api/v1/windows/\(id)/input.wav",
+                      "/api/v1/windows/\(id)/scalogram.png"]
+        for route in routes {
+            for spelling in Self.variants(of: route) {
+                let response = try await remote.send("GET", spelling, headOnly: route.hasSuffix("events"))
+                #expect([400, 401].contains(response.status), "GET \(spelling) answered \(response.status)")
+                #expect(!response.text.contains("\"windows\"") && !response.text.contains("wamd_"), "GET \(spelling) leaked data")
+            }
+        }
+        for spelling in Self.variants(of: "/api/v1/explain") {
+            let response = try await remote.send("POST", spelling, headers: ["Content-Type": "audio/wav"],
+                                                 body: try UploadTests.sample("audio/yes.wav"))
+            #expect([400, 401].contains(response.status), "POST \(spelling) answered \(response.status)")
+        }
+        // The same spellings with the token reach the routes (collapsed slashes) or are refused as malformed.
+        let bearer = ["Authorization": "Bearer \(Self.token)"]
+        #expect(try await remote.get("//api//v1/windows/?limit=1", headers: bearer).status == 200)
+        #expect(try await remote.get("/api/v1/./windows", headers: bearer).status == 400)
+        #expect(try await remote.get("/api%2Fv1/windows", headers: bearer).status == 400)
+    }
+
+    @Test("request paths: collapsed slashes, no dot segments or encoded separators", arguments: [
+        ("/", "/"), ("//", "/"), ("/healthz", "/healthz"), ("//api//v1///windows/", "/api/v1/windows"),
+        ("/api/v1/windows?limit=5&since=a//b", "/api/v1/windows?limit=5&since=a//b"), ("/x?y=../z", "/x?y=../z"),
+        ("/a%20b", "/a%20b"), ("/api/v1/windows/src~2026-01-01~120000.000_yes_0.93", "/api/v1/windows/src~2026-01-01~120000.000_yes_0.93"),
+    ])
+    func normalization(_ target: String, _ expected: String) throws {
+        #expect(try RequestPath.normalize(target) == expected)
+    }
+
+    @Test("request paths refused", arguments: [
+        "", "*", "healthz", "http://127.0.0.1/healthz", "/./healthz", "/a/../healthz", "/..", "/%2F", "/a%2fb", "/%2e%2e/x", "/a%5Cb",
+        "/a\\b", "/a%00", "/a%0a", "/a%", "/a%4", "/a%zz", "/a\u{7F}",
+    ])
+    func refusedPaths(_ target: String) {
+        #expect(throws: RequestPath.Refusal.self) { try RequestPath.normalize(target) }
     }
 
     @Test("a loopback client naming another host is refused (DNS rebinding); cross-origin uploads too")

@@ -35,8 +35,10 @@ struct RawHTTP {
         self.port = port
     }
 
-    /// Sends one request (`Connection: close`) and reads the whole response.
-    func send(_ method: String = "GET", _ target: String, headers: [String: String] = [:], body: Data = Data()) async throws -> Response {
+    /// Sends one request (`Connection: close`) and reads the whole response, or only its head
+    /// when `headOnly` (for answers that may never end, such as event streams).
+    func send(_ method: String = "GET", _ target: String, headers: [String: String] = [:], body: Data = Data(),
+              headOnly: Bool = false) async throws -> Response {
         let request = Self.encode(method, target, host: "\(host):\(port)", headers: headers, body: body)
         let (host, port) = (host, port)
         return try await Self.offPool {
@@ -44,7 +46,10 @@ struct RawHTTP {
             defer { socket.close() }
             try socket.write(request)
             var data = Data()
-            while let chunk = try socket.read() { data.append(chunk) }
+            while let chunk = try socket.read() {
+                data.append(chunk)
+                if headOnly && data.range(of: Data("\r\n\r\n".utf8)) != nil { break }
+            }
             return try Self.parse(data)
         }
     }
