@@ -68,6 +68,8 @@ let package = Package(
         .target(name: "LiveView", dependencies: [
             "Daemon", "Workflow", "AudioIO", "Rendering",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -106,9 +108,11 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Workflow", "AudioIO"]),
+        // Running wamd as a child process, its outputs and a stand-in for systemd's notify socket.
+        .target(name: "DaemonTestSupport", path: "Tests/DaemonTestSupport"),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Workflow", "AudioIO", "DaemonTestSupport"]),
         .testTarget(name: "LiveViewTests", dependencies: [
-            "LiveView", "Daemon", "Workflow", "AudioIO", "Rendering",
+            "LiveView", "Daemon", "Workflow", "AudioIO", "Rendering", "DaemonTestSupport",
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import AudioIO
+import DaemonTestSupport
 import Foundation
 import Testing
 

@@ -2,13 +2,13 @@ import Foundation
 
 /// A `wamd` child process for end-to-end tests: arguments, environment, a pipe on its standard
 /// input, its standard error collected, signals, and waiting with a timeout.
-final class DaemonProcess: @unchecked Sendable {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+public final class DaemonProcess: @unchecked Sendable {
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let model = root.appendingPathComponent("Samples/models/audio-resnet.onnx").path
-    static let stream = root.appendingPathComponent("Samples/audio/stream-40s.wav")
+    public static let model = root.appendingPathComponent("Samples/models/audio-resnet.onnx").path
+    public static let stream = root.appendingPathComponent("Samples/audio/stream-40s.wav")
 
-    static var executable: URL {
+    public static var executable: URL {
         var directory = Bundle.main.bundleURL
         if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("wamd").path) {
             directory = directory.deletingLastPathComponent()
@@ -16,13 +16,13 @@ final class DaemonProcess: @unchecked Sendable {
         return directory.appendingPathComponent("wamd")
     }
 
-    let process = Process()
-    let input = Pipe()
+    public let process = Process()
+    public let input = Pipe()
     private let errors = Pipe()
     private let collected = NSLock()
     private var stderrText = ""
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = Self.executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -44,23 +44,23 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Standard error so far.
-    var log: String {
+    public var log: String {
         collected.lock()
         defer { collected.unlock() }
         return stderrText
     }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// The process's peak resident memory so far (`VmHWM` of /proc/PID/status), while it runs.
-    var peakResidentKilobytes: Int? {
+    public var peakResidentKilobytes: Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
         return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
     }
 
     /// Waits for the exit; returns its status, or nil on timeout (the process is then killed).
-    func wait(timeout: TimeInterval) -> Int32? {
+    public func wait(timeout: TimeInterval) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if process.isRunning {
@@ -73,7 +73,7 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Polls `condition` until it holds or `timeout` passes.
-    static func eventually(timeout: TimeInterval = 60, _ condition: () -> Bool) -> Bool {
+    public static func eventually(timeout: TimeInterval = 60, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition() { return true }
@@ -84,46 +84,48 @@ final class DaemonProcess: @unchecked Sendable {
 }
 
 /// What a daemon wrote into an output folder.
-struct OutputFolder {
-    let root: URL
+public struct OutputFolder {
+    public init(root: URL) { self.root = root }
 
-    var files: [URL] {
+    public let root: URL
+
+    public var files: [URL] {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [] }
         return walker.compactMap { $0 as? URL }.filter { !$0.hasDirectoryPath }
     }
 
-    var documents: [[String: Any]] {
+    public var documents: [[String: Any]] {
         files.filter { $0.pathExtension == "json" }.compactMap {
             try? JSONSerialization.jsonObject(with: Data(contentsOf: $0)) as? [String: Any]
         }
     }
 
-    var logLines: [[String: Any]] {
+    public var logLines: [[String: Any]] {
         files.filter { $0.lastPathComponent == "windows.jsonl" }.flatMap { url -> [[String: Any]] in
             let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
             return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }.sorted { ($0["sample_index"] as? Int ?? 0) < ($1["sample_index"] as? Int ?? 0) }
     }
 
-    var temporaryFiles: [URL] { files.filter { $0.lastPathComponent.hasSuffix(".tmp") } }
+    public var temporaryFiles: [URL] { files.filter { $0.lastPathComponent.hasSuffix(".tmp") } }
 }
 
 /// A fresh folder removed at the end.
-final class Scratch {
-    let url: URL
+public final class Scratch {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("wamd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    func path(_ name: String) -> URL { url.appendingPathComponent(name) }
+    public func path(_ name: String) -> URL { url.appendingPathComponent(name) }
 
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
 /// The long sample as raw 16-bit little-endian PCM (what `arecord -t raw` sends).
-func rawStream() throws -> Data {
+public func rawStream() throws -> Data {
     let data = try Data(contentsOf: DaemonProcess.stream)
     return data.suffix(from: 44)
 }
