@@ -18,6 +18,8 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     public let metrics = DaemonMetrics()
     /// Every classified and explained window, for the live view.
     public let events = EventHub()
+    /// Every configuration a reload applied (the live view follows its `[http]` section).
+    public let reloads = Broadcast<DaemonConfiguration>()
     private let classifier: Classifier
     private let source: AudioSourceSpecification
     private let store: OutputStore
@@ -39,6 +41,8 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     private let ring = Mutex<BlockingQueue<[Float]>?>(nil)
     /// Last time data flowed (a window classified, or the spool watcher alive).
     private let heartbeat = Mutex<Date?>(nil)
+    /// Awaited before the source opens, so that READY means every part is up.
+    private let readinessGate = Mutex<(@Sendable () async throws -> Void)?>(nil)
     private let workersFinished = DispatchGroup()
     private let timers = DispatchGroup()
 
@@ -107,7 +111,20 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     // MARK: - Running
 
+    /// Makes `run` wait for `gate` (e.g. the live view listening) before it opens the source and
+    /// reports ready; `run` throws what `gate` throws.
+    public func holdReadiness(until gate: @escaping @Sendable () async throws -> Void) {
+        readinessGate.withLock { $0 = gate }
+    }
+
     public func run() async throws {
+        if let gate = readinessGate.withLock({ $0 }) {
+            do {
+                try await cancelWhenGracefulShutdown { try await gate() }
+            } catch is CancellationError {
+                return
+            }
+        }
         for index in 0..<workerCount { startThread("wamd-explain-\(index)", group: workersFinished) { self.explainLoop() } }
         enforceDiskBudget()
         startThread("wamd-budget", group: timers) { self.budgetLoop() }
@@ -465,6 +482,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                 explainer = WindowExplainer(classifier: classifier, settings: newSettings)
                 budget = Self.budget(applied)
             }
+            reloads.publish(currentConfiguration)
             logger.info("configuration reloaded", metadata: ["min_probability": "\(fresh.minProbability)", "min_dbfs": "\(fresh.minDBFS)"])
         } catch {
             metrics.update { $0.inputErrors += 1 }

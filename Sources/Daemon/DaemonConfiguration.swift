@@ -79,7 +79,18 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var httpPort = 8080
     /// Bearer token required for non-loopback clients.
     public var httpToken = ""
+    /// PEM certificate chain and private key: when both are set the live view serves HTTPS.
+    public var tlsCertificatePath = ""
+    public var tlsKeyPath = ""
+    /// Allows a non-loopback bind without TLS (the token and recordings then cross the network
+    /// in clear; meant for a TLS-terminating reverse proxy on a trusted link).
+    public var allowPlainHTTP = false
     public var maxUploadBytes = 20 << 20
+    /// Connections served at once; more wait in the kernel's backlog.
+    public var maxConnections = 64
+    /// Seconds a connection may sit idle between requests, take to send its request head, or
+    /// pause within a request body before it is closed.
+    public var idleTimeout = 30.0
 
     public init() {}
 }
@@ -202,6 +213,11 @@ extension DaemonConfiguration {
         text("http", "bind", nil, \.httpBind),
         integer("http", "port", 1...65535, \.httpPort),
         text("http", "token", nil, \.httpToken),
+        text("http", "tls_cert", nil, \.tlsCertificatePath),
+        text("http", "tls_key", nil, \.tlsKeyPath),
+        flag("http", "allow_plain_http", \.allowPlainHTTP),
         integer("http", "max_upload_bytes", 1024...(1 << 32), \.maxUploadBytes),
+        integer("http", "max_connections", 4...4096, \.maxConnections),
+        number("http", "idle_timeout", 1...3600, \.idleTimeout),
     ]
 }

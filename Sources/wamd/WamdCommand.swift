@@ -75,33 +75,50 @@ struct WamdCommand: AsyncParsableCommand {
             daemon = try AttributionDaemon(configuration: configuration, configurationPath: path, overrides: allOverrides, logger: logger)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
+            throw ExitCode(Self.unusableConfiguration)
         }
         let reloads = Task {
             for await _ in await UnixSignalsSequence(trapping: .sighup) { daemon.reload() }
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
-        ]
-        if configuration.httpEnabled {
-            do {
-                services.append(.init(service: try liveView(daemon: daemon, configuration: configuration),
-                                      successTerminationBehavior: .gracefullyShutdownGroup,
-                                      failureTerminationBehavior: .gracefullyShutdownGroup))
-            } catch {
-                logger.critical("cannot start the live view", metadata: ["error": "\(error)"])
-                throw ExitCode(1)
-            }
+        defer { reloads.cancel() }
+        let liveView: LiveServer
+        do {
+            liveView = try makeLiveView(daemon: daemon, configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start the live view", metadata: ["error": "\(error)"])
+            throw ExitCode(Self.unusableConfiguration)
         }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        reloads.cancel()
+        // READY=1 only once the live view listens, so a socket systemd forbids fails the start.
+        daemon.holdReadiness { try await liveView.waitUntilListening() }
+        let group = ServiceGroup(configuration: .init(services: [
+            .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: liveView, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch let error as LiveViewError {
+            logger.critical("cannot start the live view", metadata: ["error": "\(error)"])
+            throw ExitCode(Self.unusableConfiguration)
+        }
     }
 
-    /// The HTTP live view (`[http] enabled`); swift-metrics is bootstrapped onto its registry, so
-    /// library metrics such as Hummingbird's request counters appear on `/metrics` too.
-    private func liveView(daemon: AttributionDaemon, configuration: DaemonConfiguration) throws -> LiveServer {
-        let settings = try LiveViewSettings(configuration)
+    /// The exit status when the configuration cannot work on this system (a model that is not
+    /// usable, a socket the service may not open): EX_CONFIG, which the unit does not restart.
+    static let unusableConfiguration: Int32 = 78
+
+    /// The HTTP live view (on or off per `[http] enabled`, and SIGHUP may change that);
+    /// swift-metrics is bootstrapped onto its registry, so library metrics such as Hummingbird's
+    /// request counters appear on `/metrics` too. Its connection limit is lowered, with a
+    /// warning, to what the open-file limit allows next to the daemon's own files.
+    private func makeLiveView(daemon: AttributionDaemon, configuration: DaemonConfiguration, logger: Logger) throws -> LiveServer {
+        var settings = try LiveViewSettings(configuration)
+        let files = OpenFileLimit.raise()
+        if settings.maxConnections > files - OpenFileLimit.reserved {
+            let allowed = max(4, files - OpenFileLimit.reserved)
+            logger.warning("http.max_connections lowered to fit the open-file limit",
+                           metadata: ["configured": "\(settings.maxConnections)", "allowed": "\(allowed)", "open_file_limit": "\(files)"])
+            settings.maxConnections = allowed
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return LiveServer(daemon: daemon, settings: settings, registry: registry, logger: Logger(label: "wamd.http"))

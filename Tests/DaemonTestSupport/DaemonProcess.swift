@@ -22,8 +22,10 @@ public final class DaemonProcess: @unchecked Sendable {
     private let collected = NSLock()
     private var stderrText = ""
 
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = Self.executable
+    /// Starts `executable` (wamd by default) with `arguments`; `environment` is added to this
+    /// process's, without systemd's variables.
+    public init(_ arguments: [String], environment: [String: String] = [:], executable: URL = DaemonProcess.executable) throws {
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NOTIFY_SOCKET")
@@ -41,6 +43,11 @@ public final class DaemonProcess: @unchecked Sendable {
             self.collected.unlock()
         }
         try process.run()
+    }
+
+    /// A shell command line (e.g. `ulimit -n 256 && exec wamd ...`), run by /bin/sh.
+    public static func shell(_ command: String, environment: [String: String] = [:]) throws -> DaemonProcess {
+        try DaemonProcess(["-c", command], environment: environment, executable: URL(fileURLWithPath: "/bin/sh"))
     }
 
     /// Standard error so far.
@@ -84,7 +91,7 @@ public final class DaemonProcess: @unchecked Sendable {
 }
 
 /// What a daemon wrote into an output folder.
-public struct OutputFolder {
+public struct OutputFolder: Sendable {
     public init(root: URL) { self.root = root }
 
     public let root: URL

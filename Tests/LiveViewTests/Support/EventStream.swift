@@ -27,10 +27,11 @@ final class EventStream: @unchecked Sendable {
     }
 
     /// Connects and reads the response head.
-    static func open(port: Int, target: String = "/api/v1/events", headers: [String: String] = [:]) async throws -> EventStream {
+    static func open(host: String = "127.0.0.1", port: Int, target: String = "/api/v1/events",
+                     headers: [String: String] = [:]) async throws -> EventStream {
         try await RawHTTP.offPool {
-            let socket = try Socket(host: "127.0.0.1", port: port, timeout: 1)
-            try socket.write(RawHTTP.encode("GET", target, host: "127.0.0.1:\(port)", headers: headers, body: Data()))
+            let socket = try Socket(host: host, port: port, timeout: 1)
+            try socket.write(RawHTTP.encode("GET", target, host: "\(host):\(port)", headers: headers, body: Data()))
             var data = Data()
             let deadline = Date().addingTimeInterval(180)
             while data.range(of: Data("\r\n\r\n".utf8)) == nil {
