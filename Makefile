@@ -8,7 +8,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: setup build build-wam test demo bench fixtures install check-systemd
+.PHONY: setup build build-wam test demo bench fixtures install check-systemd check-systemd-live
 
 setup:
 	bash Tools/setup-system.sh
@@ -26,6 +26,13 @@ test: setup
 check-systemd:
 	$(SWIFT) build --product wamd
 	bash Tools/check-systemd.sh .build/debug/wamd
+
+# The unit under a real systemd 252 booted in systemd-nspawn: start, spool, disk budget, watchdog,
+# reload, stop, journal, live view, /healthz. Needs root; installs debootstrap and
+# systemd-container, caches a Debian root in /var/cache/wam-check-systemd, builds release binaries
+# (`make install DESTDIR=`). WAM_LIVE_PREBUILT=1 installs the built ones instead.
+check-systemd-live:
+	bash Tools/check-systemd-live.sh
 
 # Installs wam and wamd, the bundled models, the unit and (unless present) the configuration.
 # Then: systemctl daemon-reload && systemctl enable --now wamd
