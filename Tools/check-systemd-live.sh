@@ -14,8 +14,7 @@
 #   WAM_LIVE_KEEP=1       keep the scratch root after the run (for debugging)
 #
 # How: debootstrap a minimal Debian 12 once (cached outside the repository, keyed by its package
-# list; ~45 s to a few minutes cold), put a throw-away overlay on top of it (copy if overlayfs is
-# unavailable), `make install DESTDIR=` into the overlay, add the Swift runtime, boot it with
+# list; 1.5 min here), put a throw-away overlay on top of it (a copy if overlayfs is unavailable), `make install DESTDIR=` into the overlay, add the Swift runtime, boot it with
 # systemd-nspawn and drive systemd inside with nsenter (machinectl and `systemd-run -M` cannot work
 # where the host has no systemd as PID 1: there is no host bus to register the machine with).
 set -euo pipefail
@@ -133,7 +132,10 @@ prepare_cached_root() {
 
 # The scratch root: an overlay whose lower layer is the pristine root, which therefore is never
 # written to. Falls back to a copy where overlayfs is unavailable (e.g. inside some containers).
-# Measured here: the overlay mounts in ~0.02 s, the copy takes ~2 s (warm page cache) to ~10 s.
+# Measured here (ext4, no reflinks): the overlay mounts in 0.004 s; `cp -a` of the 260 MB root
+# takes 0.4 s with a warm page cache, 2.1 s with a cold one; `systemd-nspawn --ephemeral` copies
+# too (boot to "running" in 1.2 s against 0.4 s on the overlay) and leaves no root to install into
+# before booting.
 make_scratch_root() {
   scratch=$(mktemp -d /var/tmp/wam-check-systemd.XXXXXX)
   root=$scratch/root
