@@ -29,10 +29,11 @@ public struct JournalLogHandler: LogHandler {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let details = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let text = "\(event.message)\(details)"
-        for line in repeats.admit(text, level: event.level) {
-            let rendered = underJournal
-                ? "<\(Self.priority(event.level))>\(line)\n"
-                : "\(Date().formatted(.iso8601)) \(event.level) \(label): \(line)\n"
+        for message in repeats.admit(text, level: event.level) {
+            // Every line of a message carries the priority (journald reads each line alone).
+            let rendered = message.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                underJournal ? "<\(Self.priority(event.level))>\(line)\n" : "\(Date().formatted(.iso8601)) \(event.level) \(label): \(line)\n"
+            }.joined()
             FileHandle.standardError.write(Data(rendered.utf8))
         }
     }

@@ -64,7 +64,8 @@ struct WamdCommand: AsyncParsableCommand {
             configuration = try path.map { try ConfigurationLoader.load(path: $0, overrides: allOverrides) }
                 ?? ConfigurationLoader.load(text: "", file: "command line", overrides: allOverrides)
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            // Before the configured level is known; with journald's priority prefixes under systemd.
+            Logger(label: "wamd") { JournalLogHandler(label: $0) }.critical("invalid configuration\n\(error)")
             throw ExitCode(2)
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
@@ -99,6 +100,9 @@ struct WamdCommand: AsyncParsableCommand {
         } catch let error as LiveViewError {
             logger.critical("cannot start the live view", metadata: ["error": "\(error)"])
             throw ExitCode(Self.unusableConfiguration)
+        } catch {
+            logger.critical("stopped on an error", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
         }
     }
 

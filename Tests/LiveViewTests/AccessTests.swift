@@ -202,6 +202,8 @@ import Testing
         (unsafe.httpEnabled, unsafe.httpBind) = (true, "0.0.0.0")
         #expect(throws: LiveViewError.self) { try LiveViewSettings(unsafe) }
         unsafe.httpToken = Self.token
+        #expect(throws: LiveViewError.self) { try LiveViewSettings(unsafe) }  // in clear
+        unsafe.allowPlainHTTP = true
         #expect(try LiveViewSettings(unsafe).token == Self.token)
         do {
             _ = try LiveFixture.configuration(input: "-", output: output, overrides: ["http.bind=\"0.0.0.0\""])
@@ -215,8 +217,9 @@ import Testing
         }
         let loopback = try LiveViewSettings(try LiveFixture.configuration(input: "-", output: output, overrides: ["http.bind=\"::1\""]))
         #expect(loopback.bind == "::1" && loopback.token.isEmpty)
-        let remote = try LiveViewSettings(try LiveFixture.configuration(input: "-", output: output,
-                                                                          overrides: ["http.bind=\"0.0.0.0\"", "http.token=\"\(Self.token)\""]))
+        let remote = try LiveViewSettings(try LiveFixture.configuration(input: "-", output: output, overrides: [
+            "http.bind=\"0.0.0.0\"", "http.token=\"\(Self.token)\"", "http.allow_plain_http=true",
+        ]))
         #expect(remote.token == Self.token)
     }
 
