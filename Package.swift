@@ -108,7 +108,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
-        // Running wamd as a child process, its outputs and a stand-in for systemd's notify socket.
+        // Running wamd as a child process, its outputs, a stand-in for systemd's notify socket, WAV bytes.
         .target(name: "DaemonTestSupport", path: "Tests/DaemonTestSupport"),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Workflow", "AudioIO", "DaemonTestSupport"]),
         .testTarget(name: "LiveViewTests", dependencies: [
@@ -119,8 +119,8 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Attribution", "Wavelets"]),
-        .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray", "AudioIO"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Attribution", "Wavelets", "AudioIO"]),
+        .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray", "AudioIO", "DaemonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

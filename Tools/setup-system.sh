@@ -18,6 +18,8 @@ packages=(
   zlib1g-dev           # ZIP (.npz) through ZIPFoundation
   systemd              # systemd-analyze for the unit checks
   chromium             # headless browser for the live view's dashboard test
+  curl openssl         # the live view's HTTPS test: a client and a certificate made on the spot
+  time                 # GNU time: peak memory of wam in the tests
 )
 if [[ "${1:-}" == "--samples" ]]; then
   packages+=(espeak-ng fluidsynth fluid-soundfont-gm sox protobuf-compiler python3-venv)

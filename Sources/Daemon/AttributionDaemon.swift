@@ -85,6 +85,9 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     /// The folder the explanations are written to.
     public var outputRoot: URL { store.root }
 
+    /// Where uploads are received (`OUT/.uploads/`, one private folder per upload).
+    public var uploadsFolder: URL { store.root.appendingPathComponent(".uploads") }
+
     /// Writes one explanation's files, counts them (and the window, for stream windows) and
     /// announces it as an `explained` event.
     func publish(_ result: WindowResult, source: String, time: Date, sampleIndex: Int, dbfs: Double, profilesOnly: Bool,
@@ -313,10 +316,12 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     /// Gates and logs classified windows and queues the ones to explain. Live sources drop the
     /// oldest queued explanation when the queue is full; files wait for room instead.
-    private func handle(_ batch: (windows: [ClassifiedWindow], rejected: [Int]), source name: String, live: Bool) throws {
+    private func handle(_ batch: (windows: [ClassifiedWindow], rejected: [RejectedWindow]), source name: String, live: Bool) throws {
         if !batch.rejected.isEmpty {
             metrics.update { $0.inputErrors += batch.rejected.count }
-            logger.warning("window skipped: NaN or infinite samples", metadata: ["source": "\(name)", "sample": "\(batch.rejected[0])"])
+            for rejected in batch.rejected {
+                logger.warning("window skipped: \(rejected.reason)", metadata: ["source": "\(name)", "sample": "\(rejected.sampleIndex)"])
+            }
         }
         for window in batch.windows {
             let started = Date()
@@ -370,10 +375,9 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             let started = Date()
             let (explainer, settings) = lock.withLock { (self.explainer, configuration) }
             do {
-                let input = InputSignal(stream: window.source, sampleRate: Double(settings.modelRate),
-                                        window: InputWindow(index: 0, samples: window.samples, startSample: window.sampleIndex,
-                                                            paddedSamples: window.padding))
-                var result = try explainer.explain(input.windows[0], of: input)
+                let input = InputSignal(stream: window.source, sampleRate: Double(settings.modelRate))
+                var result = try explainer.explain(InputWindow(index: 0, samples: window.samples, startSample: window.sampleIndex,
+                                                               paddedSamples: window.padding), of: input)
                 result.document.stream = .init(source: window.source, startTime: window.time.formatted(.iso8601),
                                                sampleIndex: window.sampleIndex)
                 // The live view plays the input window next to the interpretation.

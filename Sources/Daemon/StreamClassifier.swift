@@ -16,16 +16,14 @@ struct ClassifiedWindow: Sendable {
     let top: Int
 }
 
-/// Turns one stream's interleaved blocks into classified windows: downmix, resample to the
-/// model's rate with libsoxr, cut into windows, run the model forward.
+/// Turns one stream's interleaved blocks into classified windows: `WindowCutter` (downmix,
+/// resample to the model's rate, cut), then the model forward.
 final class StreamClassifier {
     let classifier: Classifier
     let source: String
     let startTime: Date
     let modelRate: Double
-    private let channels: Int
-    private let resampler: Resampler?
-    private var assembler: WindowAssembler
+    private let cutter: WindowCutter
 
     init(classifier: Classifier, source: String, startTime: Date, streamRate: Double, channels: Int, modelRate: Double,
          hop: Int) throws(AudioError) {
@@ -33,40 +31,46 @@ final class StreamClassifier {
         self.source = source
         self.startTime = startTime
         self.modelRate = modelRate
-        self.channels = channels
         let length = classifier.inputShape.last ?? 1
-        resampler = streamRate == modelRate ? nil : try Resampler(from: streamRate, to: modelRate, channels: 1)
-        assembler = WindowAssembler(length: length, hop: hop > 0 ? hop : length)
+        cutter = try WindowCutter(streamRate: streamRate, channels: channels, modelRate: modelRate, length: length,
+                                  hop: hop > 0 ? hop : length)
     }
 
-    /// The windows `block` completes; windows holding NaN or infinite samples are left out and
-    /// reported by the index of their first bad sample.
-    func process(_ block: [Float]) throws -> (windows: [ClassifiedWindow], rejected: [Int]) {
-        let mono = AudioBuffer(samples: block, channels: channels, sampleRate: modelRate).downmixed()
-        return try classify(assembler.append(resampler?.process(mono) ?? mono).map { ($0.start, $0.samples, 0) })
+    /// The windows `block` completes; windows holding NaN or infinite samples, or for which the
+    /// model's outputs are not finite, are left out and reported.
+    func process(_ block: [Float]) throws -> (windows: [ClassifiedWindow], rejected: [RejectedWindow]) {
+        try classify(cutter.append(block))
     }
 
     /// At the end of a finite stream: what the resampler held back and the last partial window.
-    func finish() throws -> (windows: [ClassifiedWindow], rejected: [Int]) {
-        var windows = assembler.append(resampler?.flush() ?? []).map { ($0.start, $0.samples, 0) }
-        if let last = assembler.finish() { windows.append((last.start, last.samples, last.padding)) }
-        return try classify(windows)
+    func finish() throws -> (windows: [ClassifiedWindow], rejected: [RejectedWindow]) {
+        try classify(cutter.finish())
     }
 
-    private func classify(_ windows: [(Int, [Float], Int)]) throws -> (windows: [ClassifiedWindow], rejected: [Int]) {
-        var results: [ClassifiedWindow] = [], rejected: [Int] = []
-        for (start, samples, padding) in windows {
-            if let bad = samples.firstIndex(where: { !$0.isFinite }) {
-                rejected.append(start + bad)
+    private func classify(_ windows: [CutWindow]) throws -> (windows: [ClassifiedWindow], rejected: [RejectedWindow]) {
+        var results: [ClassifiedWindow] = [], rejected: [RejectedWindow] = []
+        for window in windows {
+            if let bad = window.samples.firstIndex(where: { !$0.isFinite }) {
+                rejected.append(RejectedWindow(sampleIndex: window.start + bad, reason: "NaN or infinite samples"))
                 continue
             }
-            let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: samples)).storage
+            let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: window.samples)).storage
             let probabilities = softmax(logits)
-            results.append(ClassifiedWindow(source: source, time: startTime.addingTimeInterval(Double(start) / modelRate),
-                                            sampleIndex: start, samples: samples, padding: padding,
-                                            dbfs: ExplanationGate.dbfs(samples), probabilities: probabilities,
+            guard probabilities.allSatisfy(\.isFinite) else {
+                rejected.append(RejectedWindow(sampleIndex: window.start, reason: "the model's outputs are not finite"))
+                continue
+            }
+            results.append(ClassifiedWindow(source: source, time: startTime.addingTimeInterval(Double(window.start) / modelRate),
+                                            sampleIndex: window.start, samples: window.samples, padding: window.padding,
+                                            dbfs: ExplanationGate.dbfs(window.samples), probabilities: probabilities,
                                             top: probabilities.indices.max { probabilities[$0] < probabilities[$1] }!))
         }
         return (results, rejected)
     }
+}
+
+/// A window left out before the gates: where it is and why.
+struct RejectedWindow: Sendable, Equatable {
+    let sampleIndex: Int
+    let reason: String
 }

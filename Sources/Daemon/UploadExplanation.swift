@@ -11,6 +11,9 @@ public enum UploadError: Error, CustomStringConvertible, Equatable {
     case tooManyWindows(count: Int, limit: Int)
     /// Free space is under the floor, so nothing is written.
     case diskPaused
+    /// No window could be explained because of what they hold (NaN samples, non-finite model
+    /// outputs); the first reason.
+    case invalid(String)
 
     public var description: String {
         switch self {
@@ -19,8 +22,15 @@ public enum UploadError: Error, CustomStringConvertible, Equatable {
         case let .tooManyWindows(count, limit):
             "the recording has \(count) windows; at most \(limit) are explained per request, choose one with ?window=N"
         case .diskPaused: "writes are paused: the output file system has less free space than output.min_free_bytes"
+        case let .invalid(reason): reason
         }
     }
+}
+
+/// What an upload gave: the windows explained, and those left out because of what they hold.
+public struct UploadOutcome: Sendable {
+    public let windows: [UploadedWindow]
+    public let skipped: [InvalidWindow]
 }
 
 /// One explained window of an uploaded recording.
@@ -42,32 +52,46 @@ extension AttributionDaemon {
     ///   - url: the recording (any libsndfile format, rate and channel count).
     ///   - name: the file name reported in the documents and errors.
     /// - Throws: `UploadError` for recordings that cannot be explained; other errors are failures.
-    public func explainUpload(_ url: URL, name: String, window: Int?, maxWindows: Int) throws -> [UploadedWindow] {
+    public func explainUpload(_ url: URL, name: String, window: Int?, maxWindows: Int) throws -> UploadOutcome {
         guard !metrics.snapshot.diskPaused else { throw UploadError.diskPaused }
         let settings = currentConfiguration
-        let input: InputSignal
+        func unreadable(_ error: any Error) -> UploadError { .unreadable("\(error)".replacingOccurrences(of: url.path, with: name)) }
+        // Windows are decoded one at a time: memory stays at a window whatever the recording's length.
+        let reader: InputReader
         do {
-            input = try InputSignal(url: url, exampleShape: model.inputShape, sampleRate: Double(settings.modelRate), hop: nil)
+            reader = try InputReader(url: url, exampleShape: model.inputShape, sampleRate: Double(settings.modelRate), hop: nil)
         } catch {
-            throw UploadError.unreadable("\(error)".replacingOccurrences(of: url.path, with: name))
+            throw unreadable(error)
         }
-        let chosen: [InputWindow]
-        if let window {
-            guard input.windows.indices.contains(window) else { throw UploadError.noSuchWindow(requested: window, count: input.windows.count) }
-            chosen = [input.windows[window]]
-        } else {
-            guard input.windows.count <= maxWindows else { throw UploadError.tooManyWindows(count: input.windows.count, limit: maxWindows) }
-            chosen = input.windows
-        }
+        let announced = reader.signal.windowCount
+        if window == nil, announced > maxWindows { throw UploadError.tooManyWindows(count: announced, limit: maxWindows) }
         let explainer = currentExplainer, received = Date()
-        return try chosen.map { inputWindow in
-            var result = try explainer.explain(inputWindow, of: input)
+        var explained: [UploadedWindow] = [], skipped: [InvalidWindow] = [], seen = 0
+        while let next = try { () throws(UploadError) -> InputWindow? in
+            do { return try reader.next() } catch { throw unreadable(error) }
+        }() {
+            seen += 1
+            if let window, next.index != window { continue }
+            if window == nil, seen > maxWindows { throw UploadError.tooManyWindows(count: seen, limit: maxWindows) }
+            var result: WindowResult
+            do {
+                result = try explainer.explain(next, of: reader.signal)
+            } catch let invalid as InvalidWindow {
+                skipped.append(invalid)
+                if window != nil { break }
+                continue
+            }
             result.document.input.file = name
-            let time = received.addingTimeInterval(Double(inputWindow.startSample) / Double(settings.modelRate))
-            let written = try publish(result, source: Self.uploadSource, time: time, sampleIndex: inputWindow.startSample,
-                                      dbfs: ExplanationGate.dbfs(inputWindow.samples), profilesOnly: false, writeInput: true,
-                                      streamWindow: false)
-            return UploadedWindow(event: written.event, document: written.document)
+            let time = received.addingTimeInterval(Double(next.startSample) / Double(settings.modelRate))
+            let written = try publish(result, source: Self.uploadSource, time: time, sampleIndex: next.startSample,
+                                      dbfs: ExplanationGate.dbfs(next.samples), profilesOnly: false, writeInput: true, streamWindow: false)
+            explained.append(UploadedWindow(event: written.event, document: written.document))
+            if window != nil { break }
         }
+        if let window, explained.isEmpty && skipped.isEmpty { throw UploadError.noSuchWindow(requested: window, count: seen) }
+        if explained.isEmpty, let first = skipped.first {
+            throw UploadError.invalid("\(first)".replacingOccurrences(of: url.path, with: name))
+        }
+        return UploadOutcome(windows: explained, skipped: skipped)
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 struct MultipartFile: Sendable, Equatable {
     /// The part's `filename`, if any.
     let filename: String?
+    /// The part's bytes, a slice of the body (indices are the body's).
     let data: Data
 
     /// Why a body is not a usable form.
@@ -33,7 +34,8 @@ struct MultipartFile: Sendable, Equatable {
             }
             let headers = String(decoding: body[(cursor + 2)..<headerEnd.lowerBound], as: UTF8.self)
             let disposition = headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-disposition:") }.map(String.init) ?? ""
-            let part = MultipartFile(filename: Self.parameter("filename", in: disposition), data: body[headerEnd.upperBound..<next.lowerBound])
+            // A slice: no copy of the part (the body may be a mapped file).
+            let part = MultipartFile(filename: Self.parameter("filename", in: disposition), slice: body[headerEnd.upperBound..<next.lowerBound])
             if Self.parameter("name", in: disposition) == field {
                 self = part
                 return
@@ -45,9 +47,9 @@ struct MultipartFile: Sendable, Equatable {
         self = fallback
     }
 
-    init(filename: String?, data: Data) {
+    private init(filename: String?, slice: Data) {
         self.filename = filename
-        self.data = Data(data)
+        data = slice
     }
 
     /// The value of `name=value` or `name="value"` among the `;`-separated parameters of a header.

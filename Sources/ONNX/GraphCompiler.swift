@@ -36,7 +36,8 @@ struct GraphCompiler: ProgramCompiler {
             for (axis, dimension) in declared.enumerated() {
                 guard let value = dimension.fixedValue, value >= 1 else {
                     throw .unresolvedShape(tensor: input.name, reason: "axis \(axis + 1) of the input \(Self.describe(dimensions)) is dynamic; "
-                        + "pass the example shape (the input shape without the batch axis, e.g. --input-shape)")
+                        + "pass the example shape, the input shape without the batch axis (`--input-shape 1 16000` for wam, "
+                        + "`model.input_shape = [1, 16000]` for wamd)")
                 }
                 shape.append(value)
             }

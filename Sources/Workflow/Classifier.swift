@@ -18,8 +18,9 @@ public struct Classifier: Sendable {
     /// Shape of one example, e.g. `[1, 16000]` for a raw-waveform model.
     public var inputShape: [Int] { engine.inputShape }
 
-    /// Loads `url` and its labels; `threads` and `maxBatch` set the engine's parallelism and memory.
-    public init(url: URL, threads: Int = 1, maxBatch: Int = 16) throws {
+    /// Loads `url` and its labels; `threads` and `maxBatch` set the engine's parallelism and
+    /// memory; `exampleShape` resolves a model's dynamic input axes (e.g. `[1, 16000]`).
+    public init(url: URL, threads: Int = 1, maxBatch: Int = 16, exampleShape: [Int]? = nil) throws {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw WorkflowError(source: url.path, reason: FileManager.default.fileExists(atPath: url.path)
@@ -27,12 +28,20 @@ public struct Classifier: Sendable {
         }
         model = try ONNXModel(data: data, name: url.path, externalDataDirectory: url.deletingLastPathComponent())
         self.url = url
-        engine = try model.makeEngine(options: EngineOptions(threads: threads, maxBatch: maxBatch))
+        engine = try model.makeEngine(exampleShape: exampleShape, options: EngineOptions(threads: threads, maxBatch: maxBatch))
         sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         let labelsURL = url.deletingPathExtension().appendingPathExtension("labels.json")
         if let labelData = try? Data(contentsOf: labelsURL) {
             guard let names = try? JSONDecoder().decode([String].self, from: labelData), names.count == engine.classCount else {
                 throw WorkflowError(source: labelsURL.path, reason: "expected a JSON list of \(engine.classCount) class names")
+            }
+            var seen: [String: Int] = [:]
+            for (index, name) in names.enumerated() {
+                if let first = seen.updateValue(index, forKey: name) {
+                    throw WorkflowError(source: labelsURL.path, reason: "class \(index) has the name \"\(name.prefix(80))\" of class \(first); "
+                                        + "expected \(engine.classCount) distinct class names")
+                }
+                if name.isEmpty { throw WorkflowError(source: labelsURL.path, reason: "class \(index) has an empty name") }
             }
             labels = names
         } else {

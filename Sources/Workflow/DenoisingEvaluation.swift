@@ -36,9 +36,9 @@ public struct DenoisingEvaluation: Sendable {
     }
 
     public func evaluate(_ example: LabelledSet.Example, index: Int, sampleRate: Double) throws -> Clip {
-        let signal = try InputSignal(url: example.url, exampleShape: classifier.inputShape, sampleRate: sampleRate, hop: nil)
+        let (signal, window) = try InputReader.first(url: example.url, exampleShape: classifier.inputShape, sampleRate: sampleRate)
         guard signal.kind == .audio else { throw WorkflowError(source: example.url.path, reason: "--denoise needs audio inputs") }
-        let clean = signal.windows[0].samples
+        let clean = window.samples
         let power = clean.reduce(0.0) { $0 + Double($1 * $1) } / Double(clean.count)
         var generator = SeededNormal(seed: seed &+ UInt64(index))
         let noisy = zip(clean, generator.samples(clean.count, deviation: (power / pow(10, snr / 10)).squareRoot())).map { $0 + $1 }

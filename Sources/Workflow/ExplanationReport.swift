@@ -9,44 +9,69 @@ public struct ExplanationSummary: Codable, Sendable {
         public var probability: Double
         public var target: String
         public var strongestLevel: String?
+        /// The strongest level's share of the attribution.
+        public var strongestLevelImportance: Double?
         public var json: String?
+    }
+
+    /// A window that could not be explained, and why.
+    public struct Skipped: Codable, Sendable {
+        public var index: Int
+        public var startSample: Int
+        public var reason: String
+
+        public init(_ invalid: InvalidWindow) {
+            (index, startSample, reason) = (invalid.index, invalid.startSample, invalid.reason)
+        }
     }
 
     public var schemaVersion = ExplanationDocument.currentSchemaVersion
     public var windows: [Window]
+    /// Windows left out because of what they hold (NaN samples, non-finite model outputs).
+    public var skipped: [Skipped] = []
 
     public init(documents: [ExplanationDocument]) {
-        windows = documents.map { document in
-            Window(index: document.input.windowIndex,
-                   startSeconds: document.input.sampleRate.map { Double(document.input.windowStart) / $0 },
-                   prediction: document.prediction.label, probability: document.prediction.probability,
-                   target: document.target.label,
-                   strongestLevel: document.scaleProfile.levels.max { $0.importance < $1.importance }?.name,
-                   json: document.files.json)
-        }
+        windows = []
+        for document in documents { append(document) }
+    }
+
+    /// Adds one written window.
+    public mutating func append(_ document: ExplanationDocument) {
+        let strongest = document.scaleProfile.levels.max { $0.importance < $1.importance }
+        windows.append(Window(index: document.input.windowIndex,
+                              startSeconds: document.input.sampleRate.map { Double(document.input.windowStart) / $0 },
+                              prediction: document.prediction.label, probability: document.prediction.probability,
+                              target: document.target.label, strongestLevel: strongest?.name,
+                              strongestLevelImportance: strongest?.importance, json: document.files.json))
     }
 }
 
 /// The text `wam explain` prints: the prediction and the scale profile as a table per window
 /// (one line per window for long inputs), and where the files are.
 public enum ExplanationReport {
-    public static func text(_ documents: [ExplanationDocument], output: String) -> String {
+    /// Up to this many windows, each gets its profile table; longer inputs get a line per window.
+    public static let tablesUpTo = 4
+
+    /// The report of `summary`; `tables` holds the documents of short inputs (every window).
+    public static func text(_ summary: ExplanationSummary, tables: [ExplanationDocument], output: String) -> String {
         var lines: [String] = []
-        if documents.count > 4 {
+        if tables.isEmpty {
             lines.append("window  start s  prediction        p      strongest level")
-            for d in documents {
-                let start = d.input.sampleRate.map { String(format: "%7.2f", Double(d.input.windowStart) / $0) } ?? "      -"
-                let top = d.scaleProfile.levels.max { $0.importance < $1.importance }
-                lines.append(String(format: "%6d  %@  %@ %5.3f  %@", d.input.windowIndex, start,
-                                    d.prediction.label.padding(toLength: 16, withPad: " ", startingAt: 0), d.prediction.probability,
-                                    top.map { "\($0.name) (\(percent($0.importance)))" } ?? "-"))
+            for w in summary.windows {
+                let start = w.startSeconds.map { String(format: "%7.2f", $0) } ?? "      -"
+                let strongest = w.strongestLevel.map { "\($0) (\(percent(w.strongestLevelImportance ?? 0)))" } ?? "-"
+                lines.append(String(format: "%6d  %@  %@ %5.3f  %@", w.index, start,
+                                    w.prediction.padding(toLength: 16, withPad: " ", startingAt: 0), w.probability, strongest))
             }
         } else {
-            for d in documents { lines += table(d) }
+            for d in tables { lines += table(d) }
         }
-        lines.append("Wrote \(documents.count) explanation\(documents.count == 1 ? "" : "s") to \(output)/ "
-                     + "(JSON, \(documents.first?.input.kind == .audio ? "interpretation WAV, " : "")PNG; summary.json).")
-        if let wav = documents.first?.files.interpretationWav {
+        let count = summary.windows.count
+        let kind = tables.first?.input.kind ?? (summary.windows.first?.startSeconds != nil ? .audio : .image)
+        lines.append("Wrote \(count) explanation\(count == 1 ? "" : "s") to \(output)/ "
+                     + "(JSON, \(kind == .audio ? "interpretation WAV, " : "")PNG; summary.json).")
+        if kind == .audio, let json = summary.windows.first?.json {
+            let wav = json.hasSuffix(".json") ? String(json.dropLast(5)) + ".wav" : json
             lines.append("Listen: aplay \(output)/\(wav)   (the input rebuilt from its most important wavelet coefficients)")
         }
         return lines.joined(separator: "\n")

@@ -49,8 +49,8 @@ public struct FaithfulnessEvaluation: Sendable {
 
     /// Scores of every method on one labelled input (its first window).
     public func evaluate(_ example: LabelledSet.Example, sampleRate: Double) throws -> [Scores] {
-        let signal = try InputSignal(url: example.url, exampleShape: classifier.inputShape, sampleRate: sampleRate, hop: nil)
-        let samples = signal.windows[0].samples
+        let (signal, window) = try InputReader.first(url: example.url, exampleShape: classifier.inputShape, sampleRate: sampleRate)
+        let samples = window.samples
         let logits = try classifier.engine.logits(.init(shape: [1] + classifier.inputShape, storage: samples)).storage
         let predicted = logits.indices.max { logits[$0] < logits[$1] }!
         return try methods.map { method in

@@ -27,17 +27,17 @@ public struct RandomizationCheck: Sendable {
     }
 
     public func run(_ examples: [LabelledSet.Example], sampleRate: Double) throws -> [Step] {
-        let signals = try examples.map { try InputSignal(url: $0.url, exampleShape: classifier.inputShape, sampleRate: sampleRate, hop: nil) }
+        let signals = try examples.map { try InputReader.first(url: $0.url, exampleShape: classifier.inputShape, sampleRate: sampleRate) }
         func explanations(_ model: Classifier, targets: [Int]) throws -> [[EvaluationMethod: [Float]]] {
             try zip(signals, targets).map { signal, target in
                 Dictionary(uniqueKeysWithValues: try methods.map { method in
-                    (method, try method.run(signal.windows[0].samples, kind: signal.kind, classifier: model, settings: settings,
+                    (method, try method.run(signal.window.samples, kind: signal.signal.kind, classifier: model, settings: settings,
                                             options: options, target: target).attribution)
                 })
             }
         }
         let targets = try signals.map { signal -> Int in
-            let logits = try classifier.engine.logits(.init(shape: [1] + classifier.inputShape, storage: signal.windows[0].samples)).storage
+            let logits = try classifier.engine.logits(.init(shape: [1] + classifier.inputShape, storage: signal.window.samples)).storage
             return logits.indices.max { logits[$0] < logits[$1] }!
         }
         let trained = try explanations(classifier, targets: targets)

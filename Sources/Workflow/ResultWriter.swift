@@ -4,6 +4,7 @@ import AudioIO
 import Foundation
 import NDArray
 import Rendering
+import Wavelets
 
 /// Writes results to a folder: per window `<stem>.json`, the interpretation (`<stem>.wav` for
 /// audio), the picture (`<stem>.png`), optionally the input window (`<stem>_input.wav`). Every
@@ -58,16 +59,36 @@ public struct ResultWriter: Sendable {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(value)
     }
+}
 
-    /// Raw signed attributions per band, keyed like pywt, with a leading window axis when
-    /// `windowAxis` (audio).
-    public static func writeAttributions(_ results: [WindowResult], windowAxis: Bool, to url: URL) throws {
-        guard let layout = results.first?.transform.layout else { return }
-        let entries: [(key: String, array: NpyArray)] = layout.bands.map { band in
-            var storage: [Float] = []
-            for result in results { storage += result.explanation.attribution[band.range] }
-            let shape = windowAxis ? [results.count] + band.shape : band.shape
-            return (layout.name(of: band), .float32(NDArray(shape: shape, storage: storage)))
+/// Raw signed attributions per band, keyed like pywt, with a leading window axis for audio;
+/// gathered window by window (only the attributions are kept, not the windows' other results)
+/// and written as one `.npz` at the end.
+public struct AttributionArchive {
+    public let url: URL
+    public let windowAxis: Bool
+    private var layout: CoefficientLayout?
+    private var bands: [[Float]] = []
+    private var windows = 0
+
+    public init(url: URL, windowAxis: Bool) {
+        self.url = url
+        self.windowAxis = windowAxis
+    }
+
+    /// Adds one window's attributions.
+    public mutating func append(_ result: WindowResult) {
+        let layout = layout ?? result.transform.layout
+        if self.layout == nil { (self.layout, bands) = (layout, Array(repeating: [], count: layout.bands.count)) }
+        for (index, band) in layout.bands.enumerated() { bands[index] += result.explanation.attribution[band.range] }
+        windows += 1
+    }
+
+    /// Writes the archive (nothing when no window was added).
+    public func write() throws {
+        guard let layout else { return }
+        let entries: [(key: String, array: NpyArray)] = zip(layout.bands, bands).map { band, storage in
+            (layout.name(of: band), .float32(NDArray(shape: windowAxis ? [windows] + band.shape : band.shape, storage: storage)))
         }
         try NpzArchive.write(entries, to: url)
     }

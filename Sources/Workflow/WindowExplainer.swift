@@ -18,6 +18,24 @@ public struct WindowResult: Sendable {
     public let transform: WaveletTransform
 }
 
+/// A window that cannot be explained because of what it holds: an input error, counted and
+/// reported, never a crash or a half-written result.
+public struct InvalidWindow: Error, CustomStringConvertible, Equatable {
+    /// The window's position and first sample (at the model's rate, for audio).
+    public let index: Int
+    public let startSample: Int
+    public let file: String
+    public let reason: String
+
+    init(window: InputWindow, input: InputSignal, reason: String) {
+        (index, startSample, file, self.reason) = (window.index, window.startSample, input.file, reason)
+    }
+
+    public var description: String {
+        "\(file): window \(index)\(startSample > 0 ? " (sample \(startSample))" : ""): \(reason)"
+    }
+}
+
 /// Explains the windows of an input with one classifier and one set of settings.
 public struct WindowExplainer: Sendable {
     public let classifier: Classifier
@@ -29,11 +47,24 @@ public struct WindowExplainer: Sendable {
     }
 
     /// Explains `window` of `input`.
+    /// - Throws: `InvalidWindow` when the window holds NaN or infinite samples, or the model's
+    ///   outputs or the attributions for it are not finite (nothing is written for it); other
+    ///   errors when the explanation fails.
     public func explain(_ window: InputWindow, of input: InputSignal) throws -> WindowResult {
         let started = Date()
+        if let bad = window.samples.firstIndex(where: { !$0.isFinite }) {
+            throw InvalidWindow(window: window, input: input, reason: "sample \(window.startSample + bad) is \(window.samples[bad]); NaN or infinity cannot be explained")
+        }
         let transform = try settings.transform(exampleShape: classifier.inputShape, kind: input.kind)
         let explainer = try Explainer(model: classifier.engine, representation: transform, maxBatch: classifier.engine.options.maxBatch)
         let explanation = try explainer.explain(window.samples, method: settings.method, target: settings.target)
+        guard explanation.logits.allSatisfy(\.isFinite) else {
+            throw InvalidWindow(window: window, input: input, reason: "the model's outputs are not finite (NaN or infinite): "
+                                + "samples this large or odd overflow it")
+        }
+        guard explanation.attribution.allSatisfy(\.isFinite) else {
+            throw InvalidWindow(window: window, input: input, reason: "the attributions are not finite (NaN or infinite)")
+        }
         let kept = try Interpretation.mask(attribution: explanation.attribution, coefficients: explanation.coefficients,
                                            rule: settings.interpretation, layout: transform.layout)
         let interpretation = Interpretation.rebuild(coefficients: explanation.coefficients, mask: kept, representation: transform)
@@ -81,7 +112,7 @@ public struct WindowExplainer: Sendable {
             model: .init(file: classifier.url.path, sha256: classifier.sha256, classes: classifier.labels,
                          inputShape: classifier.inputShape),
             input: .init(file: input.file, kind: input.kind, sampleRate: input.sampleRate, fileSampleRate: input.fileSampleRate,
-                         fileChannels: input.fileChannels, windowIndex: window.index, windowCount: input.windows.count,
+                         fileChannels: input.fileChannels, windowIndex: window.index, windowCount: input.windowCount,
                          windowStart: window.startSample, windowLength: window.samples.count, paddedSamples: window.paddedSamples),
             stream: nil,
             method: method,

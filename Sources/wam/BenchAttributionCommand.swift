@@ -20,11 +20,10 @@ struct BenchAttributionCommand: ParsableCommand {
         let modelURL = try Classifier.bundledModel().orThrow(WorkflowError(source: "bench", reason: "the bundled model was not found"))
         let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)
         let clip = modelURL.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("audio/yes.wav")
-        let signal = try InputSignal(url: clip, exampleShape: classifier.inputShape, sampleRate: 16000, hop: nil)
+        let samples = try InputReader.first(url: clip, exampleShape: classifier.inputShape, sampleRate: 16000).window.samples
         let transform = try WaveletTransform(wavelet: try Wavelet("db4"), mode: .symmetric, signalShape: classifier.inputShape,
                                              levels: 6, axes: [1])
         let explainer = try Explainer(model: classifier.engine, representation: transform, maxBatch: maxBatch)
-        let samples = signal.windows[0].samples
         var results: [String: Double] = [:]
         for (name, method) in [("wam_smoothgrad_n25_ms", AttributionMethod.smoothgrad(SmoothGradOptions(samples: 25, spread: 0.1))),
                                ("wam_intgrad_m32_ms", .intgrad(IntegratedGradientsOptions(steps: .fixed(32))))] {

@@ -36,10 +36,9 @@ struct BenchIntegrationCommand: ParsableCommand {
         print("clip                 auto: gradients  forwards  gap      doubling: steps  gradients  gap")
         var autoTotal = 0, doublingTotal = 0
         for file in files {
-            let signal = try InputSignal(url: URL(fileURLWithPath: file), exampleShape: classifier.inputShape, sampleRate: 16000, hop: nil)
+            let samples = try InputReader.first(url: URL(fileURLWithPath: file), exampleShape: classifier.inputShape, sampleRate: 16000).window.samples
             let transform = try settings.transform(exampleShape: classifier.inputShape, kind: .audio)
             let explainer = try Explainer(model: classifier.engine, representation: transform, maxBatch: maxBatch)
-            let samples = signal.windows[0].samples
             let adaptive = try explainer.explain(samples, method: .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: tolerance, maxSteps: cap))))
             var steps = 8, spent = 0, gap = Double.infinity
             while spent + steps <= cap {

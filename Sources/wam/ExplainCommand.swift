@@ -83,6 +83,9 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Most examples per model call (bounds memory).")
     var maxBatch: Int = 16
 
+    @Option(parsing: .upToNextOption, help: "Shape of one example, for models with dynamic input axes (e.g. 1 16000).")
+    var inputShape: [Int] = []
+
     @Flag(help: "Also write each input window as <name>_input.wav.")
     var inputAudio = false
 
@@ -92,38 +95,75 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String
 
+    func validate() throws {
+        try Check.range(rate, 1000...384_000, "--rate", unit: " Hz")
+        try Check.range(samples, 1...10_000, "--samples")
+        try Check.range(spread, 0...10, "--spread")
+        try Check.range(tolerance, 0.000001...1, "--tolerance")
+        try Check.range(maxSteps, 1...100_000, "--max-steps")
+        try Check.range(width, 1...10_000, "--width")
+        try Check.range(threads, 1...64, "--threads")
+        try Check.range(maxBatch, 1...1024, "--max-batch")
+        if let levels { try Check.range(levels, 1...30, "--levels") }
+        if let hop { try Check.range(hop, 1...10_000_000, "--hop", unit: " samples") }
+        if let threshold { try Check.range(threshold, 0...1, "--threshold") }
+        if threshold == nil, !(keep > 0 && keep <= 1) {
+            throw ValidationError("--keep \(keep) is outside (0, 1]: it is the fraction of coefficients kept")
+        }
+        if steps != "auto" { try Check.range(Int(steps) ?? 0, 1...100_000, "--steps", shown: steps, or: "`auto`") }
+        for size in inputShape { try Check.range(size, 1...100_000_000, "--input-shape") }
+    }
+
     func run() throws {
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? Classifier.bundledModel().orThrow(
             WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
-        let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)
+        let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch,
+                                        exampleShape: inputShape.isEmpty ? nil : inputShape)
         let settings = try ExplanationSettings(
             method: parsedMethod(), wavelet: Wavelet(wavelet), mode: ExtensionMode(parsing: mode), levels: levels,
             target: target.map(classifier.classIndex),
             interpretation: try interpretationRule())
-        if threshold == nil, !(keep > 0 && keep <= 1) {
-            throw ValidationError("--keep \(keep) is outside (0, 1]: it is the fraction of coefficients kept")
-        }
-        let signal = try InputSignal(url: URL(fileURLWithPath: input), exampleShape: classifier.inputShape, sampleRate: rate, hop: hop)
+        let reader = try InputReader(url: URL(fileURLWithPath: input), exampleShape: classifier.inputShape, sampleRate: rate, hop: hop)
+        let signal = reader.signal
+        let explainer = WindowExplainer(classifier: classifier, settings: settings)
+        _ = try settings.transform(exampleShape: classifier.inputShape, kind: signal.kind)  // bad levels fail before any output
         var writer = try ResultWriter(folder: URL(fileURLWithPath: out))
         writer.writeInputAudio = inputAudio
         writer.writePicture = !noPicture
-        let explainer = WindowExplainer(classifier: classifier, settings: settings)
         let stem = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent
-        var progress = ProgressBar(total: signal.windows.count, label: "explaining")
-        var results: [WindowResult] = [], documents: [ExplanationDocument] = []
-        for window in signal.windows {
-            let result = try explainer.explain(window, of: signal)
-            let name = signal.windows.count == 1 ? stem : String(format: "%@-w%03d", stem, window.index)
-            documents.append(try writer.write(result, stem: name) { explainer.picture(result) })
-            results.append(result)
+        var progress = ProgressBar(total: signal.windowCount, label: "explaining")
+        // Only the summary grows with the input; each window's results go to disk and are dropped.
+        var summary = ExplanationSummary(documents: []), shown: [ExplanationDocument] = [], skipped: [InvalidWindow] = []
+        var attributions = attributions.map { AttributionArchive(url: URL(fileURLWithPath: $0), windowAxis: signal.kind == .audio) }
+        while let window = try reader.next() {
             progress.advance()
+            let result: WindowResult
+            do {
+                result = try explainer.explain(window, of: signal)
+            } catch let invalid as InvalidWindow {
+                skipped.append(invalid)
+                if signal.windowCount > 1 {
+                    progress.clear()
+                    FileHandle.standardError.write(Data("skipped: \(invalid)\n".utf8))
+                }
+                continue
+            }
+            let name = signal.windowCount == 1 ? stem : String(format: "%@-w%03d", stem, window.index)
+            let document = try writer.write(result, stem: name) { explainer.picture(result) }
+            summary.append(document)
+            if shown.count < ExplanationReport.tablesUpTo { shown.append(document) }
+            attributions?.append(result)
         }
         progress.finish()
-        try writer.writeJSON(ExplanationSummary(documents: documents), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
-        if let attributions {
-            try ResultWriter.writeAttributions(results, windowAxis: signal.kind == .audio, to: URL(fileURLWithPath: attributions))
+        if summary.windows.isEmpty, let first = skipped.first { throw first }
+        summary.skipped = skipped.map { .init($0) }
+        try writer.writeJSON(summary, to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        try attributions?.write()
+        print(ExplanationReport.text(summary, tables: summary.windows.count <= ExplanationReport.tablesUpTo ? shown : [], output: out))
+        if !skipped.isEmpty {
+            throw WorkflowError(source: input, reason: "\(skipped.count) of \(skipped.count + summary.windows.count) windows could not be "
+                                + "explained (listed above and in summary.json)")
         }
-        print(ExplanationReport.text(documents, output: out))
     }
 
     private func interpretationRule() throws -> InterpretationRule {

@@ -26,6 +26,11 @@ struct ProgressBar {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
+    /// Erases the bar, so that a message can take its line (the next `advance` draws it again).
+    func clear() {
+        if visible { FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: 79) + "\r").utf8)) }
+    }
+
     func finish() {
         if visible { FileHandle.standardError.write(Data("\n".utf8)) }
     }

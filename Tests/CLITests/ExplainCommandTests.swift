@@ -1,5 +1,6 @@
 import ArrayIO
 import AudioIO
+import DaemonTestSupport
 import Foundation
 import Testing
 
@@ -47,6 +48,32 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.path("out/stream-40s-w039.wav")))
     }
 
+    /// Peak resident memory (kB) of `wam` run with `arguments`, by GNU time.
+    static func peakMemory(_ arguments: [String]) throws -> Int {
+        let result = try WamProcess.run(arguments, through: ["/usr/bin/time", "-f", "peak-kb %M"])
+        #expect(result.status == 0, "\(result.error)")
+        let line = try #require(result.error.split(separator: "\n").last { $0.hasPrefix("peak-kb ") })
+        return try #require(Int(line.dropFirst(8)))
+    }
+
+    @Test("memory does not grow with the recording: 10 minutes explained in the memory of 2")
+    func longRecordingMemory() throws {
+        let folder = try TemporaryFolder()
+        let stream = try AudioFile.read(Self.samples.appendingPathComponent("audio/stream-40s.wav"))
+        for minutes in [2, 10] {
+            let samples = Array((0..<(minutes * 3 / 2)).map { _ in stream.samples }.joined())
+            try AudioFile.writeWAV(samples, sampleRate: 16000, to: URL(fileURLWithPath: folder.path("long-\(minutes).wav")))
+        }
+        let arguments = { (minutes: Int) in
+            ["explain", folder.path("long-\(minutes).wav"), "--method", "gradient", "--levels", "4", "--hop", "64000", "--no-picture",
+             "--out", folder.path("out-\(minutes)")]
+        }
+        let short = try Self.peakMemory(arguments(2)), long = try Self.peakMemory(arguments(10))
+        #expect(long - short < 15_000, "2 min: \(short / 1000) MB, 10 min: \(long / 1000) MB")
+        let summary = try Self.json(folder.path("out-10/summary.json"))
+        #expect((summary["windows"] as? [Any])?.count == 150)
+    }
+
     @Test("resampled, stereo input of another rate is explained at the model's rate")
     func foreignFormat() throws {
         let folder = try TemporaryFolder()
@@ -56,7 +83,7 @@ import Testing
         }
         // libsndfile writes the stereo file through the AudioIO writer's mono API twice is not
         // possible, so write a stereo float WAV by hand.
-        try Self.floatWAV(tone, channels: 2, rate: 22050).write(to: URL(fileURLWithPath: folder.path("tone.wav")))
+        try WAVBytes.float32(tone, channels: 2, rate: 22050).write(to: URL(fileURLWithPath: folder.path("tone.wav")))
         let result = try WamProcess.run(["explain", folder.path("tone.wav"), "--method", "gradient", "--out", folder.path("out")])
         #expect(result.status == 0, "\(result.error)")
         let input = try #require(try Self.json(folder.path("out/tone.json"))["input"] as? [String: Any])
@@ -95,7 +122,7 @@ import Testing
         try Data("plain text".utf8).write(to: URL(fileURLWithPath: folder.path("notes.wav")))
         var nan = (0..<16000).map { Float(sin(Double($0) / 10)) }
         nan[100] = .nan
-        try Self.floatWAV(nan, channels: 1, rate: 16000).write(to: URL(fileURLWithPath: folder.path("nan.wav")))
+        try WAVBytes.float32(nan, channels: 1, rate: 16000).write(to: URL(fileURLWithPath: folder.path("nan.wav")))
         let substitutions = ["NOTAUDIO": folder.path("notes.wav"), "PIANO": Self.sample("audio/piano.wav"), "NAN": folder.path("nan.wav"),
                              "DIGIT": Self.sample("images/digit-3.png"), "MISSING": folder.path("missing.onnx")]
         let result = try WamProcess.run(["explain"] + arguments.map { substitutions[$0] ?? $0 } + ["--out", folder.path("out")])
@@ -103,19 +130,6 @@ import Testing
         #expect(result.error.contains(message), "stderr was: \(result.error)")
         #expect(!result.error.contains("Fatal error"))
         #expect(!FileManager.default.fileExists(atPath: folder.path("out/piano.json")))
-    }
-
-    /// A 32-bit float WAV (libsndfile's writer here is 16-bit mono only, by design).
-    static func floatWAV(_ samples: [Float], channels: Int, rate: Int) -> Data {
-        var data = Data()
-        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
-        let bytes = samples.count * 4
-        data.append(contentsOf: Array("RIFF".utf8)); append(UInt32(36 + bytes))
-        data.append(contentsOf: Array("WAVEfmt ".utf8)); append(UInt32(16)); append(UInt16(3)); append(UInt16(channels))
-        append(UInt32(rate)); append(UInt32(rate * channels * 4)); append(UInt16(channels * 4)); append(UInt16(32))
-        data.append(contentsOf: Array("data".utf8)); append(UInt32(bytes))
-        for sample in samples { append(sample.bitPattern) }
-        return data
     }
 }
 

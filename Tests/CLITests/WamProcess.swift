@@ -18,10 +18,11 @@ struct WamProcess {
         return directory.appendingPathComponent("wam")
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs wam with `arguments`, through `wrapper` (e.g. `/usr/bin/time -f ...`) when given.
+    static func run(_ arguments: [String], through wrapper: [String] = []) throws -> Result {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        process.executableURL = wrapper.first.map { URL(fileURLWithPath: $0) } ?? executable
+        process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [executable.path] + arguments
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error

@@ -72,21 +72,6 @@ import Testing
 }
 
 @Suite struct PipelineUnitTests {
-    @Test("windows of the model length every hop, with their stream index; the last one padded")
-    func windows() {
-        var assembler = WindowAssembler(length: 4, hop: 2)
-        #expect(assembler.append([0, 1, 2]).isEmpty)
-        let first = assembler.append([3, 4, 5])
-        #expect(first.map(\.start) == [0, 2])
-        #expect(first.map(\.samples) == [[0, 1, 2, 3], [2, 3, 4, 5]])
-        #expect(assembler.append([6]).isEmpty)
-        let last = assembler.finish()
-        #expect(last?.start == 4 && last?.samples == [4, 5, 6, 0] && last?.padding == 1)
-        var short = WindowAssembler(length: 10, hop: 10)
-        _ = short.append([1, 2, 3])
-        #expect(short.finish()?.samples == [1, 2, 3, 0, 0, 0, 0, 0, 0, 0])
-    }
-
     @Test("gates: loudness, class, probability, per-class rate limit")
     func gates() {
         var gate = ExplanationGate(minDBFS: -40, classes: ["piano"], minProbability: 0.6, maxPerClassPerMinute: 2)

@@ -1,4 +1,6 @@
+import DaemonTestSupport
 import Foundation
+import Glibc
 @testable import LiveView
 import Prometheus
 import Testing
@@ -59,6 +61,11 @@ import Testing
         (FormBody.contentType, FormBody.make([("note", nil, Data("hi".utf8))]), "", 400, "no file part"),
         ("audio/wav", Data(), "?window=-1", 400, "window"),
         ("audio/wav", Data(), "?window=x", 400, "window"),
+        ("audio/wav", WAVBytes.float32((0..<16000).map { $0 == 100 ? .nan : Float(sin(Double($0) / 10)) }, channels: 1, rate: 16000),
+         "", 422, "NaN or infinity"),
+        // Finite but extreme samples at another rate: the resampler overflows into NaN.
+        ("audio/wav", WAVBytes.float32((0..<44100).map { $0 % 2 == 0 ? 3e38 : -3e38 }, channels: 1, rate: 44100), "", 422,
+         "NaN or infinity"),
     ] as [(String, Data, String, Int, String)])
     func refused(_ type: String, _ body: Data, _ query: String, _ status: Int, _ reason: String) async throws {
         let fixture = try await LiveFixture.shared.value
@@ -105,6 +112,38 @@ import Testing
         let metrics = try PrometheusText(try await client.get("/metrics").text)
         #expect(metrics.value("wamd_uploads_total", ["result": "rejected"]) == 3)
         #expect(metrics.value("wamd_uploads_total", ["result": "explained"]) == 0)
+    }
+
+    @Test("20 concurrent 20 MB uploads: two are received at a time, the rest refused before their bodies are read; memory stays flat and OUT/.uploads is left empty")
+    func concurrentLargeUploads() async throws {
+        let scratch = try Scratch()
+        try FileManager.default.createDirectory(at: scratch.path("spool"), withIntermediateDirectories: true)
+        let port = try WamdProcessTests.freePort()
+        let wamd = try DaemonProcess(["spool:\(scratch.path("spool").path)", "--model", ListenerTests.model, "--out", scratch.path("out").path,
+                                      "--set", "http.enabled=true", "--set", "http.port=\(port)"])
+        defer { wamd.signal(SIGKILL) }
+        try await waitFor("the live view", timeout: 120) { wamd.log.contains("Server started") }
+        _ = try await RawHTTP(port: port).get("/healthz")
+        let baseline = try #require(wamd.peakResidentKilobytes)
+        // 625 s of 16 kHz noise: too many windows, refused once its header is read.
+        var body = WAVBytes.header(format: 1, bitsPerSample: 16, channels: 1, rate: 16000, dataBytes: 20_000_000)
+        body.append(Data((0..<20_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }))
+        let upload = body
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    try await RawHTTP(port: port).send("POST", "/api/v1/explain", headers: ["Content-Type": "audio/wav"], body: upload).status
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.allSatisfy { [422, 503].contains($0) }, "\(statuses)")
+        #expect(statuses.contains(503) && statuses.contains(422))
+        let peak = try #require(wamd.peakResidentKilobytes)
+        #expect(peak - baseline < 80_000, "peak resident memory grew by \((peak - baseline) / 1000) MB")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: scratch.path("out/.uploads").path)) ?? []
+        #expect(left.isEmpty, "\(left)")
+        #expect(try await RawHTTP(port: port).get("/healthz").status == 200)
     }
 
     @Test("uploads beyond the waiting limit are refused with 503 and Retry-After")

@@ -32,9 +32,9 @@ import Testing
         let classifier = try Classifier(url: folder.appendingPathComponent("\(name).onnx"), maxBatch: 8)
         var agreeing = 0, right = 0
         for input in reference.inputs {
-            let signal = try InputSignal(url: Self.root.appendingPathComponent(input.file), exampleShape: classifier.inputShape,
-                                         sampleRate: 16000, hop: nil)
-            let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: signal.windows[0].samples)).storage
+            let window = try InputReader.first(url: Self.root.appendingPathComponent(input.file), exampleShape: classifier.inputShape,
+                                               sampleRate: 16000).window
+            let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: window.samples)).storage
             let scale = max(input.logits.map(abs).max() ?? 1, 1)
             let error = zip(logits, input.logits).map { abs($0 - $1) }.max() ?? 0
             #expect(error / scale < 1e-4, "\(input.file): logits differ by \(error)")
@@ -55,8 +55,8 @@ import Testing
         let classifier = try Classifier(url: Self.root.appendingPathComponent("Samples/models/audio-resnet.onnx"), maxBatch: 8)
         var correct = 0
         for example in set.examples {
-            let signal = try InputSignal(url: example.url, exampleShape: classifier.inputShape, sampleRate: 16000, hop: nil)
-            let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: signal.windows[0].samples)).storage
+            let window = try InputReader.first(url: example.url, exampleShape: classifier.inputShape, sampleRate: 16000).window
+            let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: window.samples)).storage
             if classifier.labels[logits.indices.max { logits[$0] < logits[$1] }!] == example.label { correct += 1 }
         }
         let card = try String(contentsOf: Self.root.appendingPathComponent("Samples/models/audio-resnet.samples.json"), encoding: .utf8)

@@ -51,11 +51,11 @@ import Wavelets
     @Test("an audio explanation document has exactly the frozen fields, schema version 1")
     func frozenFields() throws {
         let classifier = try Classifier(url: Self.samples.appendingPathComponent("models/audio-resnet.onnx"))
-        let input = try InputSignal(url: Self.samples.appendingPathComponent("audio/piano.wav"), exampleShape: classifier.inputShape,
-                                    sampleRate: 16000, hop: nil)
+        let (input, window) = try InputReader.first(url: Self.samples.appendingPathComponent("audio/piano.wav"),
+                                                    exampleShape: classifier.inputShape, sampleRate: 16000)
         let settings = ExplanationSettings(method: .intgrad(IntegratedGradientsOptions(steps: .fixed(4))), wavelet: try Wavelet("db4"))
         let explainer = WindowExplainer(classifier: classifier, settings: settings)
-        var result = try explainer.explain(input.windows[0], of: input)
+        var result = try explainer.explain(window, of: input)
         result.document.files = .init(json: "piano.json", interpretationWav: "piano.wav", inputWav: nil, picture: "piano.png")
         let data = try ResultWriter.encode(result.document)
         let json = try JSONSerialization.jsonObject(with: data)

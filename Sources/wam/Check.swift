@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// Range checks for numeric options, so that NaN, infinities and absurd sizes are refused with
+/// the option's name before any work starts.
+enum Check {
+    /// Throws unless `value` lies in `range` (NaN never does).
+    /// - Parameters:
+    ///   - shown: the value as the user typed it, when it differs from `value`'s text.
+    ///   - or: an alternative the option also accepts, named in the message.
+    static func range<Value: Comparable>(_ value: Value, _ range: ClosedRange<Value>, _ option: String, unit: String = "",
+                                         shown: String? = nil, or alternative: String? = nil) throws {
+        guard !range.contains(value) else { return }
+        throw ValidationError("\(option) \(shown ?? "\(value)"): expected a number in \(range.lowerBound)...\(range.upperBound)\(unit)"
+                              + (alternative.map { " or \($0)" } ?? ""))
+    }
+}
