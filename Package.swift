@@ -58,7 +58,7 @@ let package = Package(
 
         // The daemon: configuration, windows, gates, queues, outputs, disk budget, lifecycle.
         .target(name: "Daemon", dependencies: [
-            "Workflow", "AudioIO", "Attribution", "Wavelets", "CSystemd",
+            "Workflow", "AudioIO", "AtomicFiles", "Attribution", "Wavelets", "CSystemd",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "TOMLKit", package: "TOMLKit"),
@@ -66,7 +66,7 @@ let package = Package(
 
         // The live view: HTTP API, Prometheus metrics, health and the dashboard, served from the daemon.
         .target(name: "LiveView", dependencies: [
-            "Daemon", "Workflow", "AudioIO", "Rendering",
+            "Daemon", "Workflow", "AudioIO", "AtomicFiles", "Rendering",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -13,9 +13,20 @@ public struct AtomicFileError: Error, CustomStringConvertible, Equatable {
 /// Write-then-rename, so that a reader never sees a half-written file and a failed write leaves
 /// the previous file (if any) untouched.
 public enum AtomicFile {
-    /// A fresh hidden temporary path beside `url` (same folder, so the final rename is atomic).
+    /// A fresh hidden temporary path beside `url` (same folder, so the final rename is atomic):
+    /// `.<name>.<UUID>.tmp`.
     public static func temporary(beside url: URL) -> URL {
         url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    }
+
+    /// The name of the file a temporary file named `name` was to become, if `name` is one of
+    /// `temporary(beside:)`'s (left behind by a kill, a crash or a full disk).
+    public static func target(ofTemporary name: String) -> String? {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
+        let inner = name.dropFirst().dropLast(4)
+        guard let dot = inner.lastIndex(of: "."), UUID(uuidString: String(inner[inner.index(after: dot)...])) != nil else { return nil }
+        let target = inner[..<dot]
+        return target.isEmpty ? nil : String(target)
     }
 
     /// Writes `data` to a temporary file beside `url`, then renames it over `url`.
@@ -25,7 +36,7 @@ public enum AtomicFile {
             try data.write(to: temporary)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw AtomicFileError(file: url.path, reason: "cannot write (\(error.localizedDescription))")
+            throw AtomicFileError(file: url.path, reason: "cannot write (\(FileErrorReason.describe(error)))")
         }
         try move(temporary, over: url)
     }

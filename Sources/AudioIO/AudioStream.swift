@@ -23,6 +23,8 @@ public final class FileStream: AudioStream {
 
     public var sampleRate: Double { reader.sampleRate }
     public var channels: Int { reader.channels }
+    /// Seconds of audio the header announces; nil when unknown.
+    public var duration: Double? { reader.frameCount > 0 && reader.frameCount < Int(Int32.max) * 1024 ? Double(reader.frameCount) / sampleRate : nil }
 
     public func read(frames: Int) throws(AudioError) -> [Float]? { try reader.read(frames: frames) }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Attribution
 import AudioIO
 import Foundation
@@ -6,6 +7,11 @@ import ServiceLifecycle
 import Synchronization
 import Wavelets
 import Workflow
+
+/// Why a file or standard-input source could not be read to its end (wamd then exits non-zero).
+public struct SourceFailure: Error, CustomStringConvertible {
+    public let description: String
+}
 
 /// The long-running service: reads a source, classifies every window, explains the ones that
 /// pass the gates on worker threads, writes outputs within a disk budget, and reports to the
@@ -27,7 +33,9 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     private let notifier: any ServiceNotifier
     private let configurationPath: String?
     private let overrides: [String]
-    private let queue: BlockingQueue<ClassifiedWindow>
+    private let queue: BlockingQueue<ExplanationJob>
+    /// Why a file or standard-input source failed, for the exit status.
+    private let sourceFailure = Mutex<String?>(nil)
     private let workerCount: Int
     /// Settings that SIGHUP may change, guarded by `lock`.
     private let lock = NSLock()
@@ -57,20 +65,30 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         self.logger = logger
         self.notifier = notifier
         source = try AudioSourceSpecification(configuration.input)
-        classifier = try Classifier(url: URL(fileURLWithPath: configuration.modelPath), threads: configuration.threads,
-                                    maxBatch: configuration.maxBatch)
-        let shape = classifier.inputShape
-        guard shape.count == 1 || (shape.count == 2 && shape[0] == 1) else {
-            throw WorkflowError(source: configuration.modelPath,
-                                reason: "the model takes examples of shape \(shape); wamd needs a mono waveform model ([1, samples])")
-        }
-        gate = try Self.gate(configuration, labels: classifier.labels)
-        explainer = WindowExplainer(classifier: classifier, settings: try Self.settings(configuration))
-        store = OutputStore(root: URL(fileURLWithPath: configuration.outputDirectory))
-        budget = Self.budget(configuration)
+        classifier = try Self.loadModel(configuration)
+        (gate, explainer) = try Self.gateAndExplainer(configuration, classifier: classifier)
+        // Resolved once: the disk budget never follows links, and under DynamicUser=yes the
+        // output folder itself is one (/var/lib/wamd -> private/wamd).
+        let root = try Self.resolvedOutputFolder(configuration.outputDirectory)
+        store = OutputStore(root: root)
+        budget = Self.budget(configuration, root: root)
         queue = BlockingQueue(capacity: configuration.queueLength, overflow: .dropOldest)
         workerCount = configuration.workers
-        try FileManager.default.createDirectory(at: store.root, withIntermediateDirectories: true)
+    }
+
+    /// Creates `path` if needed and returns it with every symbolic link resolved.
+    /// - Throws: a clear error when the folder cannot be created.
+    static func resolvedOutputFolder(_ path: String) throws -> URL {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw WorkflowError(source: path, reason: "cannot create the output folder (output.dir): \(FileErrorReason.describe(error))")
+        }
+        guard let resolved = realpath(path, nil) else {
+            throw WorkflowError(source: path, reason: "cannot resolve the output folder (output.dir): \(String(cString: strerror(errno)))")
+        }
+        defer { free(resolved) }
+        return URL(fileURLWithPath: String(cString: resolved), isDirectory: true)
     }
 
     /// The current settings.
@@ -129,6 +147,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             }
         }
         for index in 0..<workerCount { startThread("wamd-explain-\(index)", group: workersFinished) { self.explainLoop() } }
+        removeLeftovers()
         enforceDiskBudget()
         startThread("wamd-budget", group: timers) { self.budgetLoop() }
         startThread("wamd-status", group: timers) { self.statusLoop() }
@@ -150,6 +169,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         timers.wait()
         enforceDiskBudget()
         logger.info("wamd stopped", metadata: metadataOfCounts())
+        if let reason = sourceFailure.withLock({ $0 }) { throw SourceFailure(description: reason) }
     }
 
     /// Stops reading the source; the queued explanations are finished or dropped per `on_stop`.
@@ -165,17 +185,22 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     private func finishExplanations() {
         let (finish, timeout) = lock.withLock { (configuration.onStop == "finish", configuration.stopTimeout) }
-        if !finish {
-            let dropped = queue.drain().count
-            metrics.update { $0.explanationsDropped += dropped }
-        }
+        if !finish { dropQueuedExplanations() }
         queue.close()
         if workersFinished.wait(timeout: .now() + timeout) == .timedOut {
-            let dropped = queue.drain().count
-            metrics.update { $0.explanationsDropped += dropped }
+            let dropped = dropQueuedExplanations()
             logger.warning("stop timeout: dropped the queued explanations", metadata: ["dropped": "\(dropped)"])
             _ = workersFinished.wait(timeout: .now() + 60)
         }
+    }
+
+    /// Empties the explanation queue, counting what it held as dropped.
+    @discardableResult
+    private func dropQueuedExplanations() -> Int {
+        let jobs = queue.drain()
+        for job in jobs { job.progress?.finish(.dropped) }
+        metrics.update { $0.explanationsDropped += jobs.count }
+        return jobs.count
     }
 
     private func startThread(_ name: String, group: DispatchGroup?, _ body: @escaping @Sendable () -> Void) {
@@ -207,15 +232,15 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                     let capture = try ALSACapture(device: device, rate: settings.captureRate, channels: settings.captureChannels,
                                                   periodFrames: settings.periodFrames)
                     delay = settings.reopenDelay
-                    metrics.update { $0.sourceState = "capturing" }
+                    metrics.update { $0.sourceState = .capturing }
                     markReady()
-                    pump(capture, live: true, startTime: Date())
+                    _ = pump(capture, live: true, startTime: Date(), progress: nil)
                     metrics.update { $0.overruns += capture.overruns }
                     if capture.overruns > 0 { logger.warning("capture overruns recovered", metadata: ["count": "\(capture.overruns)"]) }
                 } catch {
                     metrics.update {
                         $0.inputErrors += 1
-                        $0.sourceState = "reopening"
+                        $0.sourceState = .reopening
                     }
                     logger.error("capture device unavailable; retrying", metadata: ["error": "\(error)", "retry_seconds": "\(delay)"])
                     Thread.sleep(forTimeInterval: delay)
@@ -223,61 +248,86 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                 }
             }
         case let .file(url):
-            processFile(url)
+            if case let .failed(reason) = processFile(url) { sourceFailure.withLock { $0 = reason } }
         case .standardInput:
             do {
                 let format = RawPCMStream.Format(rawValue: settings.rawFormat) ?? .s16le
                 let stream = try RawPCMStream(handle: FileHandle.standardInput, format: format, sampleRate: Double(settings.captureRate),
                                               channels: settings.captureChannels)
-                metrics.update { $0.sourceState = "reading" }
+                metrics.update { $0.sourceState = .reading }
                 markReady()
-                pump(stream, live: false, startTime: Date())
+                // Live unless asked otherwise: a recorder writing into the pipe never waits for the model.
+                if case let .failed(reason) = pump(stream, live: !settings.stdinBackpressure, startTime: Date(), progress: nil) {
+                    sourceFailure.withLock { $0 = reason }
+                }
             } catch {
                 metrics.update { $0.inputErrors += 1 }
                 logger.error("standard input unusable", metadata: ["error": "\(error)"])
+                sourceFailure.withLock { $0 = "standard input unusable: \(error)" }
             }
         case let .spool(folder):
-            SpoolWatcher(folder: folder, logger: logger).run(stop: { self.stopping.load(ordering: .sequentiallyConsistent) },
-                                                           idle: { self.beat(); self.markReady() }) { url in
-                self.processFile(url)
-            }
+            SpoolWatcher(folder: folder, logger: logger).run(
+                stop: { self.stopping.load(ordering: .sequentiallyConsistent) },
+                idle: {
+                    self.beat()
+                    self.markReady()
+                    self.metrics.update { $0.sourceState = $0.diskPaused ? .waitingForSpace : .watching }
+                },
+                canTake: { !self.metrics.snapshot.diskPaused },
+                process: { self.processFile($0) })
         }
-        metrics.update { $0.sourceState = "ended" }
+        metrics.update {
+            $0.sourceState = .ended
+            $0.sourceFile = nil
+        }
     }
 
-    /// Reads one file to its end; returns whether it was read without errors.
-    @discardableResult
-    private func processFile(_ url: URL) -> Bool {
+    /// Reads one file to its end and waits until the explanations it asked for are written.
+    private func processFile(_ url: URL) -> FileOutcome {
+        metrics.update {
+            $0.sourceState = .reading
+            $0.sourceFile = url.lastPathComponent
+        }
+        markReady()
+        let stream: FileStream
         do {
-            let stream = try FileStream(url: url)
-            let modified = (try? url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? Date()
-            metrics.update { $0.sourceState = "reading \(url.lastPathComponent)" }
-            markReady()
-            return pump(stream, live: false, startTime: modified)
+            stream = try FileStream(url: url)
         } catch {
             metrics.update { $0.inputErrors += 1 }
             logger.error("cannot read audio file", metadata: ["error": "\(error)"])
-            markReady()
-            return false
+            return .failed("\(error)")
         }
+        // The modification time is when the recording ended: its windows start a duration earlier.
+        let modified = (try? url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? Date()
+        let progress = FileProgress()
+        let read = pump(stream, live: false, startTime: modified.addingTimeInterval(-(stream.duration ?? 0)), progress: progress)
+        let explanations = progress.waitUntilSettled()
+        if read == .interrupted || (explanations.dropped > 0 && stopping.load(ordering: .sequentiallyConsistent)) { return .interrupted }
+        if read != .done { return read }
+        if explanations.failed > 0 || explanations.dropped > 0 {
+            return .failed("\(explanations.failed) explanations failed and \(explanations.dropped) were dropped")
+        }
+        return .done
     }
 
-    /// Moves one stream's audio through capture, classification and the gates; returns whether
-    /// it ended without an input error.
-    @discardableResult
-    private func pump(_ stream: any AudioStream, live: Bool, startTime: Date) -> Bool {
+    /// Moves one stream's audio through capture, classification and the gates. A file (not
+    /// `live`) is read only as fast as it is classified and explained, and waits while writes
+    /// are paused; its explanations are counted in `progress`.
+    private func pump(_ stream: any AudioStream, live: Bool, startTime: Date, progress: FileProgress?) -> FileOutcome {
         let settings = lock.withLock { configuration }
         let blocks = max(4, Int(settings.bufferSeconds * stream.sampleRate) / max(settings.periodFrames, 1))
         let buffer = BlockingQueue<[Float]>(capacity: live ? blocks : 4, overflow: live ? .dropOldest : .wait)
         ring.withLock { $0 = buffer }
         if stopping.load(ordering: .sequentiallyConsistent) { buffer.close() }
         let failure = Mutex<String?>(nil)
+        let frames = Atomic<Int>(0)
         let period = settings.periodFrames
         nonisolated(unsafe) let unsafeStream = stream
         startThread("wamd-capture", group: nil) {
             while true {
                 do {
                     guard let block = try unsafeStream.read(frames: period), !block.isEmpty else { break }
+                    frames.add(block.count, ordering: .relaxed)
                     guard let dropped = buffer.push(block) else { break }
                     if !dropped.isEmpty { self.metrics.update { $0.overruns += dropped.count } }
                 } catch {
@@ -287,27 +337,48 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             }
             buffer.close()
         }
-        var ok = true
+        var outcome = FileOutcome.done
         do {
             let windows = try StreamClassifier(classifier: classifier, source: stream.name, startTime: startTime,
                                                streamRate: stream.sampleRate, channels: stream.channels,
                                                modelRate: Double(settings.modelRate), hop: settings.hop)
             while let block = buffer.pop(), !stopping.load(ordering: .sequentiallyConsistent) {
-                try handle(windows.process(block), source: stream.name, live: live)
+                if !live { waitForSpace() }
+                try handle(windows.process(block), source: stream.name, live: live, progress: progress)
             }
-            if !live && !stopping.load(ordering: .sequentiallyConsistent) { try handle(windows.finish(), source: stream.name, live: live) }
+            if stopping.load(ordering: .sequentiallyConsistent) {
+                outcome = .interrupted
+            } else if !live {
+                try handle(windows.finish(), source: stream.name, live: live, progress: progress)
+            }
         } catch {
-            ok = false
+            outcome = .failed("\(error)")
             metrics.update { $0.inputErrors += 1 }
             logger.error("stream failed", metadata: ["source": "\(stream.name)", "error": "\(error)"])
         }
         if let message = failure.withLock({ $0 }) {
-            ok = false
+            outcome = .failed(message)
             metrics.update { $0.inputErrors += 1 }
             logger.error("reading failed", metadata: ["source": "\(stream.name)", "error": "\(message)"])
+        } else if frames.load(ordering: .relaxed) == 0 && outcome == .done {
+            outcome = .failed("\(stream.name) holds no audio frames")
+            metrics.update { $0.inputErrors += 1 }
+            logger.error("no audio", metadata: ["source": "\(stream.name)", "error": "holds no audio frames"])
         }
         ring.withLock { $0 = nil }
-        return ok
+        return outcome
+    }
+
+    /// Waits (beating the watchdog) while writes are paused for lack of space, unless stopping.
+    private func waitForSpace() {
+        guard metrics.snapshot.diskPaused else { return }
+        let state = metrics.snapshot.sourceState
+        metrics.update { $0.sourceState = .waitingForSpace }
+        while metrics.snapshot.diskPaused && !stopping.load(ordering: .sequentiallyConsistent) {
+            beat()
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        metrics.update { $0.sourceState = state }
     }
 
     private func beat() { heartbeat.withLock { $0 = Date() } }
@@ -316,7 +387,8 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     /// Gates and logs classified windows and queues the ones to explain. Live sources drop the
     /// oldest queued explanation when the queue is full; files wait for room instead.
-    private func handle(_ batch: (windows: [ClassifiedWindow], rejected: [RejectedWindow]), source name: String, live: Bool) throws {
+    private func handle(_ batch: (windows: [ClassifiedWindow], rejected: [RejectedWindow]), source name: String, live: Bool,
+                        progress: FileProgress?) throws {
         if !batch.rejected.isEmpty {
             metrics.update { $0.inputErrors += batch.rejected.count }
             for rejected in batch.rejected {
@@ -346,7 +418,14 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                                        prediction: label, probability: probability, dbfs: window.dbfs, decision: decision,
                                        top: line.top, document: nil))
             var dropped = 0
-            if decision == .explain { dropped = queue.push(window, overflow: live ? .dropOldest : .wait)?.count ?? 1 }
+            if decision == .explain {
+                progress?.add()
+                let job = ExplanationJob(window: window, progress: progress)
+                // nil: the queue closed (stopping).
+                let evicted = queue.push(job, overflow: live ? .dropOldest : .wait) ?? [job]
+                dropped = evicted.count
+                for old in evicted { old.progress?.finish(.dropped) }
+            }
             let hopSeconds = Double(lock.withLock { configuration.hop > 0 ? configuration.hop : window.samples.count })
                 / Double(lock.withLock { configuration.modelRate })
             metrics.update {
@@ -366,10 +445,14 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     // MARK: - Workers
 
     private func explainLoop() {
-        while let window = queue.pop() {
+        while let job = queue.pop() {
+            let window = job.window
             metrics.update { $0.queueDepth = queue.count }
+            // A file's windows wait for space (the file is read on afterwards); live ones are skipped.
+            if job.progress != nil { waitForSpace() }
             if metrics.snapshot.diskPaused {
                 metrics.update { $0.writesSkippedLowDisk += 1 }
+                job.progress?.finish(.dropped)
                 continue
             }
             let started = Date()
@@ -385,9 +468,11 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                                           dbfs: window.dbfs, profilesOnly: settings.profilesOnly,
                                           writeInput: settings.writeInput || settings.httpEnabled, streamWindow: true)
                 metrics.record(.explain, seconds: Date().timeIntervalSince(started))
+                job.progress?.finish(.written)
                 logger.debug("explained", metadata: ["file": "\(written.json.lastPathComponent)"])
             } catch {
                 metrics.update { $0.explanationsFailed += 1 }
+                job.progress?.finish(.failed)
                 logger.error("explanation failed", metadata: ["source": "\(window.source)", "error": "\(error)"])
             }
         }
@@ -400,6 +485,19 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             sleep(seconds: lock.withLock { configuration.checkInterval })
             enforceDiskBudget()
         }
+    }
+
+    /// Removes what an earlier run left half-done (temporary files of interrupted writes, uploads
+    /// being received), before anything is written; counts and logs them.
+    private func removeLeftovers() {
+        let budget = lock.withLock { self.budget }
+        var removed = budget.removeStaleTemporaries()
+        for upload in (try? FileManager.default.contentsOfDirectory(at: uploadsFolder, includingPropertiesForKeys: nil)) ?? [] {
+            if (try? FileManager.default.removeItem(at: upload)) != nil { removed += 1 }
+        }
+        guard removed > 0 else { return }
+        metrics.update { $0.staleFilesRemoved += removed }
+        logger.notice("removed what an interrupted run left half-written", metadata: ["files": "\(removed)"])
     }
 
     /// Deletes what the byte limit and retention age require, and pauses or resumes writes by
@@ -470,8 +568,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         }
         do {
             let fresh = try ConfigurationLoader.load(path: configurationPath, overrides: overrides)
-            let newGate = try Self.gate(fresh, labels: classifier.labels)
-            let newSettings = try Self.settings(fresh)
+            let (newGate, newExplainer) = try Self.gateAndExplainer(fresh, classifier: classifier)
             lock.withLock {
                 let old = configuration
                 if fresh.input != old.input || fresh.modelPath != old.modelPath || fresh.workers != old.workers
@@ -483,8 +580,8 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                     = (old.input, old.modelPath, old.workers, old.outputDirectory, old.queueLength)
                 configuration = applied
                 gate = newGate
-                explainer = WindowExplainer(classifier: classifier, settings: newSettings)
-                budget = Self.budget(applied)
+                explainer = newExplainer
+                budget = Self.budget(applied, root: store.root)
             }
             reloads.publish(currentConfiguration)
             logger.info("configuration reloaded", metadata: ["min_probability": "\(fresh.minProbability)", "min_dbfs": "\(fresh.minDBFS)"])
@@ -496,16 +593,39 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     // MARK: - Settings
 
-    static func gate(_ c: DaemonConfiguration, labels: [String]) throws -> ExplanationGate {
+    /// Checks `configuration` against its model as the daemon would at start (the model loads
+    /// and takes mono windows; the gates' classes exist; wavelet, mode and levels suit its
+    /// window), without opening the source or writing anything: `--check-config`.
+    public static func check(_ configuration: DaemonConfiguration) throws {
+        _ = try AudioSourceSpecification(configuration.input)
+        _ = try gateAndExplainer(configuration, classifier: loadModel(configuration))
+    }
+
+    static func loadModel(_ c: DaemonConfiguration) throws -> Classifier {
+        let classifier = try Classifier(url: URL(fileURLWithPath: c.modelPath), threads: c.threads, maxBatch: c.maxBatch,
+                                        exampleShape: c.inputShape.isEmpty ? nil : c.inputShape)
+        let shape = classifier.inputShape
+        guard shape.count == 1 || (shape.count == 2 && shape[0] == 1) else {
+            throw WorkflowError(source: c.modelPath, reason: "the model takes examples of shape \(shape); wamd needs a mono waveform model ([1, samples])")
+        }
+        return classifier
+    }
+
+    /// The gates and the explainer of `c` for `classifier`.
+    /// - Throws: `ConfigurationError` naming the key that does not suit the model.
+    static func gateAndExplainer(_ c: DaemonConfiguration, classifier: Classifier) throws -> (ExplanationGate, WindowExplainer) {
+        let labels = classifier.labels
         if let unknown = c.classes.first(where: { !labels.contains($0) }) {
             throw ConfigurationError(file: "configuration", line: nil, key: "gates.classes",
                                      message: "unknown class \"\(unknown)\"; the model's classes are " + labels.joined(separator: ", "))
         }
-        return ExplanationGate(minDBFS: c.minDBFS, classes: Set(c.classes), minProbability: c.minProbability,
-                               maxPerClassPerMinute: c.maxPerClassPerMinute)
-    }
-
-    static func settings(_ c: DaemonConfiguration) throws -> ExplanationSettings {
+        let gate = ExplanationGate(minDBFS: c.minDBFS, classes: Set(c.classes), minProbability: c.minProbability,
+                                   maxPerClassPerMinute: c.maxPerClassPerMinute)
+        func keyed<Value>(_ key: String, _ make: () throws -> Value) throws(ConfigurationError) -> Value {
+            do { return try make() } catch {
+                throw ConfigurationError(file: "configuration", line: nil, key: key, message: "\(error)")
+            }
+        }
         let method: AttributionMethod
         switch c.method {
         case "gradient": method = .gradient
@@ -514,13 +634,15 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             method = .intgrad(IntegratedGradientsOptions(steps: c.steps == "auto" ? .auto(tolerance: 0.01, maxSteps: 256)
                                                                                  : .fixed(Int(c.steps) ?? 32)))
         }
-        return ExplanationSettings(method: method, wavelet: try Wavelet(c.wavelet), mode: try ExtensionMode(parsing: c.mode),
-                                   levels: c.levels,
-                                   interpretation: c.rank == "evidence" ? .topEvidence(fraction: c.keep, width: c.width) : .top(fraction: c.keep))
+        let settings = ExplanationSettings(method: method, wavelet: try keyed("explain.wavelet") { try Wavelet(c.wavelet) },
+                                           mode: try keyed("explain.mode") { try ExtensionMode(parsing: c.mode) }, levels: c.levels,
+                                           interpretation: c.rank == "evidence" ? .topEvidence(fraction: c.keep, width: c.width)
+                                                                                : .top(fraction: c.keep))
+        _ = try keyed("explain.levels") { try settings.transform(exampleShape: classifier.inputShape, kind: .audio) }
+        return (gate, WindowExplainer(classifier: classifier, settings: settings))
     }
 
-    static func budget(_ c: DaemonConfiguration) -> DiskBudget {
-        DiskBudget(root: URL(fileURLWithPath: c.outputDirectory), maxBytes: c.maxBytes, maxAge: c.maxAgeDays * 86400,
-                   keepNewestPerClass: c.keepNewestPerClass)
+    static func budget(_ c: DaemonConfiguration, root: URL) -> DiskBudget {
+        DiskBudget(root: root, maxBytes: c.maxBytes, maxAge: c.maxAgeDays * 86400, keepNewestPerClass: c.keepNewestPerClass)
     }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import TOMLKit
 
@@ -11,6 +12,14 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         "\(file)\(line.map { ":\($0)" } ?? ""): \(key): \(message)"
+    }
+
+    /// The same problem placed in the file at `path`: its name and the line setting the key.
+    public func located(in path: String) -> ConfigurationError {
+        let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+        let lines = (try? String(contentsOfFile: path, encoding: .utf8))?.components(separatedBy: "\n") ?? []
+        let found = parts.count == 2 ? ConfigurationLoader.line(of: parts[1], in: parts[0], lines: lines) : nil
+        return ConfigurationError(file: path, line: found ?? line, key: key, message: message)
     }
 }
 
@@ -73,10 +82,38 @@ public enum ConfigurationLoader {
 
     /// Reads the file at `path` (see `load(text:file:overrides:)`).
     public static func load(path: String, overrides: [String] = []) throws(ConfigurationErrors) -> DaemonConfiguration {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationErrors([ConfigurationError(file: path, line: nil, key: "(file)", message: "cannot read the file")])
+        func problem(_ message: String) -> ConfigurationErrors {
+            ConfigurationErrors([ConfigurationError(file: path, line: nil, key: "(file)", message: message)])
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw problem("cannot read the file (\(FileErrorReason.describe(error)))")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            let valid = String(decoding: data, as: UTF8.self).prefix { $0 != "\u{FFFD}" }
+            let line = valid.filter { $0 == "\n" }.count + 1
+            throw ConfigurationErrors([ConfigurationError(file: path, line: line, key: "(file)",
+                                                          message: "not UTF-8 text; save the file as UTF-8")])
         }
         return try load(text: text, file: path, overrides: overrides)
+    }
+
+    /// `text` as a TOML basic string, quoted and escaped, for building `--set` overrides from
+    /// values such as paths (a `\t` or `"` in a path stays what it is).
+    public static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                result += String(format: "\\u%04X", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
     }
 
     /// Checks that need several keys, or knowledge beyond one value.

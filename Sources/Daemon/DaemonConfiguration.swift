@@ -11,6 +11,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var captureChannels = 1
     /// Raw standard input: `s16le` or `f32le`.
     public var rawFormat = "s16le"
+    /// Standard input read like a file: only as fast as windows are explained, nothing dropped
+    /// (the writer waits). Off by default: standard input is live, like a microphone.
+    public var stdinBackpressure = false
     public var periodFrames = 1024
     /// Seconds between attempts to reopen a lost capture device (doubling up to a minute).
     public var reopenDelay = 1.0
@@ -21,6 +24,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     // [model]
     public var modelPath = ""
     public var modelRate = 16000
+    /// The example shape for models with dynamic input axes (e.g. `[1, 16000]`); empty: as declared.
+    public var inputShape: [Int] = []
     public var threads = 1
 
     // [windows]
@@ -164,12 +169,20 @@ extension DaemonConfiguration {
         integer("source", "rate", 1000...384_000, \.captureRate),
         integer("source", "channels", 1...32, \.captureChannels),
         text("source", "format", ["s16le", "f32le"], \.rawFormat),
+        flag("source", "backpressure", \.stdinBackpressure),
         integer("source", "period_frames", 64...65536, \.periodFrames),
         number("source", "reopen_delay", 0.01...60, \.reopenDelay),
         number("source", "buffer_seconds", 0.1...3600, \.bufferSeconds),
         text("model", "path", nil, \.modelPath),
         integer("model", "rate", 1000...384_000, \.modelRate),
         integer("model", "threads", 1...64, \.threads),
+        Field(section: "model", key: "input_shape", expected: "a list of sizes such as [1, 16000]") { config, value in
+            guard case let .list(items) = value else { return false }
+            let sizes = items.compactMap(\.integer)
+            guard sizes.count == items.count, !sizes.isEmpty, sizes.allSatisfy({ (1...100_000_000).contains($0) }) else { return false }
+            config.inputShape = sizes
+            return true
+        },
         integer("windows", "hop", 0...10_000_000, \.hop),
         number("gates", "min_dbfs", -200...0, \.minDBFS),
         Field(section: "gates", key: "classes", expected: "a list of class labels") { config, value in

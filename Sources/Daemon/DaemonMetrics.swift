@@ -18,10 +18,14 @@ public struct MetricsSnapshot: Sendable, Codable, Equatable {
     public var bytesDeleted = 0
     /// Explanations not written because free space was under the floor.
     public var writesSkippedLowDisk = 0
+    /// Temporary files of interrupted writes (and unfinished uploads) removed at start.
+    public var staleFilesRemoved = 0
     public var queueDepth = 0
     public var lastWindowTime: Date?
     public var lastClass: String?
-    public var sourceState = "starting"
+    public var sourceState = SourceState.starting
+    /// The file being read (spool and file sources).
+    public var sourceFile: String?
     public var diskPaused = false
     public var outputBytes = 0
     public var freeBytes = 0

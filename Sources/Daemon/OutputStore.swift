@@ -8,12 +8,21 @@ import Workflow
 struct OutputStore: Sendable {
     let root: URL
 
-    /// A file-system-safe folder name for a source (`alsa:plughw:1,0` becomes `alsa-plughw-1-0`).
+    /// Longest name part (a source folder, a class in a stem) before it is cut and hashed.
+    static let maxNameLength = 64
+
+    /// A file-system-safe name for a source or a class (`alsa:plughw:1,0` becomes
+    /// `alsa-plughw-1-0`): letters, digits, `.`, `_`, `-`; names longer than `maxNameLength`
+    /// keep their start and end with a hash of the whole, so distinct names stay distinct and
+    /// every file name stays well under the file system's limit.
     static func folderName(_ source: String) -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         let mapped = String(source.map { allowed.contains($0) ? $0 : "-" })
         let trimmed = mapped.trimmingCharacters(in: CharacterSet(charactersIn: "-."))
-        return trimmed.isEmpty ? "source" : trimmed
+        guard !trimmed.isEmpty else { return "source" }
+        guard trimmed.count > maxNameLength else { return trimmed }
+        let hash = source.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }  // FNV-1a
+        return String(trimmed.prefix(maxNameLength - 17)) + "-" + String(hash, radix: 16).leftPadded(to: 16)
     }
 
     func dayFolder(source: String, time: Date) throws -> URL {
@@ -104,4 +113,11 @@ struct WindowLogLine: Codable, Sendable, Equatable {
     var decision: GateDecision
     /// Top three classes with their probabilities.
     var top: [String: Double]
+}
+
+extension String {
+    /// The string with leading zeros up to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
 }

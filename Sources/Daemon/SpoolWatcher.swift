@@ -4,9 +4,11 @@ import Logging
 
 /// Watches a folder for finished recordings (inotify: closed after writing, or moved in) and
 /// processes each exactly once: it is moved to `processing/` (an atomic rename), read, then moved
-/// to `done/` or `failed/`. Files found at start, and files a crash left in `processing/`, are
-/// processed first; an interrupted file is read again from the start (its explanation files keep
-/// their names, as their times come from the file's modification date).
+/// to `done/` once its explanations are all written, or to `failed/`. A file whose reading was
+/// interrupted (a stop, a crash) stays in `processing/` and is read again from the start at the
+/// next start (its explanation files keep their names, as their times come from the file's
+/// modification date). While `canTake` says no (writes paused for lack of space) no new file is
+/// taken; the folder is scanned again when it says yes.
 struct SpoolWatcher {
     let folder: URL
     let logger: Logger
@@ -15,9 +17,9 @@ struct SpoolWatcher {
     var done: URL { folder.appendingPathComponent("done") }
     var failed: URL { folder.appendingPathComponent("failed") }
 
-    /// Runs until `stop()`; `idle()` is called about twice a second; `process` returns whether a
-    /// file was read without errors.
-    func run(stop: () -> Bool, idle: () -> Void, process: (URL) -> Bool) {
+    /// Runs until `stop()`; `idle()` is called about twice a second; `process` reads a file and
+    /// says how that ended.
+    func run(stop: () -> Bool, idle: () -> Void, canTake: () -> Bool, process: (URL) -> FileOutcome) {
         do {
             for sub in [processing, done, failed] { try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true) }
         } catch {
@@ -31,35 +33,49 @@ struct SpoolWatcher {
         }
         defer { close(descriptor) }
         for leftover in files(in: processing) where !stop() { finish(leftover, process: process) }
-        for waiting in files(in: folder) where !stop() { take(waiting, process: process) }
+        var rescan = true
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while !stop() {
             idle()
+            if rescan && canTake() {
+                rescan = false
+                for waiting in files(in: folder) where !stop() && canTake() { take(waiting, process: process) }
+            }
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 500) > 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             guard count > 0 else { continue }
             for name in Self.names(in: buffer[0..<count]) where !stop() {
                 let url = folder.appendingPathComponent(name)
-                if FileManager.default.fileExists(atPath: url.path) { take(url, process: process) }
+                guard FileManager.default.fileExists(atPath: url.path) else { continue }
+                // Left where it is while writes are paused; the scan after the pause takes it.
+                if canTake() { take(url, process: process) } else { rescan = true }
             }
         }
     }
 
     /// Moves a new file into `processing/`, then reads it.
-    private func take(_ url: URL, process: (URL) -> Bool) {
+    private func take(_ url: URL, process: (URL) -> FileOutcome) {
         let claimed = processing.appendingPathComponent(url.lastPathComponent)
         guard rename(url.path, claimed.path) == 0 else { return }
         finish(claimed, process: process)
     }
 
-    private func finish(_ claimed: URL, process: (URL) -> Bool) {
-        let ok = process(claimed)
-        let target = unusedName(for: claimed.lastPathComponent, in: ok ? done : failed)
+    private func finish(_ claimed: URL, process: (URL) -> FileOutcome) {
+        let outcome = process(claimed)
+        if outcome == .interrupted {
+            logger.notice("spool file interrupted; read again at the next start", metadata: ["file": "\(claimed.path)"])
+            return
+        }
+        let target = unusedName(for: claimed.lastPathComponent, in: outcome == .done ? done : failed)
         if rename(claimed.path, target.path) != 0 {
             logger.error("cannot move a processed file", metadata: ["file": "\(claimed.path)"])
         }
-        logger.info(ok ? "spool file done" : "spool file failed", metadata: ["file": "\(target.path)"])
+        if case let .failed(reason) = outcome {
+            logger.error("spool file failed", metadata: ["file": "\(target.path)", "error": "\(reason)"])
+        } else {
+            logger.info("spool file done", metadata: ["file": "\(target.path)"])
+        }
     }
 
     private func unusedName(for name: String, in folder: URL) -> URL {

@@ -16,6 +16,12 @@ struct ClassifiedWindow: Sendable {
     let top: Int
 }
 
+/// A window waiting for its explanation, and the file that asked for it (nil for live sources).
+struct ExplanationJob: Sendable {
+    let window: ClassifiedWindow
+    let progress: FileProgress?
+}
+
 /// Turns one stream's interleaved blocks into classified windows: `WindowCutter` (downmix,
 /// resample to the model's rate, cut), then the model forward.
 final class StreamClassifier {

@@ -21,6 +21,8 @@ struct HealthReport: Encodable, Sendable {
         let status: Status
         let input: String
         let state: String
+        /// The file being read (spool and file sources).
+        let file: String?
         let lastWindowTime: Date?
         let secondsSinceLastWindow: Double?
         let staleAfterSeconds: Double
@@ -91,10 +93,10 @@ struct HealthReport: Encodable, Sendable {
         var problems: [String] = []
         var sourceStatus = Status.ok
         switch snapshot.sourceState {
-        case "reopening":
+        case .reopening:
             sourceStatus = .unhealthy
             problems.append("the capture device is unavailable and being reopened")
-        case "ended":
+        case .ended:
             sourceStatus = .unhealthy
             problems.append("the source ended")
         case _ where !daemon.isReady:
@@ -110,7 +112,7 @@ struct HealthReport: Encodable, Sendable {
         if queueFull { problems.append("the explanation queue is full: explanations are being dropped") }
         if snapshot.diskPaused { problems.append("writes are paused: free space is under output.min_free_bytes") }
 
-        let source = Source(status: sourceStatus, input: settings.input, state: snapshot.sourceState,
+        let source = Source(status: sourceStatus, input: settings.input, state: snapshot.sourceState.rawValue, file: snapshot.sourceFile,
                             lastWindowTime: snapshot.lastWindowTime, secondsSinceLastWindow: snapshot.lastWindowTime.map { now.timeIntervalSince($0) },
                             staleAfterSeconds: staleAfter, windowsPerSecond: daemon.metrics.windowsPerSecond,
                             windowsClassified: snapshot.windowsClassified, inputErrors: snapshot.inputErrors, overruns: snapshot.overruns)

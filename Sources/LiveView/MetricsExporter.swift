@@ -62,6 +62,9 @@ final class MetricsExporter: Sendable {
             counter("deleted_files", "Files deleted by the disk budget") { Double($0.filesDeleted) },
             counter("deleted_bytes", "Bytes deleted by the disk budget") { Double($0.bytesDeleted) },
             counter("writes_skipped_low_disk", "Explanations not written for lack of free space") { Double($0.writesSkippedLowDisk) },
+            counter("stale_files_removed", "Temporary files of interrupted writes and uploads removed at start") {
+                Double($0.staleFilesRemoved)
+            },
             counter("audio_seconds", "Seconds of audio classified") { $0.audioSeconds },
         ] + gated.map { decision in
             counter("windows_gated", "Classified windows not explained, by gate", labels: [("reason", decision.rawValue)]) {
@@ -82,7 +85,7 @@ final class MetricsExporter: Sendable {
             gauge("free_bytes", "Free bytes on the output file system") { _, s in Double(s.freeBytes) },
             gauge("writes_paused", "1 while writes pause for lack of free space") { _, s in s.diskPaused ? 1 : 0 },
             gauge("source_up", "1 while the source delivers audio or waits for spool files") { d, s in
-                d.isReady && !["ended", "reopening"].contains(s.sourceState) ? 1 : 0
+                d.isReady && ![.ended, .reopening].contains(s.sourceState) ? 1 : 0
             },
             gauge("windows_per_second", "Windows classified per second since the start") { d, _ in d.metrics.windowsPerSecond },
             gauge("last_window_timestamp_seconds", "Unix time of the last classified window (0: none yet)") { _, s in

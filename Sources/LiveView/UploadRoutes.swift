@@ -1,3 +1,4 @@
+import AtomicFiles
 import Daemon
 import Foundation
 import Glibc
@@ -166,7 +167,7 @@ struct UploadRoutes: Sendable {
                                                     attributes: [.posixPermissions: 0o700])
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw APIError(.internalServerError, "cannot store the upload: \(error.localizedDescription)")
+            throw APIError(.internalServerError, "cannot store the upload: \(FileErrorReason.describe(error))")
         }
         return folder
     }

@@ -20,7 +20,7 @@ public struct ResultWriter: Sendable {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw WorkflowError(source: folder.path, reason: "cannot create the output folder (\(error.localizedDescription))")
+            throw WorkflowError(source: folder.path, reason: "cannot create the output folder (\(FileErrorReason.describe(error)))")
         }
     }
 

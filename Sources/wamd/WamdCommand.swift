@@ -50,11 +50,20 @@ struct WamdCommand: AsyncParsableCommand {
     func run() async throws {
         if let checkConfig {
             do {
-                _ = try ConfigurationLoader.load(path: checkConfig, overrides: allOverrides)
+                // Everything the daemon checks at start, the model and the live view included.
+                let configuration = try ConfigurationLoader.load(path: checkConfig, overrides: allOverrides)
+                try AttributionDaemon.check(configuration)
+                _ = try LiveViewSettings(configuration)
                 print("\(checkConfig): valid")
                 return
-            } catch {
+            } catch let error as ConfigurationErrors {
                 FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(2)
+            } catch let error as ConfigurationError {
+                FileHandle.standardError.write(Data("\(error.located(in: checkConfig))\n".utf8))
+                throw ExitCode(2)
+            } catch {
+                FileHandle.standardError.write(Data("\(checkConfig): \(error)\n".utf8))
                 throw ExitCode(2)
             }
         }
@@ -131,12 +140,12 @@ struct WamdCommand: AsyncParsableCommand {
     /// The shortcut options as `--set` overrides, before the explicit ones.
     var allOverrides: [String] {
         var list: [String] = []
-        if let input { list.append("source.input=\"\(input)\"") }
-        if let format { list.append("source.format=\"\(format)\"") }
+        if let input { list.append("source.input=" + ConfigurationLoader.quoted(input)) }
+        if let format { list.append("source.format=" + ConfigurationLoader.quoted(format)) }
         if let rate { list.append("source.rate=\(rate)") }
         if let channels { list.append("source.channels=\(channels)") }
-        if let model { list.append("model.path=\"\(model)\"") }
-        if let out { list.append("output.dir=\"\(out)\"") }
+        if let model { list.append("model.path=" + ConfigurationLoader.quoted(model)) }
+        if let out { list.append("output.dir=" + ConfigurationLoader.quoted(out)) }
         return list + overrides
     }
 }

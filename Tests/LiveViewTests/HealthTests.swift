@@ -46,7 +46,7 @@ import Testing
     func reopening() async throws {
         let daemon = try Self.daemon("alsa:wam-no-such-device")
         let running = Task { try await daemon.run() }
-        try await waitFor("the capture to fail", timeout: 60) { daemon.metrics.snapshot.sourceState == "reopening" }
+        try await waitFor("the capture to fail", timeout: 60) { daemon.metrics.snapshot.sourceState == .reopening }
         let (status, body) = try await Self.health(daemon)
         daemon.requestStop()
         try await running.value
