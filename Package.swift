@@ -110,7 +110,9 @@ let package = Package(
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
         // Running wamd as a child process, its outputs, a stand-in for systemd's notify socket, WAV bytes.
         .target(name: "DaemonTestSupport", path: "Tests/DaemonTestSupport"),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Workflow", "AudioIO", "DaemonTestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: [
+            "Daemon", "Workflow", "AudioIO", "DaemonTestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "LiveViewTests", dependencies: [
             "LiveView", "Daemon", "Workflow", "AudioIO", "Rendering", "DaemonTestSupport",
             .product(name: "HTTPTypes", package: "swift-http-types"),

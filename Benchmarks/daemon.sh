@@ -34,7 +34,7 @@ printf '%s\n' "${factors[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "real
 repeats=$(( minutes * 60 / 40 ))
 echo "memory: ${minutes} min of audio on standard input (RSS in MB every 10 s):"
 ( for ((i = 0; i < repeats; i++)); do tail -c +45 Samples/audio/stream-40s.wav; done ) \
-  | "$wamd" - --format s16le --rate 16000 "${common[@]}" --set output.max_bytes=50000000 --set output.check_interval=5 \
+  | "$wamd" - --format s16le --rate 16000 "${common[@]}" --set source.backpressure=true --set output.max_bytes=50000000 --set output.check_interval=5 \
       --out "$out/mem" 2>/dev/null &
 pid=$!
 samples=()

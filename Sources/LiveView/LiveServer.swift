@@ -70,9 +70,13 @@ public struct LiveServer: Service {
                 }
             }
             defer { tasks.cancelAll() }
-            try await withGracefulShutdownHandler {
-                try await listen()
-            } onGracefulShutdown: {
+            try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await listen()
+                } onGracefulShutdown: {
+                    control.stop()
+                }
+            } onCancel: {
                 control.stop()
             }
         }

@@ -42,10 +42,11 @@ import Testing
         #expect(output.temporaryFiles.isEmpty)
     }
 
-    @Test("raw PCM on standard input gives the same windows as the file")
+    @Test("raw PCM on standard input read like a file (source.backpressure) gives the same windows as the file")
     func standardInput() throws {
         let scratch = try Scratch()
-        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000", "--channels", "1"] + Self.arguments(out: scratch.url))
+        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000", "--channels", "1"]
+                                       + Self.arguments(out: scratch.url, ["--set", "source.backpressure=true"]))
         daemon.input.fileHandleForWriting.write(try rawStream())
         try daemon.input.fileHandleForWriting.close()
         #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
@@ -58,7 +59,8 @@ import Testing
     func rawStreamRates() throws {
         let scratch = try Scratch()
         // 40 s of 16 kHz samples declared as 32 kHz: 20 s of audio once resampled to the model's rate.
-        let resampled = try DaemonProcess(["-", "--format", "s16le", "--rate", "32000"] + Self.arguments(out: scratch.path("fast")))
+        let resampled = try DaemonProcess(["-", "--format", "s16le", "--rate", "32000"]
+                                          + Self.arguments(out: scratch.path("fast"), ["--set", "source.backpressure=true"]))
         resampled.input.fileHandleForWriting.write(try rawStream())
         try resampled.input.fileHandleForWriting.close()
         #expect(resampled.wait(timeout: 120) == 0, "\(resampled.log)")
@@ -73,7 +75,8 @@ import Testing
     func standardInputMemoryStaysFlat() throws {
         let scratch = try Scratch()
         // Classification only (no window is loud enough to be explained): the fastest way through many windows.
-        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000"] + Self.arguments(out: scratch.url, ["--set", "gates.min_dbfs=0"]))
+        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000"]
+                                       + Self.arguments(out: scratch.url, ["--set", "gates.min_dbfs=0", "--set", "source.backpressure=true"]))
         let (stream, input) = (try rawStream(), daemon.input.fileHandleForWriting)
         func logged(_ count: Int) -> Bool { OutputFolder(root: scratch.url).logLines.count >= count }
         input.write(stream)
@@ -166,12 +169,16 @@ import Testing
         #expect(explanationBytes <= limit)
         #expect(daemon.log.contains("disk budget enforced"))
 
+        // A file waits for space rather than being read without its results.
         let floor = try Scratch()
         let paused = try DaemonProcess(["file:" + DaemonProcess.stream.path] + Self.arguments(out: floor.url, [
             "--set", "output.min_free_bytes=\(Int.max / 2)",
         ]))
-        #expect(paused.wait(timeout: 120) == 0)
-        #expect(paused.log.contains("pausing writes: free space under the floor"))
+        #expect(DaemonProcess.eventually(timeout: 60) { paused.log.contains("pausing writes: free space under the floor") })
+        Thread.sleep(forTimeInterval: 2)
+        #expect(paused.process.isRunning, "the file was read on while writes were paused")
+        paused.signal(SIGTERM)
+        #expect(paused.wait(timeout: 60) == 0)
         #expect(OutputFolder(root: floor.url).files.isEmpty)
     }
 }
