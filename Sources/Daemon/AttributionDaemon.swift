@@ -320,14 +320,14 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         ring.withLock { $0 = buffer }
         if stopping.load(ordering: .sequentiallyConsistent) { buffer.close() }
         let failure = Mutex<String?>(nil)
-        let frames = Atomic<Int>(0)
+        let samplesRead = Atomic<Int>(0)
         let period = settings.periodFrames
         nonisolated(unsafe) let unsafeStream = stream
         startThread("wamd-capture", group: nil) {
             while true {
                 do {
                     guard let block = try unsafeStream.read(frames: period), !block.isEmpty else { break }
-                    frames.add(block.count, ordering: .relaxed)
+                    samplesRead.add(block.count, ordering: .relaxed)
                     guard let dropped = buffer.push(block) else { break }
                     if !dropped.isEmpty { self.metrics.update { $0.overruns += dropped.count } }
                 } catch {
@@ -360,7 +360,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             outcome = .failed(message)
             metrics.update { $0.inputErrors += 1 }
             logger.error("reading failed", metadata: ["source": "\(stream.name)", "error": "\(message)"])
-        } else if frames.load(ordering: .relaxed) == 0 && outcome == .done {
+        } else if samplesRead.load(ordering: .relaxed) == 0 && outcome == .done {
             outcome = .failed("\(stream.name) holds no audio frames")
             metrics.update { $0.inputErrors += 1 }
             logger.error("no audio", metadata: ["source": "\(stream.name)", "error": "holds no audio frames"])

@@ -176,10 +176,10 @@ extension DaemonConfiguration {
         text("model", "path", nil, \.modelPath),
         integer("model", "rate", 1000...384_000, \.modelRate),
         integer("model", "threads", 1...64, \.threads),
-        Field(section: "model", key: "input_shape", expected: "a list of sizes such as [1, 16000]") { config, value in
+        Field(section: "model", key: "input_shape", expected: "a list of sizes such as [1, 16000], or [] for the declared shape") { config, value in
             guard case let .list(items) = value else { return false }
             let sizes = items.compactMap(\.integer)
-            guard sizes.count == items.count, !sizes.isEmpty, sizes.allSatisfy({ (1...100_000_000).contains($0) }) else { return false }
+            guard sizes.count == items.count, sizes.allSatisfy({ (1...100_000_000).contains($0) }) else { return false }
             config.inputShape = sizes
             return true
         },

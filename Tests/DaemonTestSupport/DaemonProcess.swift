@@ -79,6 +79,30 @@ public final class DaemonProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Waits for the exit without holding a thread of Swift's shared pool (other tests' servers
+    /// need it); returns the status, or nil on timeout (the process is then killed).
+    public func exit(timeout: TimeInterval) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning {
+            process.terminate()
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+            return nil
+        }
+        try? await Task.sleep(for: .milliseconds(100))
+        return process.terminationStatus
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes, without holding a pool thread.
+    public static func waitUntil(timeout: TimeInterval = 60, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return condition()
+    }
+
     /// Polls `condition` until it holds or `timeout` passes.
     public static func eventually(timeout: TimeInterval = 60, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

@@ -71,6 +71,8 @@ import Testing
         let config = scratch.path("wamd.toml")
         func write(minDBFS: Double) throws {
             try """
+                [source]
+                backpressure = true
                 [model]
                 path = "\(DaemonProcess.model)"
                 [gates]

@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test("the disk budget deletes only the explanations and logs wamd wrote, never a user's files, and never follows links")
-    func budgetTouchesOnlyItsOwn() throws {
+    func budgetTouchesOnlyItsOwn() async throws {
         let scratch = try Scratch()
         let root = scratch.path("out")
         let mine = try Self.userFiles(in: root)
@@ -50,17 +50,17 @@ import Testing
     }
 
     @Test("wamd with --out on a folder of old user files deletes none of them (default settings)")
-    func existingFolder() throws {
+    func existingFolder() async throws {
         let scratch = try Scratch()
         let mine = try Self.userFiles(in: scratch.url)
         let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path] + DaemonEndToEndTests.arguments(out: scratch.url))
-        #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
+        #expect(await daemon.exit(timeout: 120) == 0, "\(daemon.log)")
         for file in mine { #expect(FileManager.default.fileExists(atPath: file.path), "\(file.path) deleted") }
         #expect(!OutputFolder(root: scratch.url).documents.isEmpty)
     }
 
     @Test("through a symlinked output folder (as DynamicUser makes /var/lib/wamd) the budget holds and output bytes are counted")
-    func symlinkedOutput() throws {
+    func symlinkedOutput() async throws {
         let scratch = try Scratch()
         let real = scratch.path("private/wamd"), link = scratch.path("wamd")
         try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
@@ -69,7 +69,7 @@ import Testing
         let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path] + DaemonEndToEndTests.arguments(out: link, [
             "--set", "gates.min_probability=0", "--set", "output.max_bytes=\(limit)", "--set", "output.keep_newest_per_class=0",
         ]))
-        #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
+        #expect(await daemon.exit(timeout: 120) == 0, "\(daemon.log)")
         let explanationBytes = OutputFolder(root: real).files.filter { $0.lastPathComponent != "windows.jsonl" }
             .reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
         #expect(explanationBytes <= limit, "\(explanationBytes) bytes kept under a \(limit)-byte budget")
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test("a spool file is not consumed while writes are paused: it waits in the spool, and is explained once space is back")
-    func spoolWaitsForSpace() throws {
+    func spoolWaitsForSpace() async throws {
         let scratch = try Scratch()
         let spool = scratch.path("spool"), out = scratch.path("out"), config = scratch.path("wamd.toml")
         try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
@@ -124,26 +124,26 @@ import Testing
         try write(floor: Int.max / 2)
         let daemon = try DaemonProcess(["--config", config.path])
         defer { daemon.signal(SIGKILL) }
-        #expect(DaemonProcess.eventually(timeout: 60) { daemon.log.contains("pausing writes") })
+        #expect(await DaemonProcess.waitUntil(timeout: 60) { daemon.log.contains("pausing writes") })
         try FileManager.default.copyItem(at: DaemonProcess.stream, to: scratch.path(".stream.wav"))
         try FileManager.default.moveItem(at: scratch.path(".stream.wav"), to: spool.appendingPathComponent("stream.wav"))
-        Thread.sleep(forTimeInterval: 3)
+        try await Task.sleep(for: .seconds(3))
         #expect(FileManager.default.fileExists(atPath: spool.appendingPathComponent("stream.wav").path), "taken while paused")
         #expect(!FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path))
         try write(floor: 0)
         daemon.signal(SIGHUP)
-        #expect(DaemonProcess.eventually(timeout: 120) {
+        #expect(await DaemonProcess.waitUntil(timeout: 120) {
             FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path)
         })
         let output = OutputFolder(root: out)
         #expect(output.logLines.count == 40)
         #expect(!output.documents.isEmpty)
         daemon.signal(SIGTERM)
-        #expect(daemon.wait(timeout: 60) == 0)
+        #expect(await daemon.exit(timeout: 60) == 0)
     }
 
     @Test("a spool file stopped mid-way stays in processing/ and is read again, completely, at the next start")
-    func spoolInterrupted() throws {
+    func spoolInterrupted() async throws {
         let scratch = try Scratch()
         let spool = scratch.path("spool"), out = scratch.path("out")
         try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
@@ -152,25 +152,25 @@ import Testing
             "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=64", "--set", "explain.on_stop=\"drop\"",
         ])
         let first = try DaemonProcess(arguments)
-        #expect(DaemonProcess.eventually(timeout: 60) { first.log.contains("ready") })
+        #expect(await DaemonProcess.waitUntil(timeout: 60) { first.log.contains("ready") })
         try FileManager.default.copyItem(at: DaemonProcess.stream, to: scratch.path(".stream.wav"))
         try FileManager.default.moveItem(at: scratch.path(".stream.wav"), to: spool.appendingPathComponent("stream.wav"))
-        #expect(DaemonProcess.eventually(timeout: 60) { first.log.contains("explained") })
+        #expect(await DaemonProcess.waitUntil(timeout: 60) { first.log.contains("explained") })
         first.signal(SIGTERM)
-        #expect(first.wait(timeout: 60) == 0)
+        #expect(await first.exit(timeout: 60) == 0)
         #expect(FileManager.default.fileExists(atPath: spool.appendingPathComponent("processing/stream.wav").path))
         #expect(!FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path))
         let second = try DaemonProcess(["spool:\(spool.path)"] + DaemonEndToEndTests.arguments(out: out))
         defer { second.signal(SIGKILL) }
-        #expect(DaemonProcess.eventually(timeout: 120) {
+        #expect(await DaemonProcess.waitUntil(timeout: 120) {
             FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path)
         })
         second.signal(SIGTERM)
-        #expect(second.wait(timeout: 60) == 0)
+        #expect(await second.exit(timeout: 60) == 0)
     }
 
     @Test("standard input is live: a writer faster than the explanations is never held up; explanations are dropped, counted")
-    func standardInputIsLive() throws {
+    func standardInputIsLive() async throws {
         let scratch = try Scratch()
         let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000"] + DaemonEndToEndTests.arguments(out: scratch.url, [
             "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=256", "--set", "explain.queue=1",
@@ -181,33 +181,33 @@ import Testing
         daemon.input.fileHandleForWriting.write(raw)
         let writing = Date().timeIntervalSince(started)
         try daemon.input.fileHandleForWriting.close()
-        #expect(daemon.wait(timeout: 300) == 0, "\(daemon.log)")
+        #expect(await daemon.exit(timeout: 300) == 0, "\(daemon.log)")
         #expect(writing < 10, "the writer waited \(writing) s for 40 s of audio")
         #expect(daemon.log.contains("dropped="))
         #expect(!daemon.log.contains("dropped=0 "))
     }
 
     @Test("with source.backpressure standard input is read like a file: every window explained, none dropped")
-    func standardInputWithBackpressure() throws {
+    func standardInputWithBackpressure() async throws {
         let scratch = try Scratch()
         let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000"] + DaemonEndToEndTests.arguments(out: scratch.url, [
             "--set", "source.backpressure=true", "--set", "explain.queue=1", "--set", "gates.min_probability=0", "--set", "gates.min_dbfs=-200",
         ]))
         daemon.input.fileHandleForWriting.write(try rawStream().prefix(16000 * 2 * 8))
         try daemon.input.fileHandleForWriting.close()
-        #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
+        #expect(await daemon.exit(timeout: 120) == 0, "\(daemon.log)")
         #expect(OutputFolder(root: scratch.url).documents.count == 8)
         #expect(daemon.log.contains("dropped=0 "))
     }
 
     @Test("file: sources that cannot be read, or hold no audio, exit non-zero with the reason; spool moves them to failed/")
-    func unreadableFiles() throws {
+    func unreadableFiles() async throws {
         let scratch = try Scratch()
         let empty = scratch.path("empty.wav")
         try AudioFile.writeWAV([], sampleRate: 16000, to: empty)
         for (input, reason) in [("file:" + scratch.path("missing.wav").path, "no such file"), ("file:" + empty.path, "no audio frames")] {
             let daemon = try DaemonProcess([input] + DaemonEndToEndTests.arguments(out: scratch.path("out")))
-            #expect(daemon.wait(timeout: 60) == 1, "\(input)")
+            #expect(await daemon.exit(timeout: 60) == 1, "\(input)")
             #expect(daemon.log.contains(reason), "\(daemon.log)")
         }
         let spool = scratch.path("spool")
@@ -215,19 +215,19 @@ import Testing
         try FileManager.default.copyItem(at: empty, to: spool.appendingPathComponent("empty.wav"))
         let daemon = try DaemonProcess(["spool:\(spool.path)"] + DaemonEndToEndTests.arguments(out: scratch.path("out")))
         defer { daemon.signal(SIGKILL) }
-        #expect(DaemonProcess.eventually(timeout: 60) { FileManager.default.fileExists(atPath: spool.appendingPathComponent("failed/empty.wav").path) })
+        #expect(await DaemonProcess.waitUntil(timeout: 60) { FileManager.default.fileExists(atPath: spool.appendingPathComponent("failed/empty.wav").path) })
         #expect(daemon.log.contains("holds no audio frames"))
     }
 
     @Test("file windows are stamped from the recording's start: its modification time minus its length")
-    func timestamps() throws {
+    func timestamps() async throws {
         let scratch = try Scratch()
         let file = scratch.path("stream.wav")
         try FileManager.default.copyItem(at: DaemonProcess.stream, to: file)
         let ended = Date(timeIntervalSince1970: 1_780_000_000)
         try FileManager.default.setAttributes([.modificationDate: ended], ofItemAtPath: file.path)
         let daemon = try DaemonProcess(["file:" + file.path] + DaemonEndToEndTests.arguments(out: scratch.path("out")))
-        #expect(daemon.wait(timeout: 120) == 0)
+        #expect(await daemon.exit(timeout: 120) == 0)
         let lines = OutputFolder(root: scratch.path("out")).logLines
         let formatter = ISO8601DateFormatter()
         let first = try #require((lines.first?["time"] as? String).flatMap { formatter.date(from: $0) })

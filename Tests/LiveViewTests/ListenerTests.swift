@@ -169,15 +169,18 @@ import Testing
         return (certificate, key)
     }
 
-    /// The status curl gets for `url` trusting `certificate` (0 when the connection failed).
-    static func curl(_ url: String, certificate: URL) throws -> Int {
-        let curl = Process(), output = Pipe()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", "--cacert", certificate.path, url]
-        curl.standardOutput = output
-        try curl.run()
-        curl.waitUntilExit()
-        return Int(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
+    /// The status curl gets for `url` trusting `certificate` (0 when the connection failed); on
+    /// a thread of its own, so that the server sharing Swift's threads can answer meanwhile.
+    static func curl(_ url: String, certificate: URL) async throws -> Int {
+        try await RawHTTP.offPool {
+            let curl = Process(), output = Pipe()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "60", "--cacert", certificate.path, url]
+            curl.standardOutput = output
+            try curl.run()
+            curl.waitUntilExit()
+            return Int(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
+        }
     }
 
     @Test("with tls_cert and tls_key the live view speaks HTTPS only; bad files are refused naming the key")
@@ -189,9 +192,9 @@ import Testing
         settings.tls = try TLSKeyPair(certificatePath: certificate.path, keyPath: key.path)
         let (port, server) = try await fixture.serve(settings)
         defer { server.cancel() }
-        #expect(try Self.curl("https://127.0.0.1:\(port)/healthz", certificate: certificate) == 200)
-        #expect(try Self.curl("https://localhost:\(port)/api/v1/info", certificate: certificate) == 200)
-        #expect(try Self.curl("http://127.0.0.1:\(port)/healthz", certificate: certificate) != 200)
+        #expect(try await Self.curl("https://127.0.0.1:\(port)/healthz", certificate: certificate) == 200)
+        #expect(try await Self.curl("https://localhost:\(port)/api/v1/info", certificate: certificate) == 200)
+        #expect(try await Self.curl("http://127.0.0.1:\(port)/healthz", certificate: certificate) != 200)
 
         let garbage = scratch.path("garbage.pem")
         try Data("not a key".utf8).write(to: garbage)
@@ -247,28 +250,4 @@ import Testing
         #expect(wamd.log.contains("port is in use"))
         _ = taken
     }
-}
-
-/// A TCP socket listening on a free loopback port, closed on deinit.
-final class ListeningSocket {
-    let port: Int
-    private let descriptor: Int32
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.descriptor = descriptor
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && listen(descriptor, 4) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard ok else { throw RawHTTP.Failure("cannot listen on a free port") }
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit { close(descriptor) }
 }

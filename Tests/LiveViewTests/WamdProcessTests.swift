@@ -10,19 +10,7 @@ import Testing
 
     /// A TCP port nobody listens on right now.
     static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw RawHTTP.Failure("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try ListeningSocket().port
     }
 
     static func wamd(_ arguments: [String]) throws -> (process: Process, errors: Pipe) {
