@@ -3,6 +3,10 @@ SWIFT ?= swift
 PYTHON ?= python3
 WAM = .build/release/wam
 
+# What `make build` builds and `make install` installs: release, or debug (CI's live systemd check
+# installs the debug binaries `make test` has just built instead of building release ones).
+CONFIGURATION ?= release
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
@@ -16,8 +20,9 @@ setup:
 build-wam: setup
 	$(SWIFT) build -c release --product wam
 
-build: build-wam
-	$(SWIFT) build -c release --product wamd
+build: setup
+	$(SWIFT) build -c $(CONFIGURATION) --product wam
+	$(SWIFT) build -c $(CONFIGURATION) --product wamd
 
 test: setup
 	$(SWIFT) test
@@ -39,7 +44,7 @@ check-systemd-live:
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wam/models $(DESTDIR)$(PREFIX)/share/doc/wam \
 		$(DESTDIR)$(SYSCONFDIR)/wamd $(DESTDIR)$(UNITDIR)
-	install -m 755 .build/release/wam .build/release/wamd $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 .build/$(CONFIGURATION)/wam .build/$(CONFIGURATION)/wamd $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 Samples/models/*.onnx Samples/models/*.labels.json $(DESTDIR)$(PREFIX)/share/wam/models/
 	install -m 644 README.md Docs/METHOD.md $(DESTDIR)$(PREFIX)/share/doc/wam/
 	sed "s|/usr/local|$(PREFIX)|g" Systemd/wamd.service > $(DESTDIR)$(UNITDIR)/wamd.service

@@ -8,7 +8,8 @@
 #   bash Tools/check-systemd-live.sh        # as root; `make check-systemd-live` does the same
 #
 # Environment:
-#   WAM_LIVE_PREBUILT=1   install the already built .build/release/{wam,wamd} (no `swift build`)
+#   WAM_LIVE_PREBUILT=1   install the already built .build/$CONFIGURATION/{wam,wamd} (no `swift build`)
+#   WAM_LIVE_CONFIGURATION=debug  install debug binaries (CI: the ones `make test` built) instead of release
 #   WAM_LIVE_CACHE=DIR    where the pristine Debian root is cached (/var/cache/wam-check-systemd)
 #   WAM_LIVE_MIRROR=URL   Debian mirror for debootstrap (http://deb.debian.org/debian)
 #   WAM_LIVE_KEEP=1       keep the scratch root after the run (for debugging)
@@ -153,9 +154,11 @@ make_scratch_root() {
 # --- Installing wam into the root ---------------------------------------------------------------
 
 install_project() {
-  local make_args=(install DESTDIR="$root")
+  local configuration=${WAM_LIVE_CONFIGURATION:-release}
+  local make_args=(install DESTDIR="$root" CONFIGURATION="$configuration")
   if [[ "${WAM_LIVE_PREBUILT:-}" == 1 ]]; then
-    [[ -x .build/release/wamd && -x .build/release/wam ]] || { echo "check-systemd-live: WAM_LIVE_PREBUILT=1 but .build/release/{wam,wamd} are not built" >&2; exit 1; }
+    [[ -x .build/$configuration/wamd && -x .build/$configuration/wam ]] \
+      || { echo "check-systemd-live: WAM_LIVE_PREBUILT=1 but .build/$configuration/{wam,wamd} are not built" >&2; exit 1; }
     make_args=(-o build -o build-wam -o setup "${make_args[@]}")   # install what is built
   fi
   log "make ${make_args[*]}"

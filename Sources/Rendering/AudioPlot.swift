@@ -85,6 +85,11 @@ public struct AudioPlot: Sendable {
         return raster
     }
 
+    /// `value` within [-1, 1]; NaN as 0.
+    static func clamped(_ value: Double) -> Double {
+        value.isNaN ? 0 : min(1, max(-1, value))
+    }
+
     private func drawWave(_ samples: [Float], into raster: inout Raster, x: Int, y: Int, width: Int, height: Int,
                           scale: Float, color: Color) {
         guard !samples.isEmpty else { return }
@@ -92,7 +97,8 @@ public struct AudioPlot: Sendable {
         for column in 0..<width {
             let from = column * samples.count / width, to = max(from + 1, (column + 1) * samples.count / width)
             let slice = samples[from..<min(to, samples.count)]
-            let low = Double(slice.min()! / scale), high = Double(slice.max()! / scale)
+            // Clamped to the panel: NaN, infinities and clipping peaks draw at its edges, never trap.
+            let low = Self.clamped(Double(slice.min()! / scale)), high = Self.clamped(Double(slice.max()! / scale))
             let top = Int((middle - high * half).rounded()), bottom = Int((middle - low * half).rounded())
             raster.fill(x: x + column, y: top, width: 1, height: max(1, bottom - top + 1), color)
         }

@@ -54,6 +54,17 @@ import Testing
         #expect(!resolved.error.contains("is dynamic"), "\(resolved.error)")
     }
 
+    @Test("a recording of extreme but finite samples: a clear error naming the window, no crash, nothing written")
+    func extremeSamples() throws {
+        let folder = try TemporaryFolder()
+        try WAVBytes.float32([Float](repeating: 3e38, count: 16000), channels: 1, rate: 16000)
+            .write(to: URL(fileURLWithPath: folder.path("loud.wav")))
+        let result = try WamProcess.run(["explain", folder.path("loud.wav"), "--out", folder.path("out")])
+        #expect(result.status == 1, "\(result.error)")
+        #expect(result.error.contains("window 0: the model's outputs are not finite"), "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("out/loud.json")))
+    }
+
     @Test("a recording whose windows are partly unexplainable: the others are written, the bad ones listed, exit non-zero")
     func partlyInvalid() throws {
         let folder = try TemporaryFolder()

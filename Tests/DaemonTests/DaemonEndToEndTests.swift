@@ -104,6 +104,22 @@ import Testing
         #expect(daemon.log.contains("window skipped: NaN or infinite samples"))
     }
 
+    @Test("windows whose model outputs are not finite (extreme samples) are skipped, logged and counted, never logged as nan")
+    func nonFiniteOutputs() throws {
+        let scratch = try Scratch()
+        let daemon = try DaemonProcess(["-", "--format", "f32le", "--rate", "16000"] + Self.arguments(out: scratch.url))
+        var samples = (0..<48000).map { Float(0.3 * sin(Double($0) * 0.05)) }
+        for index in 16000..<32000 { samples[index] = 3e38 }
+        daemon.input.fileHandleForWriting.write(samples.withUnsafeBytes { Data($0) })
+        try daemon.input.fileHandleForWriting.close()
+        #expect(daemon.wait(timeout: 60) == 0, "\(daemon.log)")
+        let output = OutputFolder(root: scratch.url)
+        #expect(output.logLines.map { $0["sample_index"] as? Int } == [0, 32000])
+        #expect(daemon.log.contains("window skipped: the model's outputs are not finite"))
+        #expect(!output.files.contains { (try? String(contentsOf: $0, encoding: .utf8))?.contains("\"nan\"") == true })
+        #expect(daemon.log.contains("input_errors=1"))
+    }
+
     @Test("a spool folder: every finished file processed once, bad files to failed/, a crashed file resumed")
     func spool() throws {
         let scratch = try Scratch()

@@ -47,6 +47,20 @@ struct EngineTests {
         #expect(engine.tensorNames.contains("hidden"))
     }
 
+    @Test("non-finite inputs give non-finite logits (ReLU passes NaN, as PyTorch does), never plausible numbers")
+    func nonFiniteInputsPropagate() throws {
+        let engine = try InferenceEngine(compiler: Self.smallClassifier())
+        for bad: Float in [.nan, .infinity, -.infinity] {
+            let logits = try engine.logits(NDArray(shape: [1, 6], storage: [Float](repeating: bad, count: 6))).storage
+            #expect(logits.contains { !$0.isFinite }, "\(bad) gave \(logits)")
+        }
+        let relu = try InferenceEngine(compiler: ClosureCompiler(exampleShape: [3]) { builder, input in
+            try builder.apply(Elementwise(.relu, shape: input.shape, name: "Relu"), to: [input])
+        })
+        let out = try relu.logits(NDArray(shape: [1, 3], storage: [.nan, -2, 3])).storage
+        #expect(out[0].isNaN && out[1] == 0 && out[2] == 3)
+    }
+
     @Test func everyChunkingGivesTheSameNumbers() throws {
         var random = SplitMix64(seed: 8)
         let batch = random.array([7, 6])

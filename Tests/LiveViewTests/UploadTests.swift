@@ -63,6 +63,8 @@ import Testing
         ("audio/wav", Data(), "?window=x", 400, "window"),
         ("audio/wav", WAVBytes.float32((0..<16000).map { $0 == 100 ? .nan : Float(sin(Double($0) / 10)) }, channels: 1, rate: 16000),
          "", 422, "NaN or infinity"),
+        // Finite but extreme samples: the model's outputs overflow (NaN logits).
+        ("audio/wav", WAVBytes.float32([Float](repeating: 3e38, count: 16000), channels: 1, rate: 16000), "", 422, "not finite"),
         // Finite but extreme samples at another rate: the resampler overflows into NaN.
         ("audio/wav", WAVBytes.float32((0..<44100).map { $0 % 2 == 0 ? 3e38 : -3e38 }, channels: 1, rate: 44100), "", 422,
          "NaN or infinity"),

@@ -43,4 +43,15 @@ import Testing
         #expect(raster.color(x: 152, y: y) == ColorMap.viridis(0))
         #expect(AudioPlot.niceStep(0.125) == 0.2 && AudioPlot.niceStep(0.09) == 0.1)
     }
+
+    @Test("waveforms holding NaN, infinities or huge peaks render within their panel instead of trapping")
+    func nonFiniteWaveform() {
+        var input = (0..<200).map { sin(Float($0) / 5) }
+        (input[3], input[50], input[51]) = (.nan, .infinity, -.infinity)
+        let plot = AudioPlot(title: "odd", subtitle: "", sampleRate: 100, input: input, interpretation: input.map { $0 * 3e38 },
+                             rows: [.init(label: "D1", values: [.nan, 1, .infinity, 0])])
+        let raster = plot.render(width: 400)
+        #expect(raster.width == 400)
+        #expect(AudioPlot.clamped(.nan) == 0 && AudioPlot.clamped(-.infinity) == -1 && AudioPlot.clamped(0.25) == 0.25)
+    }
 }

@@ -51,7 +51,7 @@ public struct Elementwise: DifferentiableOperation {
                         context: OperationContext) {
         let x = inputs[0]
         switch function {
-        case .relu: map(x, output) { $0 > 0 ? $0 : 0 }
+        case .relu: map(x, output) { $0 <= 0 ? 0 : $0 }  // NaN passes, as in PyTorch
         case let .leakyRelu(alpha): map(x, output) { $0 >= 0 ? $0 : alpha * $0 }
         case let .elu(alpha): map(x, output) { $0 > 0 ? $0 : alpha * (ScalarMath.exp($0) - 1) }
         case .sigmoid: map(x, output, Self.sigmoid)
