@@ -95,6 +95,7 @@ public enum FuzzTargets {
         let text = String(decoding: data[..<split], as: UTF8.self)
         let overrides = split == data.endIndex ? []
             : String(decoding: data[(split + 1)...], as: UTF8.self).split(separator: "\n").map(String.init)
+        if OpenFindings.skipped, OpenFindings.tomlHeaderAssertion(text) { return }
         _ = try? ConfigurationLoader.load(text: text, file: "fuzz.toml", overrides: overrides)
     }
 
@@ -106,6 +107,7 @@ public enum FuzzTargets {
         let split = data.firstIndex(of: 0x0A) ?? data.endIndex
         let contentType = String(decoding: data[..<split], as: UTF8.self)
         let body = Data(split == data.endIndex ? [] : data[(split + 1)...])
+        if OpenFindings.skipped, OpenFindings.multipartPartWithoutHeaders(body, contentType: contentType) { return }
         guard let file = try? MultipartFile(body: body, contentType: contentType) else { return }
         check(file.data.count <= body.count, "a part larger than the body")
         check(body.range(of: file.data) != nil || file.data.isEmpty, "a part that is not a slice of the body")
@@ -133,6 +135,38 @@ public enum FuzzTargets {
         // Request-path normalisation: when main gains a function that turns a request path into
         // a file under the output folder (or into a route), call it here with `text` and check
         // that what it accepts stays inside the folder. Nothing to call yet.
+    }
+
+    /// Inputs that hit a finding that is reported but not fixed yet, recognised so that the
+    /// targets can skip them: otherwise the fuzzer stops at the same crash within seconds every
+    /// run, never gets past it, and CI's short run fails on a known bug. Each test names its
+    /// finding in `Fuzz/Findings/README.md`, where its reproducer is; delete the test with the fix
+    /// (and move the reproducer to `Tests/FuzzRegressionTests/Crashers/`).
+    /// `WAM_FUZZ_OPEN_FINDINGS=1` turns the skipping off, to check whether they still crash.
+    enum OpenFindings {
+        static let skipped = ProcessInfo.processInfo.environment["WAM_FUZZ_OPEN_FINDINGS"] == nil
+
+        /// F1 (multipart): a delimiter followed directly by the blank line, a part without
+        /// headers, traps in `MultipartFile.init` (`body[(cursor + 2)..<headerEnd.lowerBound]`).
+        static func multipartPartWithoutHeaders(_ body: Data, contentType: String) -> Bool {
+            guard let boundary = MultipartFile.parameter("boundary", in: contentType), !boundary.isEmpty else { return false }
+            return body.range(of: Data("--\(boundary)\r\n\r\n".utf8)) != nil
+        }
+
+        /// F2 (config, toml++ inside TOMLKit): a table header whose first character after `[`
+        /// or `[[` and blanks is neither a key character, a quote nor `]` (`[=`, `[#`, a lone
+        /// `[` line) fails an assertion in toml++'s `parse_key` and aborts the process.
+        static func tomlHeaderAssertion(_ text: String) -> Bool {
+            text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).contains { line in
+                var rest = line.drop { $0 == " " || $0 == "\t" }
+                guard rest.first == "[" else { return false }
+                rest = rest.dropFirst()
+                if rest.first == "[" { rest = rest.dropFirst() }
+                rest = rest.drop { $0 == " " || $0 == "\t" }
+                guard let first = rest.unicodeScalars.first else { return true }
+                return !(first.isASCII && (CharacterSet.alphanumerics.contains(first) || "_-\"']".unicodeScalars.contains(first)))
+            }
+        }
     }
 
     /// Traps with `message` when `condition` is false: a broken promise is reported like a crash.

@@ -51,7 +51,7 @@ package struct MultipartFile: Sendable, Equatable {
     }
 
     /// The value of `name=value` or `name="value"` among the `;`-separated parameters of a header.
-    static func parameter(_ name: String, in header: String) -> String? {
+    package static func parameter(_ name: String, in header: String) -> String? {
         for item in header.split(separator: ";").dropFirst() {
             let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2, pair[0].lowercased() == name else { continue }

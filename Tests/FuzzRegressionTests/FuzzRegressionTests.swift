@@ -4,8 +4,9 @@ import Testing
 
 /// Replays every committed crasher (`Crashers/<target>/<file>`) through the fuzz target that
 /// found it. A crasher that crashes again takes the whole test process down, which fails
-/// `swift test`; the line printed before each run names the file.
-@Suite struct FuzzRegressionTests {
+/// `swift test`; the line printed before each run names the file (serialized, so the last one
+/// printed is the culprit).
+@Suite(.serialized) struct FuzzRegressionTests {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("Crashers")
 
     /// `(target, file)` for every crasher, sorted.
