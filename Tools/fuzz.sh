@@ -14,8 +14,10 @@
 # Exits 0 when no target crashed, hung or ran out of memory; otherwise prints each reproducer,
 # the stack and how to replay and minimise it, and exits 1.
 #
-# Environment: FUZZ_WORK, FUZZ_JOBS (default 1), FUZZ_BUILD=0 (use the last build), SWIFT,
-# FUZZ_ARGS (extra libFuzzer flags, e.g. "-use_value_profile=1").
+# Environment: FUZZ_WORK; FUZZ_JOBS (default 1); FUZZ_KEEP_GOING=1 (fork mode: record every
+# crash, hang and out-of-memory and go on fuzzing, instead of stopping at the first);
+# FUZZ_CONFIGURATION (release, the default, or debug: builds faster, runs slower); FUZZ_BUILD=0
+# (use the last build); FUZZ_ARGS (extra libFuzzer flags, e.g. "-use_value_profile=1"); SWIFT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -44,9 +46,10 @@ for target in "${targets[@]}"; do max_len "$target" > /dev/null; done
 
 # -sanitize=fuzzer instruments every Swift module for coverage and links libFuzzer; address adds
 # AddressSanitizer. -Xcxx instruments the C++ of dependencies too (toml++ under TOMLKit).
-build_flags=(--package-path Fuzz -c release -Xswiftc -sanitize=fuzzer,address -Xcxx -fsanitize=fuzzer-no-link,address)
+configuration=${FUZZ_CONFIGURATION:-release}
+build_flags=(--package-path Fuzz -c "$configuration" -Xswiftc -sanitize=fuzzer,address -Xcxx -fsanitize=fuzzer-no-link,address)
 if [[ ${FUZZ_BUILD:-1} != 0 ]]; then
-  echo "fuzz.sh: building Fuzz/ (release, -sanitize=fuzzer,address)"
+  echo "fuzz.sh: building Fuzz/ ($configuration, -sanitize=fuzzer,address)"
   start=$(date +%s)
   "$SWIFT" build "${build_flags[@]}"
   echo "fuzz.sh: built in $(($(date +%s) - start)) s"
@@ -72,7 +75,9 @@ for target in "${targets[@]}"; do
   args=(-max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=10
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1
         -artifact_prefix="$out/" -dict="$root/Fuzz/dicts/$target.dict" "${extra[@]}")
-  if ((jobs > 1)); then
+  if [[ ${FUZZ_KEEP_GOING:-0} != 0 ]]; then
+    args+=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  elif ((jobs > 1)); then
     args+=(-jobs="$jobs" -workers="$jobs")
   fi
   start=$(date +%s)
