@@ -160,14 +160,16 @@ enum LayoutOperators {
             var (start, end) = (starts[index], ends[index])
             if start < 0 { start += length }
             if end < 0 { end += length }
+            // The count is ceil(distance / |step|), computed without adding the step to the distance
+            // (steps may be as large as Int64 allows; |Int.min| is no Int).
             if steps[index] > 0 {
                 start = min(max(start, 0), length)
                 end = min(max(end, 0), length)
-                count[a] = max(0, (end - start + steps[index] - 1) / steps[index])
+                count[a] = end > start ? (end - start - 1) / steps[index] + 1 : 0
             } else {
                 start = min(max(start, 0), length - 1)
                 end = min(max(end, -1), length - 1)
-                count[a] = max(0, (start - end - steps[index] - 1) / -steps[index])
+                count[a] = start > end ? Int(UInt(start - end - 1) / steps[index].magnitude) + 1 : 0
             }
             (first[a], step[a]) = (start, steps[index])
         }
