@@ -95,7 +95,7 @@ public enum FuzzTargets {
         let text = String(decoding: data[..<split], as: UTF8.self)
         let overrides = split == data.endIndex ? []
             : String(decoding: data[(split + 1)...], as: UTF8.self).split(separator: "\n").map(String.init)
-        if OpenFindings.skipped, OpenFindings.tomlHeaderAssertion(text) { return }
+        if OpenFindings.skipped, OpenFindings.tomlHeaderAssertion(text) || OpenFindings.tomlKeyWithNUL(text) { return }
         _ = try? ConfigurationLoader.load(text: text, file: "fuzz.toml", overrides: overrides)
     }
 
@@ -166,6 +166,13 @@ public enum FuzzTargets {
                 guard let first = rest.unicodeScalars.first else { return true }
                 return !(first.isASCII && (CharacterSet.alphanumerics.contains(first) || "_-\"']".unicodeScalars.contains(first)))
             }
+        }
+
+        /// F3 (config): a key holding an escaped NUL (`"rate\u0000x" = 1` in `[source]`) comes back
+        /// from TOMLKit cut at the NUL (`rate`), names a known field, and `values[key]!` in
+        /// `ConfigurationLoader.load` finds nothing under the cut name.
+        static func tomlKeyWithNUL(_ text: String) -> Bool {
+            text.contains("\\u0000") || text.contains("\\U00000000")
         }
     }
 
