@@ -14,22 +14,6 @@ public enum NpzArchive {
             let exists = FileManager.default.fileExists(atPath: url.path)
             throw ArrayIOError(file: name, reason: exists ? "not a readable .npz (ZIP) archive" : "no such file")
         }
-        return try arrays(in: archive, name: name)
-    }
-
-    /// Reads every array of the archive held in `data` (see `read(_:)`); `name` is used in error
-    /// messages. In memory, for the fuzz targets.
-    package static func read(data: Data, name: String) throws(ArrayIOError) -> [(key: String, array: NpyArray)] {
-        let archive: Archive
-        do {
-            archive = try Archive(data: data, accessMode: .read)
-        } catch {
-            throw ArrayIOError(file: name, reason: "not a readable .npz (ZIP) archive")
-        }
-        return try arrays(in: archive, name: name)
-    }
-
-    private static func arrays(in archive: Archive, name: String) throws(ArrayIOError) -> [(key: String, array: NpyArray)] {
         var arrays: [(String, NpyArray)] = []
         for entry in archive where entry.type == .file {
             var data = Data()
