@@ -52,7 +52,12 @@ public enum IndexMaps {
 
     /// Padding (negative amounts crop) with `mode`.
     public static func pad(_ shape: [Int], begin: [Int], end: [Int], mode: PadMode) throws(InferenceError) -> Map {
-        let output = shape.indices.map { shape[$0] + begin[$0] + end[$0] }
+        // Sums that overflow (pads come from model files) are as invalid as negative ones.
+        let output: [Int] = begin.count == shape.count && end.count == shape.count ? shape.indices.map { axis -> Int in
+            let (padded, overflow1) = shape[axis].addingReportingOverflow(begin[axis])
+            let (result, overflow2) = padded.addingReportingOverflow(end[axis])
+            return overflow1 || overflow2 ? -1 : result
+        } : []
         guard begin.count == shape.count, end.count == shape.count, output.allSatisfy({ $0 >= 0 }) else {
             throw .invalidParameter(operation: "Pad", parameter: "pads", value: "\(begin + end)",
                                     expected: "\(2 * shape.count) values that leave every axis non-negative")
