@@ -52,9 +52,11 @@ for target in "${targets[@]}"; do max_len "$target" > /dev/null; done
 # reports match the pattern, are listed as known and do not fail the run. Any other crash does.
 # O1: a small model makes compilation allocate and loop without bound (Tile, Pad,
 # ConstantOfShape...): timeouts, out-of-memory, and allocations over AddressSanitizer's 1 TiB.
+# Z2: ZIPFoundation reads some damaged archives for ever: timeouts (no crash pattern).
 tolerated() {
   case $1 in
     onnx) echo "allocation-size-too-big|out-of-memory" ;;
+    npz) echo "no crash is known for npz (Z2 is a timeout)" ;;
     *) echo "" ;;
   esac
 }
@@ -126,10 +128,12 @@ for target in "${targets[@]}"; do
     rc=0  # fork mode's exit code reflects the ignored crashes; the replays decide.
   fi
   result=ok
-  if [[ -n $reproducers || $rc -ne 0 ]]; then result=FAILED; failed+=("$target"); fi
-  ((known_count == 0)) || result+=" (+$known_count known, see Fuzz/Findings)"
-  printf '%-10s %10s %10s %8s %8s %7s  %s\n' "$target" "$elapsed" "$execs" "$((execs / (elapsed > 0 ? elapsed : 1)))" "$cov" "$corpus" "$result"
+  [[ -n $reproducers || $rc -ne 0 ]] && result=FAILED
+  shown=$result
+  ((known_count == 0)) || shown+=" (+$known_count known, see Fuzz/Findings)"
+  printf '%-10s %10s %10s %8s %8s %7s  %s\n' "$target" "$elapsed" "$execs" "$((execs / (elapsed > 0 ? elapsed : 1)))" "$cov" "$corpus" "$shown"
   if [[ $result == FAILED ]]; then
+    failed+=("$target")
     echo "---- $target: libFuzzer exited $rc; log: ${logs[*]}"
     for reproducer in $reproducers; do echo "reproducer: $reproducer"; done
     # The first report: the error line and the top of the stack, demangled.
