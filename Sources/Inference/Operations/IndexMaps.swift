@@ -30,7 +30,7 @@ public enum IndexMaps {
         let inputStrides = NDArrayGeometry.strides(of: shape)
         let output = permutation.map { shape[$0] }
         let permutedStrides = permutation.map { inputStrides[$0] }
-        return (output, sources(for: output) { index in dot(index, permutedStrides) })
+        return (output, try sources(for: output) { index in dot(index, permutedStrides) })
     }
 
     /// Per axis, `counts[a]` elements from `starts[a]` in steps of `steps[a]` (negative steps
@@ -45,7 +45,7 @@ public enum IndexMaps {
                                     expected: "ranges inside the input shape \(shape)")
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (counts, sources(for: counts) { index in
+        return (counts, try sources(for: counts) { index in
             zip(index, shape.indices).reduce(0) { $0 + (starts[$1.1] + $1.0 * steps[$1.1]) * inputStrides[$1.1] }
         })
     }
@@ -72,7 +72,7 @@ public enum IndexMaps {
             }
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (output, sources(for: output) { index in
+        return (output, try sources(for: output) { index in
             var flat = 0
             for axis in shape.indices {
                 var position = index[axis] - begin[axis]
@@ -97,7 +97,7 @@ public enum IndexMaps {
         }
         let padded = Array(repeating: 1, count: output.count - shape.count) + shape
         let paddedStrides = zip(NDArrayGeometry.strides(of: padded), padded).map { $1 == 1 ? 0 : $0 }
-        return (output, sources(for: output) { index in dot(index, paddedStrides) })
+        return (output, try sources(for: output) { index in dot(index, paddedStrides) })
     }
 
     /// Elements along `axis` picked by `indices` (already in range), as ONNX `Gather`.
@@ -109,7 +109,7 @@ public enum IndexMaps {
         let output = Array(shape[..<axis]) + indicesShape + Array(shape[(axis + 1)...])
         let inputStrides = NDArrayGeometry.strides(of: shape)
         let indexStrides = NDArrayGeometry.strides(of: indicesShape)
-        return (output, sources(for: output) { index in
+        return (output, try sources(for: output) { index in
             let outer = dot(Array(index[..<axis]), Array(inputStrides[..<axis]))
             let picked = indices[dot(Array(index[axis..<(axis + indicesShape.count)]), indexStrides)]
             let inner = dot(Array(index[(axis + indicesShape.count)...]), Array(inputStrides[(axis + 1)...]))
@@ -123,15 +123,27 @@ public enum IndexMaps {
             throw .invalidParameter(operation: "Tile", parameter: "repeats", value: "\(repeats)",
                                     expected: "\(shape.count) non-negative counts")
         }
-        let output = zip(shape, repeats).map { $0 * $1 }
+        let output = zip(shape, repeats).map { $0.multipliedReportingOverflow(by: $1) }
+        guard output.allSatisfy({ !$0.overflow }) else {
+            throw .invalidParameter(operation: "Tile", parameter: "repeats", value: "\(repeats)",
+                                    expected: "counts whose products with \(shape) fit in Int")
+        }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (output, sources(for: output) { index in
+        return (output.map(\.partialValue), try sources(for: output.map(\.partialValue)) { index in
             shape.indices.reduce(0) { $0 + (index[$1] % shape[$1]) * inputStrides[$1] }
         })
     }
 
-    private static func sources(for shape: [Int], _ source: ([Int]) -> Int) -> [Int32] {
-        var result = [Int32](repeating: 0, count: elementCount(shape))
+    /// The map's source for each element of `shape`. Throws when `shape` has more elements than
+    /// `Int` counts (extents come from model files).
+    private static func sources(for shape: [Int], _ source: ([Int]) -> Int) throws(InferenceError) -> [Int32] {
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow else { throw .invalidShapes(operation: "index map", shapes: [shape], expected: "fewer than 2^63 elements") }
+            count = product
+        }
+        var result = [Int32](repeating: 0, count: count)
         forEachIndex(of: shape) { flat, index in result[flat] = Int32(source(index)) }
         return result
     }
