@@ -17,7 +17,8 @@
 # Environment: FUZZ_WORK; FUZZ_JOBS (default 1); FUZZ_KEEP_GOING=1 (fork mode: record every
 # crash, hang and out-of-memory and go on fuzzing, instead of stopping at the first);
 # FUZZ_CONFIGURATION (release, the default, or debug: builds faster, runs slower); FUZZ_BUILD=0
-# (use the last build); FUZZ_ARGS (extra libFuzzer flags, e.g. "-use_value_profile=1"); SWIFT.
+# (use the last build); FUZZ_SEED (libFuzzer's -seed: the same mutations every run, as CI wants);
+# FUZZ_ARGS (extra libFuzzer flags, e.g. "-use_value_profile=1"); SWIFT.
 set -euo pipefail
 # Everything runs inside main, so bash has read the whole file before it starts (editing the
 # script during an hour-long run cannot change the run).
@@ -92,6 +93,7 @@ for target in "${targets[@]}"; do
   args=(-max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=10
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1
         -artifact_prefix="$out/" -dict="$root/Fuzz/dicts/$target.dict" "${extra[@]}")
+  [[ -z ${FUZZ_SEED:-} ]] || args+=(-seed="$FUZZ_SEED")
   known=$(tolerated "$target")
   if [[ ${FUZZ_KEEP_GOING:-0} != 0 || -n $known ]]; then
     args+=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
@@ -117,7 +119,8 @@ for target in "${targets[@]}"; do
       case $(basename "$reproducer") in
         timeout-* | oom-*) known_count=$((known_count + 1)) ;;
         *)
-          if "$bin/fuzz-$target" -rss_limit_mb=2048 -malloc_limit_mb=1024 "$reproducer" 2>&1 | grep -qE "$known"; then
+          report=$("$bin/fuzz-$target" -rss_limit_mb=2048 -malloc_limit_mb=1024 "$reproducer" 2>&1 || true)
+          if grep -qE "$known" <<< "$report"; then
             known_count=$((known_count + 1))
           else
             unknown+="$reproducer"$'\n'
@@ -154,4 +157,4 @@ fi
 echo "fuzz.sh: ${#targets[@]} targets, ${seconds} s each: no crash, hang or out-of-memory"
 }
 
-main "$@"
+main "$@"; exit  # on one line: bash never reads past it, even if the file changed meanwhile
