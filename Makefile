@@ -12,7 +12,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: setup build build-wam test demo bench fixtures install check-systemd check-systemd-live
+.PHONY: setup build build-wam test demo bench fixtures install check-systemd check-systemd-live fuzz
 
 setup:
 	bash Tools/setup-system.sh
@@ -26,6 +26,12 @@ build: setup
 
 test: setup
 	$(SWIFT) test
+
+# Coverage-guided fuzzing of the parsers (Fuzz/README.md): builds Fuzz/ with libFuzzer and
+# AddressSanitizer, then runs every target FUZZ_SECONDS (default 30) seconds; fails on a crash.
+FUZZ_SECONDS ?= 30
+fuzz: setup
+	bash Tools/fuzz.sh $(FUZZ_SECONDS)
 
 # The unit passes `systemd-analyze verify` and rates 2.0 or lower in `systemd-analyze security`.
 check-systemd:

@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "ONNX", targets: ["ONNX"]),
         .library(name: "Attribution", targets: ["Attribution"]),
+        // One entry point per parser, for the fuzzers of Fuzz/ (see Fuzz/README.md); not part of the toolkit.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -80,6 +82,9 @@ let package = Package(
             .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/dashboard.js"), .embedInCode("Dashboard/dashboard.css"),
         ]),
 
+        // The parsers' fuzz entry points (Fuzz/ builds them with libFuzzer; FuzzRegressionTests replays crashers).
+        .target(name: "FuzzTargets", dependencies: ["ArrayIO", "Daemon", "Inference", "LiveView", "NDArray", "ONNX"]),
+
         // Executables.
         .executableTarget(
             name: "wam",
@@ -122,6 +127,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Attribution", "Wavelets", "AudioIO"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Crashers")]),
         .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray", "AudioIO", "DaemonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

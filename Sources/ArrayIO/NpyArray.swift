@@ -43,12 +43,24 @@ public enum NpyArray: Sendable, Equatable {
         }
     }
 
-    /// The elements as integers, when they are integers (floats must be whole numbers).
+    /// The elements as integers, when they are integers (floats must be whole numbers that fit in `Int`).
     public var asIntegers: [Int]? {
         switch self {
         case let .int64(a): return a.storage.map { Int($0) }
-        case let .float32(a): return a.storage.allSatisfy { $0.rounded() == $0 } ? a.storage.map { Int($0) } : nil
-        case let .float64(a): return a.storage.allSatisfy { $0.rounded() == $0 } ? a.storage.map { Int($0) } : nil
+        case let .float32(a): return Self.wholeNumbers(a.storage)
+        case let .float64(a): return Self.wholeNumbers(a.storage)
         }
+    }
+
+    /// `values` as `Int`s, `nil` unless every one is a whole number in `Int`'s range (so not
+    /// infinite, not NaN, not 1e30).
+    private static func wholeNumbers<F: BinaryFloatingPoint>(_ values: [F]) -> [Int]? {
+        var integers: [Int] = []
+        integers.reserveCapacity(values.count)
+        for value in values {
+            guard let integer = Int(exactly: value) else { return nil }
+            integers.append(integer)
+        }
+        return integers
     }
 }

@@ -37,17 +37,27 @@ public enum NpyFormat {
         let descr = try headerValue(header, key: "descr", name: name)
         let fortran = try headerValue(header, key: "fortran_order", name: name) == "True"
         let shape = try parseShape(try headerValue(header, key: "shape", name: name), name: name)
-        let count = shape.reduce(1, *)
         let dtype = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
         guard let kind = ElementKind(descr: dtype) else {
             throw fail("unsupported dtype '\(dtype)'; expected float32/float64 or an integer or bool type")
         }
+        // The extents' product (zeros counted as 1, as strides see them) and the byte count must
+        // fit in Int; the element count is then no larger than that product.
+        var extentProduct = 1, count = 1
+        for extent in shape {
+            let (product, overflow) = extentProduct.multipliedReportingOverflow(by: Swift.max(extent, 1))
+            guard !overflow else { throw fail("shape \(shape) is too large") }
+            extentProduct = product
+            count *= extent
+        }
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: kind.size)
+        guard !overflow else { throw fail("shape \(shape) of \(dtype) is too large") }
         let payload = headerStart + headerLength
-        guard bytes.count - payload >= count * kind.size else {
-            throw fail("truncated data: shape \(shape) of \(dtype) needs \(count * kind.size) bytes, "
+        guard bytes.count - payload >= byteCount else {
+            throw fail("truncated data: shape \(shape) of \(dtype) needs \(byteCount) bytes, "
                        + "found \(bytes.count - payload)")
         }
-        let raw = bytes[payload..<(payload + count * kind.size)]
+        let raw = bytes[payload..<(payload + byteCount)]
         var array: NpyArray
         switch kind.type {
         case .float:

@@ -1,15 +1,15 @@
 import Foundation
 
 /// The file part of a `multipart/form-data` body (RFC 7578), as browsers and `curl -F` send it.
-struct MultipartFile: Sendable, Equatable {
+package struct MultipartFile: Sendable, Equatable {
     /// The part's `filename`, if any.
-    let filename: String?
+    package let filename: String?
     /// The part's bytes, a slice of the body (indices are the body's).
-    let data: Data
+    package let data: Data
 
     /// Why a body is not a usable form.
-    struct Malformed: Error, CustomStringConvertible, Equatable {
-        let description: String
+    package struct Malformed: Error, CustomStringConvertible, Equatable {
+        package let description: String
     }
 
     /// The part named `field`, else the first part with a file name.
@@ -17,7 +17,7 @@ struct MultipartFile: Sendable, Equatable {
     ///   - contentType: the request's `Content-Type`, holding the boundary.
     /// - Throws: `Malformed` when there is no boundary, the parts are not delimited by it, or
     ///   there is no file part.
-    init(body: Data, contentType: String, field: String = "file") throws(Malformed) {
+    package init(body: Data, contentType: String, field: String = "file") throws(Malformed) {
         guard let boundary = Self.parameter("boundary", in: contentType), !boundary.isEmpty, boundary.count <= 70 else {
             throw Malformed(description: "multipart/form-data without a boundary parameter")
         }
@@ -53,7 +53,7 @@ struct MultipartFile: Sendable, Equatable {
     }
 
     /// The value of `name=value` or `name="value"` among the `;`-separated parameters of a header.
-    static func parameter(_ name: String, in header: String) -> String? {
+    package static func parameter(_ name: String, in header: String) -> String? {
         for item in header.split(separator: ";").dropFirst() {
             let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2, pair[0].lowercased() == name else { continue }

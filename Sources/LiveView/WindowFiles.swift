@@ -8,7 +8,7 @@ import Hummingbird
 /// No request path reaches the file system unchecked: an id must match that grammar (letters,
 /// digits, `.`, `_`, `-`; no leading dot, so no `..`, no `/`, no absolute path), and the file,
 /// with every symbolic link resolved, must be a regular file strictly inside the output folder.
-struct WindowFiles: Sendable {
+package struct WindowFiles: Sendable {
     /// The files of one explained window.
     enum Kind: Sendable {
         case document, interpretation, input
@@ -25,7 +25,7 @@ struct WindowFiles: Sendable {
     let root: URL
 
     /// The id of the document at `path` relative to the output folder (as events name it).
-    static func id(document path: String) -> String? {
+    package static func id(document path: String) -> String? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[2].hasSuffix(".json") else { return nil }
         let id = "\(parts[0])~\(parts[1])~\(parts[2].dropLast(5))"
@@ -33,7 +33,7 @@ struct WindowFiles: Sendable {
     }
 
     /// The source folder, day and stem of a well-formed id.
-    static func components(of id: String) -> (source: Substring, day: Substring, stem: Substring)? {
+    package static func components(of id: String) -> (source: Substring, day: Substring, stem: Substring)? {
         let parts = id.split(separator: "~", omittingEmptySubsequences: false)
         guard id.utf8.count <= 400, parts.count == 3, parts.allSatisfy(isSafeName) else { return nil }
         let day = parts[1].map { $0 }

@@ -13,7 +13,12 @@ extension ConstantTensor {
         if proto.dataLocation == .external {
             raw = try Self.externalData(of: proto, name: name, directory: directory)
         }
-        let count = shape.reduce(1, *)
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow else { throw .invalidModel(reason: "tensor '\(name)' has dimensions \(shape) whose product overflows") }
+            count = product
+        }
         func read<Stored: FixedWidthInteger, Value>(_ stored: Stored.Type, _ convert: (Stored) -> Value,
                                                    field: @autoclosure () -> [Value]) throws(ONNXError) -> [Value] {
             guard let raw else { return field() }

@@ -30,7 +30,7 @@ public enum IndexMaps {
         let inputStrides = NDArrayGeometry.strides(of: shape)
         let output = permutation.map { shape[$0] }
         let permutedStrides = permutation.map { inputStrides[$0] }
-        return (output, sources(for: output) { index in dot(index, permutedStrides) })
+        return (output, try sources(for: output) { index in dot(index, permutedStrides) })
     }
 
     /// Per axis, `counts[a]` elements from `starts[a]` in steps of `steps[a]` (negative steps
@@ -45,14 +45,19 @@ public enum IndexMaps {
                                     expected: "ranges inside the input shape \(shape)")
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (counts, sources(for: counts) { index in
+        return (counts, try sources(for: counts) { index in
             zip(index, shape.indices).reduce(0) { $0 + (starts[$1.1] + $1.0 * steps[$1.1]) * inputStrides[$1.1] }
         })
     }
 
     /// Padding (negative amounts crop) with `mode`.
     public static func pad(_ shape: [Int], begin: [Int], end: [Int], mode: PadMode) throws(InferenceError) -> Map {
-        let output = shape.indices.map { shape[$0] + begin[$0] + end[$0] }
+        // Sums that overflow (pads come from model files) are as invalid as negative ones.
+        let output: [Int] = begin.count == shape.count && end.count == shape.count ? shape.indices.map { axis -> Int in
+            let (padded, overflow1) = shape[axis].addingReportingOverflow(begin[axis])
+            let (result, overflow2) = padded.addingReportingOverflow(end[axis])
+            return overflow1 || overflow2 ? -1 : result
+        } : []
         guard begin.count == shape.count, end.count == shape.count, output.allSatisfy({ $0 >= 0 }) else {
             throw .invalidParameter(operation: "Pad", parameter: "pads", value: "\(begin + end)",
                                     expected: "\(2 * shape.count) values that leave every axis non-negative")
@@ -67,7 +72,7 @@ public enum IndexMaps {
             }
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (output, sources(for: output) { index in
+        return (output, try sources(for: output) { index in
             var flat = 0
             for axis in shape.indices {
                 var position = index[axis] - begin[axis]
@@ -92,7 +97,7 @@ public enum IndexMaps {
         }
         let padded = Array(repeating: 1, count: output.count - shape.count) + shape
         let paddedStrides = zip(NDArrayGeometry.strides(of: padded), padded).map { $1 == 1 ? 0 : $0 }
-        return (output, sources(for: output) { index in dot(index, paddedStrides) })
+        return (output, try sources(for: output) { index in dot(index, paddedStrides) })
     }
 
     /// Elements along `axis` picked by `indices` (already in range), as ONNX `Gather`.
@@ -104,7 +109,7 @@ public enum IndexMaps {
         let output = Array(shape[..<axis]) + indicesShape + Array(shape[(axis + 1)...])
         let inputStrides = NDArrayGeometry.strides(of: shape)
         let indexStrides = NDArrayGeometry.strides(of: indicesShape)
-        return (output, sources(for: output) { index in
+        return (output, try sources(for: output) { index in
             let outer = dot(Array(index[..<axis]), Array(inputStrides[..<axis]))
             let picked = indices[dot(Array(index[axis..<(axis + indicesShape.count)]), indexStrides)]
             let inner = dot(Array(index[(axis + indicesShape.count)...]), Array(inputStrides[(axis + 1)...]))
@@ -118,15 +123,27 @@ public enum IndexMaps {
             throw .invalidParameter(operation: "Tile", parameter: "repeats", value: "\(repeats)",
                                     expected: "\(shape.count) non-negative counts")
         }
-        let output = zip(shape, repeats).map { $0 * $1 }
+        let output = zip(shape, repeats).map { $0.multipliedReportingOverflow(by: $1) }
+        guard output.allSatisfy({ !$0.overflow }) else {
+            throw .invalidParameter(operation: "Tile", parameter: "repeats", value: "\(repeats)",
+                                    expected: "counts whose products with \(shape) fit in Int")
+        }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (output, sources(for: output) { index in
+        return (output.map(\.partialValue), try sources(for: output.map(\.partialValue)) { index in
             shape.indices.reduce(0) { $0 + (index[$1] % shape[$1]) * inputStrides[$1] }
         })
     }
 
-    private static func sources(for shape: [Int], _ source: ([Int]) -> Int) -> [Int32] {
-        var result = [Int32](repeating: 0, count: elementCount(shape))
+    /// The map's source for each element of `shape`. Throws when `shape` has more elements than
+    /// `Int` counts (extents come from model files).
+    private static func sources(for shape: [Int], _ source: ([Int]) -> Int) throws(InferenceError) -> [Int32] {
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow else { throw .invalidShapes(operation: "index map", shapes: [shape], expected: "fewer than 2^63 elements") }
+            count = product
+        }
+        var result = [Int32](repeating: 0, count: count)
         forEachIndex(of: shape) { flat, index in result[flat] = Int32(source(index)) }
         return result
     }

@@ -42,6 +42,17 @@ enum LayoutOperators {
         }
     }
 
+    /// The product of `extents`, `nil` when it overflows `Int`.
+    static func product(_ extents: [Int]) -> Int? {
+        var result = 1
+        for extent in extents {
+            let (next, overflow) = result.multipliedReportingOverflow(by: extent)
+            if overflow { return nil }
+            result = next
+        }
+        return result
+    }
+
     /// Input 0's elements moved by `map`.
     static func move(_ c: inout Compilation, _ map: IndexMaps.Map, fill: Float = 0) throws -> CompiledValue {
         switch try c.value(0) {
@@ -75,13 +86,14 @@ enum LayoutOperators {
         guard let requested = try c.integers(1, role: "shape") else { throw c.failure("input 1 (shape) is required") }
         let allowZero = try c.int("allowzero", default: 0) != 0
         var shape = requested.enumerated().map { axis, size in size == 0 && !allowZero && axis < input.count ? input[axis] : size }
-        let known = shape.filter { $0 != -1 }.reduce(1, *)
         let inferred = shape.indices.filter { shape[$0] == -1 }
-        guard inferred.count <= 1, shape.allSatisfy({ $0 >= -1 }), known > 0 || inferred.isEmpty,
-              inferred.isEmpty ? known == input.reduce(1, *) : input.reduce(1, *) % known == 0 else {
+        // Products that overflow Int (sizes from the file) cannot match the input's element count.
+        guard inferred.count <= 1, shape.allSatisfy({ $0 >= -1 }), let known = product(shape.filter { $0 != -1 }),
+              let count = product(input), known > 0 || inferred.isEmpty,
+              inferred.isEmpty ? known == count : count % known == 0 else {
             throw c.failure("cannot reshape \(input) into \(requested)")
         }
-        if let axis = inferred.first { shape[axis] = input.reduce(1, *) / known }
+        if let axis = inferred.first { shape[axis] = count / known }
         return [try reshaped(c, to: shape)]
     }
 
@@ -160,14 +172,16 @@ enum LayoutOperators {
             var (start, end) = (starts[index], ends[index])
             if start < 0 { start += length }
             if end < 0 { end += length }
+            // The count is ceil(distance / |step|), computed without adding the step to the distance
+            // (steps may be as large as Int64 allows; |Int.min| is no Int).
             if steps[index] > 0 {
                 start = min(max(start, 0), length)
                 end = min(max(end, 0), length)
-                count[a] = max(0, (end - start + steps[index] - 1) / steps[index])
+                count[a] = end > start ? (end - start - 1) / steps[index] + 1 : 0
             } else {
                 start = min(max(start, 0), length - 1)
                 end = min(max(end, -1), length - 1)
-                count[a] = max(0, (start - end - steps[index] - 1) / -steps[index])
+                count[a] = start > end ? Int(UInt(start - end - 1) / steps[index].magnitude) + 1 : 0
             }
             (first[a], step[a]) = (start, steps[index])
         }

@@ -70,7 +70,8 @@ enum ShapeFolding {
             value = ConstantTensor(.init(shape: [1], storage: [0]))
         }
         guard value.count == 1 else { throw c.failure("attribute 'value' must hold one element") }
-        let sources = [Int32](repeating: 0, count: shape.reduce(1, *))
+        guard let count = LayoutOperators.product(shape) else { throw c.failure("shape \(shape) has too many elements") }
+        let sources = [Int32](repeating: 0, count: count)
         return [.constant(value.moved((shape, sources)))]
     }
 

@@ -14,6 +14,12 @@ struct SpatialAttributes {
         guard strides.count == rank, dilations.count == rank else {
             throw c.failure("strides \(strides) and dilations \(dilations) must have \(rank) values, one per spatial axis")
         }
+        guard kernel.allSatisfy({ $0 >= 1 }), strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }) else {
+            throw c.failure("kernel \(kernel), strides \(strides) and dilations \(dilations) must be 1 or more")
+        }
+        guard inputSize.count == rank else {
+            throw c.failure("the input has \(inputSize.count) spatial axes \(inputSize); the kernel \(kernel) has \(rank)")
+        }
         let autoPad = try c.string("auto_pad", default: "NOTSET")
         switch autoPad {
         case "NOTSET":
@@ -27,9 +33,17 @@ struct SpatialAttributes {
         case "SAME_UPPER", "SAME_LOWER":
             var begin: [Int] = [], end: [Int] = []
             for axis in 0..<rank {
-                let output = (inputSize[axis] + strides[axis] - 1) / strides[axis]
-                let span = dilations[axis] * (kernel[axis] - 1) + 1
-                let total = max(0, (output - 1) * strides[axis] + span - inputSize[axis])
+                // ceil(input / stride) outputs; the padding that lets the last window fit, in
+                // arithmetic that reports overflow (sizes and attributes come from the file).
+                let output = inputSize[axis] == 0 ? 0 : (inputSize[axis] - 1) / strides[axis] + 1
+                let (dilated, overflow1) = dilations[axis].multipliedReportingOverflow(by: kernel[axis] - 1)
+                let (span, overflow2) = dilated.addingReportingOverflow(1)
+                let (reach, overflow3) = (output - 1).multipliedReportingOverflow(by: strides[axis])
+                let (needed, overflow4) = reach.addingReportingOverflow(span)
+                guard !(overflow1 || overflow2 || overflow3 || overflow4) else {
+                    throw c.failure("kernel \(kernel), strides \(strides) and dilations \(dilations) are too large for \(autoPad)")
+                }
+                let total = max(0, needed - inputSize[axis])
                 let small = total / 2
                 begin.append(autoPad == "SAME_UPPER" ? small : total - small)
                 end.append(autoPad == "SAME_UPPER" ? total - small : small)

@@ -1,0 +1,10 @@
+#ifndef WAM_CLIBFUZZER_H
+#define WAM_CLIBFUZZER_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// libFuzzer's driver (compiler-rt, LLVM 12 and later): parses libFuzzer's flags from argc/argv
+/// and runs `callback` on each input. Linked in by `-sanitize=fuzzer`.
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+#endif
