@@ -291,15 +291,20 @@ print(c["source"]["windows_classified"], c["explainer"]["windows_explained"], c[
 # - the window id: examples naming real windows (explained ones from /api/v1/windows), so that the
 #   examples phase fetches real documents, audio and scalograms and checks them; the fuzzing phase
 #   still generates ids of the documented grammar (mostly 404) and malformed ones (400).
+# - Last-Event-ID of /api/v1/events: examples the daemon has reached ("0", all it holds, and a
+#   sequence in the middle), so that the stream replays held events at once and each is checked
+#   against the spec. Generated strings are almost never such a number, and the spool is idle
+#   during the run: without these no event would reach the checks.
 specialise_spec() {
   local step=spec out=$scratch/openapi.yaml note
-  if ! note=$(api /api/v1/info >"$scratch/info.json" && api '/api/v1/windows?kind=explained&limit=2000' >"$scratch/explained.json" &&
-      "$venv/bin/python" - "$spec" "$scratch/info.json" "$scratch/explained.json" "$out" <<'EOF'
+  if ! note=$(api /api/v1/info >"$scratch/info.json" && api '/api/v1/windows?limit=2000' >"$scratch/windows.json" &&
+      "$venv/bin/python" - "$spec" "$scratch/info.json" "$scratch/windows.json" "$out" <<'EOF'
 import json, sys, yaml
 spec_path, info_path, windows_path, out_path = sys.argv[1:]
 spec = yaml.safe_load(open(spec_path))
 labels = json.load(open(info_path))["model"]["classes"]
-ids = [w["id"] for w in json.load(open(windows_path))["windows"] if "id" in w]
+windows = json.load(open(windows_path))["windows"]  # newest first
+ids = [w["id"] for w in windows if "id" in w]
 for parameter in spec["paths"]["/api/v1/windows"]["get"]["parameters"]:
     if parameter["name"] == "class":
         parameter["schema"] = {"type": "string", "enum": labels}
@@ -307,8 +312,12 @@ window_id = spec["components"]["parameters"]["WindowID"]
 # the newest, the oldest and one between: three different stems
 picked = sorted({ids[0], ids[len(ids) // 2], ids[-1]}) if ids else []
 window_id["examples"] = {f"window{i}": {"value": value} for i, value in enumerate(picked)}
+sequences = ["0", str(windows[len(windows) // 2]["sequence"])] if windows else []
+for parameter in spec["paths"]["/api/v1/events"]["get"]["parameters"]:
+    if parameter["name"] == "Last-Event-ID":
+        parameter["examples"] = {f"seen{s}": {"value": s} for s in sequences}
 yaml.safe_dump(spec, open(out_path, "w"), sort_keys=False, allow_unicode=True)
-print(f"class: {len(labels)} labels; window id examples: {', '.join(picked)}")
+print(f"class: {len(labels)} labels; Last-Event-ID examples: {', '.join(sequences)}; window id examples: {', '.join(picked)}")
 EOF
   ); then
     fail $step "could not specialise $spec" "$note"; return 1
