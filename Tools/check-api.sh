@@ -87,6 +87,7 @@ summary() {
 
 wamd_pid=
 scratch=
+st_pipeline=
 
 stop_wamd() {  # SIGTERM, then SIGKILL after 20 s; returns wamd's exit status
   [[ -n "$wamd_pid" ]] || return 0
@@ -107,6 +108,11 @@ stop_wamd() {  # SIGTERM, then SIGKILL after 20 s; returns wamd's exit status
 on_exit() {
   local status=$?
   set +e
+  # schemathesis, if this script is interrupted while it runs (timeout passes the signal on)
+  if [[ -n "$st_pipeline" ]]; then
+    kill -TERM "$(cat "$scratch/schemathesis.pid" 2>/dev/null)" 2>/dev/null
+    wait "$st_pipeline" 2>/dev/null
+  fi
   stop_wamd
   if [[ -n "$scratch" && -d "$scratch" ]]; then
     if [[ "${WAM_API_KEEP:-}" == 1 ]]; then
@@ -116,9 +122,10 @@ on_exit() {
     fi
   fi
   if [[ -z "${finished:-}" ]]; then
-    echo "check-api: aborted (status $status)" >&2
-    ((${#results[@]} == 0)) || summary || true
     ((status != 0)) || status=1
+    echo "check-api: aborted (status $status)" >&2
+    results+=("aborted|FAIL|stopped early (status $status)")
+    summary || true
   fi
   exit "$status"
 }
@@ -373,11 +380,21 @@ run_schemathesis() {
   local step=schemathesis status=0 st_log=$scratch/schemathesis.log repo=$PWD
   log "schemathesis: ${examples:-the configured number of} examples per operation, all checks"
   # In the scratch folder: schemathesis writes its reports (and would write .hypothesis/) to the
-  # working directory.
-  (cd "$scratch" && PYTHONHASHSEED=0 timeout --kill-after=10 "$schemathesis_timeout" "$venv/bin/schemathesis" --no-color \
-      --config-file "$repo/$st_config" run "$scratch/openapi.yaml" \
-      --url "$base_url" ${examples:+--max-examples "$examples"} \
-      --report junit,ndjson --report-dir "$scratch/reports") 2>&1 | tee "$st_log" || status=${PIPESTATUS[0]}
+  # working directory. In the background, with `wait`, so that a signal to this script runs its
+  # trap at once (which stops schemathesis through timeout, then wamd); --foreground keeps
+  # schemathesis in this process group, so that Ctrl-C reaches it too.
+  {
+    (cd "$scratch" && PYTHONHASHSEED=0 exec timeout --foreground --kill-after=10 "$schemathesis_timeout" \
+        "$venv/bin/schemathesis" --no-color --config-file "$repo/$st_config" run "$scratch/openapi.yaml" \
+        --url "$base_url" ${examples:+--max-examples "$examples"} \
+        --report junit,ndjson --report-dir "$scratch/reports") 2>&1 &
+    echo $! >"$scratch/schemathesis.pid"
+    wait $! && echo 0 >"$scratch/schemathesis.status" || echo $? >"$scratch/schemathesis.status"
+  } | tee "$st_log" &
+  st_pipeline=$!
+  wait "$st_pipeline" || true
+  st_pipeline=
+  status=$(cat "$scratch/schemathesis.status" 2>/dev/null || echo 1)
   local tested cases failures
   tested=$(sed -n 's/^ *Tested: *\([0-9]*\).*/\1/p' "$st_log" | tail -1)
   cases=$(sed -n 's/^ *\([0-9]*\) generated.*/\1/p' "$st_log" | tail -1)
