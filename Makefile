@@ -12,7 +12,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: setup build build-wam test demo bench fixtures install check-systemd check-systemd-live fuzz
+.PHONY: setup build build-wam test demo bench fixtures install check-systemd check-systemd-live check-api fuzz
 
 setup:
 	bash Tools/setup-system.sh
@@ -44,6 +44,14 @@ check-systemd:
 # (`make install DESTDIR=`). WAM_LIVE_PREBUILT=1 installs the built ones instead.
 check-systemd-live:
 	bash Tools/check-systemd-live.sh
+
+# Property-based tests of the live view's HTTP API against Docs/openapi.yaml with schemathesis
+# (pinned in Tools/requirements-api.txt, in a virtual environment cached in
+# /var/cache/wam-check-api): the debug wamd on a free loopback port, fed a sample through a spool
+# folder, then generated requests to every operation, bounded and deterministic (~2 min).
+check-api:
+	$(SWIFT) build --product wamd
+	bash Tools/check-api.sh .build/debug/wamd
 
 # Installs wam and wamd, the bundled models, the unit and (unless present) the configuration.
 # Then: systemctl daemon-reload && systemctl enable --now wamd
