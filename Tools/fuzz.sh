@@ -48,20 +48,6 @@ max_len() {
 }
 for target in "${targets[@]}"; do max_len "$target" > /dev/null; done
 
-# Open findings a target is known to hit (Fuzz/Findings/README.md): such a target runs in fork
-# mode and goes on past them; its timeouts and out-of-memories, and the crashes whose replay
-# reports match the pattern, are listed as known and do not fail the run. Any other crash does.
-# O1: a small model makes compilation allocate and loop without bound (Tile, Pad,
-# ConstantOfShape...): timeouts, out-of-memory, and allocations over AddressSanitizer's 1 TiB.
-# Z2: ZIPFoundation reads some damaged archives for ever: timeouts (no crash pattern).
-tolerated() {
-  case $1 in
-    onnx) echo "allocation-size-too-big|out-of-memory" ;;
-    npz) echo "no crash is known for npz (Z2 is a timeout)" ;;
-    *) echo "" ;;
-  esac
-}
-
 # -sanitize=fuzzer instruments every Swift module for coverage and links libFuzzer; address adds
 # AddressSanitizer. -Xcxx instruments the C++ of dependencies too (toml++ under TOMLKit).
 configuration=${FUZZ_CONFIGURATION:-release}
@@ -94,8 +80,7 @@ for target in "${targets[@]}"; do
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1
         -artifact_prefix="$out/" -dict="$root/Fuzz/dicts/$target.dict" "${extra[@]}")
   [[ -z ${FUZZ_SEED:-} ]] || args+=(-seed="$FUZZ_SEED")
-  known=$(tolerated "$target")
-  if [[ ${FUZZ_KEEP_GOING:-0} != 0 || -n $known ]]; then
+  if [[ ${FUZZ_KEEP_GOING:-0} != 0 ]]; then
     args+=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   elif ((jobs > 1)); then
     args+=(-jobs="$jobs" -workers="$jobs")
@@ -112,28 +97,9 @@ for target in "${targets[@]}"; do
   cov=$(awk '{for (i = 1; i < NF; i++) if ($i == "cov:" && $(i + 1) > m) m = $(i + 1)} END {print m + 0}' "${logs[@]}")
   corpus=$(find "$work/corpus/$target" -type f | wc -l)
   reproducers=$(find "$out" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | sort)
-  known_count=0
-  if [[ -n $known ]]; then
-    unknown=""
-    for reproducer in $reproducers; do
-      case $(basename "$reproducer") in
-        timeout-* | oom-*) known_count=$((known_count + 1)) ;;
-        *)
-          report=$("$bin/fuzz-$target" -rss_limit_mb=2048 -malloc_limit_mb=1024 "$reproducer" 2>&1 || true)
-          if grep -qE "$known" <<< "$report"; then
-            known_count=$((known_count + 1))
-          else
-            unknown+="$reproducer"$'\n'
-          fi ;;
-      esac
-    done
-    reproducers=$unknown
-    rc=0  # fork mode's exit code reflects the ignored crashes; the replays decide.
-  fi
   result=ok
   [[ -n $reproducers || $rc -ne 0 ]] && result=FAILED
   shown=$result
-  ((known_count == 0)) || shown+=" (+$known_count known, see Fuzz/Findings)"
   printf '%-10s %10s %10s %8s %8s %7s  %s\n' "$target" "$elapsed" "$execs" "$((execs / (elapsed > 0 ? elapsed : 1)))" "$cov" "$corpus" "$shown"
   if [[ $result == FAILED ]]; then
     failed+=("$target")

@@ -7,6 +7,8 @@ public enum NpzArchive {
     /// Reads every array of the archive at `url`, keyed without the `.npy` suffix, in archive order.
     public static func read(_ url: URL) throws(ArrayIOError) -> [(key: String, array: NpyArray)] {
         let name = url.path
+        guard FileManager.default.fileExists(atPath: name) else { throw ArrayIOError(file: name, reason: "no such file") }
+        try ZipLayout.check(url)
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)

@@ -33,12 +33,9 @@ public enum ConfigurationLoader {
         var problems: [ConfigurationError] = []
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationErrors([ConfigurationError(file: file, line: Int(error.source.begin.line), key: "(syntax)",
-                                                          message: error.description)])
+            table = try parseTOML(text)
         } catch {
-            throw ConfigurationErrors([ConfigurationError(file: file, line: nil, key: "(syntax)", message: "\(error)")])
+            throw ConfigurationErrors([ConfigurationError(file: file, line: error.line, key: "(syntax)", message: error.message)])
         }
         let lines = text.components(separatedBy: "\n")
         for section in table.keys {
@@ -57,9 +54,14 @@ public enum ConfigurationLoader {
                                             : "unknown key; [\(section)] has " + known.joined(separator: ", ")))
                     continue
                 }
-                if !field.apply(&configuration, convert(values[key]!)) {
+                // TOMLKit hands keys over as C strings: a key with a NUL comes back cut and finds nothing.
+                guard let value = values[key], !key.contains("\0") else {
+                    problems.append(.init(file: file, line: nil, key: path, message: "a key holding a NUL character"))
+                    continue
+                }
+                if !field.apply(&configuration, convert(value)) {
                     problems.append(.init(file: file, line: line(of: key, in: section, lines: lines), key: path,
-                                          message: "expected \(field.expected), got \(values[key]!.debugDescription)"))
+                                          message: "expected \(field.expected), got \(value.debugDescription)"))
                 }
             }
         }
@@ -70,7 +72,7 @@ public enum ConfigurationLoader {
                                       message: "expected --set section.key=value with a known key"))
                 continue
             }
-            let value = (try? TOMLTable(string: "v = \(parts[1])")).flatMap { $0["v"] }.map(convert) ?? .text(parts[1])
+            let value = (try? parseTOML("v = \(parts[1])")).flatMap { $0["v"] }.map(convert) ?? .text(parts[1])
             if !field.apply(&configuration, value) {
                 problems.append(.init(file: "command line", line: nil, key: field.path, message: "expected \(field.expected), got \(parts[1])"))
             }
@@ -78,6 +80,43 @@ public enum ConfigurationLoader {
         problems += semanticProblems(configuration, file: file, lines: lines)
         if !problems.isEmpty { throw ConfigurationErrors(problems.sorted { ($0.line ?? .max) < ($1.line ?? .max) }) }
         return configuration
+    }
+
+    /// A syntax error: its 1-based line (when known) and what is wrong.
+    struct SyntaxError: Error {
+        let line: Int?
+        let message: String
+    }
+
+    /// `text` parsed by TOMLKit, after refusing what its toml++ would abort the process on
+    /// instead of reporting: a table header whose first character is not a key's (`[=`, `[#`,
+    /// a lone `[`), which fails an assertion in toml++'s key parser (toml++ 3.x; fixed upstream,
+    /// tomlplusplus pull request 301; fuzz finding F2).
+    static func parseTOML(_ text: String) throws(SyntaxError) -> TOMLTable {
+        var inMultilineString: String?
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let wasInString = inMultilineString != nil
+            for quote in ["\"\"\"", "'''"] where inMultilineString == nil || inMultilineString == quote {
+                if line.components(separatedBy: quote).count % 2 == 0 { inMultilineString = inMultilineString == nil ? quote : nil }
+            }
+            guard !wasInString else { continue }
+            var rest = line.drop { $0 == " " || $0 == "\t" }
+            guard rest.first == "[" else { continue }
+            rest = rest.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            rest = rest.drop { $0 == " " || $0 == "\t" }
+            let keyStart = rest.unicodeScalars.first.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-\"']".unicodeScalars.contains($0)) }
+            if keyStart != true {
+                throw SyntaxError(line: number + 1, message: "a table header must start with a key: letters, digits, _ or -, or a quoted key")
+            }
+        }
+        do {
+            return try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw SyntaxError(line: Int(error.source.begin.line), message: error.description)
+        } catch {
+            throw SyntaxError(line: nil, message: "\(error)")
+        }
     }
 
     /// Reads the file at `path` (see `load(text:file:overrides:)`).

@@ -108,7 +108,6 @@ public enum FuzzTargets {
         let text = String(decoding: data[..<split], as: UTF8.self)
         let overrides = split == data.endIndex ? []
             : String(decoding: data[(split + 1)...], as: UTF8.self).split(separator: "\n").map(String.init)
-        if OpenFindings.skipped, OpenFindings.tomlHeaderAssertion(text) || OpenFindings.tomlKeyWithNUL(text) { return }
         _ = try? ConfigurationLoader.load(text: text, file: "fuzz.toml", overrides: overrides)
     }
 
@@ -120,7 +119,6 @@ public enum FuzzTargets {
         let split = data.firstIndex(of: 0x0A) ?? data.endIndex
         let contentType = String(decoding: data[..<split], as: UTF8.self)
         let body = Data(split == data.endIndex ? [] : data[(split + 1)...])
-        if OpenFindings.skipped, OpenFindings.multipartPartWithoutHeaders(body, contentType: contentType) { return }
         guard let file = try? MultipartFile(body: body, contentType: contentType) else { return }
         check(file.data.count <= body.count, "a part larger than the body")
         check(body.range(of: file.data) != nil || file.data.isEmpty, "a part that is not a slice of the body")
@@ -130,7 +128,8 @@ public enum FuzzTargets {
 
     /// `WindowFiles.components(of:)` and `WindowFiles.id(document:)` on the input as text, with
     /// the promise the file routes rely on: an accepted id names only safe single path
-    /// components (no `/`, no leading `.`, so no `..`, nothing absolute), and ids round-trip.
+    /// components (no `/`, no leading `.`, so no `..`, nothing absolute), and ids round-trip;
+    /// and `RequestPath.normalize`, the one normal form access rules and routing share.
     public static func windowID(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
         if let (source, day, stem) = WindowFiles.components(of: text) {
@@ -145,47 +144,15 @@ public enum FuzzTargets {
             check(id.replacingOccurrences(of: "~", with: "/") + ".json" == text,
                   "id(document:) does not map back to the document path")
         }
-        // Request-path normalisation: when main gains a function that turns a request path into
-        // a file under the output folder (or into a route), call it here with `text` and check
-        // that what it accepts stays inside the folder. Nothing to call yet.
-    }
-
-    /// Inputs that hit a finding that is reported but not fixed yet, recognised so that the
-    /// targets can skip them: otherwise the fuzzer stops at the same crash within seconds every
-    /// run, never gets past it, and CI's short run fails on a known bug. Each test names its
-    /// finding in `Fuzz/Findings/README.md`, where its reproducer is; delete the test with the fix
-    /// (and move the reproducer to `Tests/FuzzRegressionTests/Crashers/`).
-    /// `WAM_FUZZ_OPEN_FINDINGS=1` turns the skipping off, to check whether they still crash.
-    enum OpenFindings {
-        static let skipped = ProcessInfo.processInfo.environment["WAM_FUZZ_OPEN_FINDINGS"] == nil
-
-        /// F1 (multipart): a delimiter followed directly by the blank line, a part without
-        /// headers, traps in `MultipartFile.init` (`body[(cursor + 2)..<headerEnd.lowerBound]`).
-        static func multipartPartWithoutHeaders(_ body: Data, contentType: String) -> Bool {
-            guard let boundary = MultipartFile.parameter("boundary", in: contentType), !boundary.isEmpty else { return false }
-            return body.range(of: Data("--\(boundary)\r\n\r\n".utf8)) != nil
-        }
-
-        /// F2 (config, toml++ inside TOMLKit): a table header whose first character after `[`
-        /// or `[[` and blanks is neither a key character, a quote nor `]` (`[=`, `[#`, a lone
-        /// `[` line) fails an assertion in toml++'s `parse_key` and aborts the process.
-        static func tomlHeaderAssertion(_ text: String) -> Bool {
-            text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).contains { line in
-                var rest = line.drop { $0 == " " || $0 == "\t" }
-                guard rest.first == "[" else { return false }
-                rest = rest.dropFirst()
-                if rest.first == "[" { rest = rest.dropFirst() }
-                rest = rest.drop { $0 == " " || $0 == "\t" }
-                guard let first = rest.unicodeScalars.first else { return true }
-                return !(first.isASCII && (CharacterSet.alphanumerics.contains(first) || "_-\"']".unicodeScalars.contains(first)))
-            }
-        }
-
-        /// F3 (config): a key holding an escaped NUL (`"rate\u0000x" = 1` in `[source]`) comes back
-        /// from TOMLKit cut at the NUL (`rate`), names a known field, and `values[key]!` in
-        /// `ConfigurationLoader.load` finds nothing under the cut name.
-        static func tomlKeyWithNUL(_ text: String) -> Bool {
-            text.contains("\\u0000") || text.contains("\\U00000000")
+        // Request-path normalisation: what it accepts starts with one `/`, holds no empty, `.` or
+        // `..` segment and no encoded separator, and is its own normal form.
+        if let path = try? RequestPath.normalize(text) {
+            let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/", omittingEmptySubsequences: false) } ?? []
+            check(path.hasPrefix("/"), "a normalised path without a leading /: \(String(reflecting: path))")
+            check(segments.dropFirst().allSatisfy { $0 != "." && $0 != ".." } && (segments.count <= 2 || !segments.dropFirst().contains("")),
+                  "a normalised path with a dot or empty segment: \(String(reflecting: path))")
+            check((try? RequestPath.normalize(path)) == path, "normalising \(String(reflecting: path)) again changes it")
+            check(!path.split(separator: "?").first!.lowercased().contains("%2f"), "an encoded slash left in \(String(reflecting: path))")
         }
     }
 

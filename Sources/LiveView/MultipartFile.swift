@@ -32,7 +32,8 @@ package struct MultipartFile: Sendable, Equatable {
                   let next = body.range(of: Data("\r\n".utf8) + delimiter, in: headerEnd.upperBound..<body.endIndex) else {
                 throw Malformed(description: "a part is not terminated by the boundary")
             }
-            let headers = String(decoding: body[(cursor + 2)..<headerEnd.lowerBound], as: UTF8.self)
+            // A part may have no header lines at all: its blank line then starts at `cursor`.
+            let headers = String(decoding: body[min(cursor + 2, headerEnd.lowerBound)..<headerEnd.lowerBound], as: UTF8.self)
             let disposition = headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-disposition:") }.map(String.init) ?? ""
             // A slice: no copy of the part (the body may be a mapped file).
             let part = MultipartFile(filename: Self.parameter("filename", in: disposition), slice: body[headerEnd.upperBound..<next.lowerBound])

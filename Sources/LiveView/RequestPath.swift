@@ -8,14 +8,14 @@
 ///   (`.`, `..`), percent-encoded `/`, `\`, `.` and NUL, raw backslashes and control
 ///   characters, and malformed percent escapes. No route needs any of them.
 /// - The query (after the first `?`) is kept as sent.
-enum RequestPath {
+package enum RequestPath {
     /// Why a target was refused.
-    struct Refusal: Error, Equatable, CustomStringConvertible {
-        let description: String
+    package struct Refusal: Error, Equatable, CustomStringConvertible {
+        package let description: String
     }
 
     /// The normal form of `target` (a request's path and query, as sent).
-    static func normalize(_ target: String) throws(Refusal) -> String {
+    package static func normalize(_ target: String) throws(Refusal) -> String {
         let split = target.firstIndex(of: "?")
         let path = split.map { target[..<$0] } ?? target[...]
         let query = split.map { target[$0...] } ?? ""

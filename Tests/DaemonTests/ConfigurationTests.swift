@@ -71,6 +71,38 @@ import Testing
     }
 }
 
+@Suite struct TOMLSafetyTests {
+    @Test("table headers toml++ would abort on are syntax errors with their line; valid headers and strings are not", arguments: [
+        ("[=]\n", 1), ("[source]\nrate = 16000\n[#x]\n", 3), ("[\n", 1), ("  [[ =\n", 1), ("[\u{7}]\n", 1),
+    ])
+    func refusedHeaders(_ text: String, _ line: Int) {
+        do {
+            _ = try ConfigurationLoader.load(text: text, file: "t.toml")
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
+            #expect(error.problems.first?.line == line && error.problems.first?.key == "(syntax)", "\(error)")
+        }
+    }
+
+    @Test("quoted headers, and lines starting with [ inside multi-line strings, still parse")
+    func validHeaders() throws {
+        let text = """
+            [ "source" ]
+            input = \"\"\"
+            [= not a header, inside a string
+            \"\"\"
+            ['model']
+            path = "m.onnx"
+            """
+        do {
+            _ = try ConfigurationLoader.load(text: text, file: "t.toml")
+        } catch {
+            // Only the multi-line input value may be refused (it is not a source), never the syntax.
+            #expect(error.problems.allSatisfy { $0.key != "(syntax)" }, "\(error)")
+        }
+    }
+}
+
 @Suite struct PipelineUnitTests {
     @Test("gates: loudness, class, probability, per-class rate limit")
     func gates() {

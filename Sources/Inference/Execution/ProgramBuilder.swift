@@ -45,7 +45,11 @@ public struct ProgramBuilder {
             throw .invalidShapes(operation: operation.name, shapes: inputs.map(\.shape),
                                  expected: operation.inputShapes.map { "\($0)" }.joined(separator: ", "))
         }
-        if let values = inputs.map({ constantValue($0) }) as? [NDArray<Float>] {
+        let constantInputs = inputs.map { constantValue($0) } as? [NDArray<Float>]
+        // Activations are bounded per example (the first axis is the batch), constants whole.
+        _ = try TensorLimits.checkedElementCount(constantInputs == nil ? Array(operation.outputShape.dropFirst()) : operation.outputShape,
+                                                 operation: operation.name)
+        if let values = constantInputs {
             return constant(Self.evaluate(operation, on: values))
         }
         steps.append(Program.Step(operation: operation, inputs: inputs.map(\.id), output: valueCounts.count))

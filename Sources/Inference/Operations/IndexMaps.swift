@@ -135,14 +135,9 @@ public enum IndexMaps {
     }
 
     /// The map's source for each element of `shape`. Throws when `shape` has more elements than
-    /// `Int` counts (extents come from model files).
+    /// `TensorLimits` allows (extents come from model files).
     private static func sources(for shape: [Int], _ source: ([Int]) -> Int) throws(InferenceError) -> [Int32] {
-        var count = 1
-        for extent in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw .invalidShapes(operation: "index map", shapes: [shape], expected: "fewer than 2^63 elements") }
-            count = product
-        }
+        let count = try TensorLimits.checkedElementCount(shape, operation: "index map")
         var result = [Int32](repeating: 0, count: count)
         forEachIndex(of: shape) { flat, index in result[flat] = Int32(source(index)) }
         return result

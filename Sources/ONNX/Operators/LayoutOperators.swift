@@ -42,15 +42,9 @@ enum LayoutOperators {
         }
     }
 
-    /// The product of `extents`, `nil` when it overflows `Int`.
+    /// The product of `extents`, `nil` when it overflows or exceeds what `TensorLimits` allows.
     static func product(_ extents: [Int]) -> Int? {
-        var result = 1
-        for extent in extents {
-            let (next, overflow) = result.multipliedReportingOverflow(by: extent)
-            if overflow { return nil }
-            result = next
-        }
-        return result
+        TensorLimits.elementCount(extents)
     }
 
     /// Input 0's elements moved by `map`.

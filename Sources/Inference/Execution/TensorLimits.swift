@@ -1,0 +1,29 @@
+/// How large a tensor a model may state. Model files are untrusted: a few hundred bytes can
+/// ask for tiled, padded or constant tensors of any size, which compilation would allocate and
+/// fill before anything runs.
+public enum TensorLimits {
+    /// Elements per tensor (per example for activations): 2^25, 128 MiB of `Float`, about 30
+    /// times the largest activation of the models wam runs (a 1 s audio window's is about 10^6;
+    /// 64 channels x 10 s at 48 kHz would still fit), and well within the `Int32` index maps use.
+    public static let maxElements = 1 << 25
+
+    /// The element count of `shape`, nil when it overflows or exceeds `maxElements`.
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for extent in shape {
+            guard extent >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow, product <= maxElements else { return nil }
+            count = product
+        }
+        return count
+    }
+
+    /// `elementCount(shape)`, or a thrown error naming `operation`.
+    static func checkedElementCount(_ shape: [Int], operation: String) throws(InferenceError) -> Int {
+        guard let count = elementCount(shape) else {
+            throw .invalidShapes(operation: operation, shapes: [shape], expected: "at most \(maxElements) elements per tensor")
+        }
+        return count
+    }
+}
