@@ -46,10 +46,7 @@ schemathesis_timeout=420
 # Failures that are known server bugs (reported, being fixed on main): "CODE|TEXT|NOTE". A failure
 # of schemathesis check CODE whose message contains TEXT still FAILs (that is the point); the
 # summary names the bug. Remove an entry once the fix has landed.
-known=(
-  "ST204|returned 404, expected 405|known server bug: an undeclared method on a served path gets an empty 404, not 405 with Allow"
-  "ST202|since must be an ISO 8601 time|known server bug: since refuses RFC 3339 times with an offset beyond +-18:00 (or a lower-case t/z)"
-)
+known=()
 
 # --- Results ------------------------------------------------------------------------------------
 

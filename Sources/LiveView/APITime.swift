@@ -20,11 +20,44 @@ enum APITime {
                       parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(ms.remainder(dividingBy: 1000)))
     }
 
-    /// The milliseconds of an ISO 8601 time, with or without fractional seconds.
+    /// The milliseconds of an RFC 3339 time (`2025-01-31T12:00:00Z`, `...00.250+05:30`; `T` and
+    /// `Z` in either case, any offset up to ±23:59), nil for anything else.
     static func parse(_ text: String) -> Int64? {
-        guard let date = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
-            ?? (try? Date.ISO8601FormatStyle().parse(text)) else { return nil }
-        return Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count, range.allSatisfy({ (48...57).contains(bytes[$0]) }) else { return nil }
+            return range.reduce(0) { $0 * 10 + Int(bytes[$1] - 48) }
+        }
+        guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(bytes[10]),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59, second <= 60 else { return nil }
+        var cursor = 19, milliseconds = 0
+        if bytes[cursor] == UInt8(ascii: ".") {
+            let digits = (cursor + 1)..<(bytes[(cursor + 1)...].firstIndex { !(48...57).contains($0) } ?? bytes.count)
+            guard !digits.isEmpty, let fraction = number(digits.lowerBound..<min(digits.upperBound, digits.lowerBound + 3)) else { return nil }
+            milliseconds = fraction * [100, 10, 1][min(digits.count, 3) - 1]
+            cursor = digits.upperBound
+        }
+        var offset = 0
+        if cursor == bytes.count - 1, [UInt8(ascii: "Z"), UInt8(ascii: "z")].contains(bytes[cursor]) {
+            offset = 0
+        } else if cursor == bytes.count - 6, [UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[cursor]),
+                  bytes[cursor + 3] == UInt8(ascii: ":"), let hours = number((cursor + 1)..<(cursor + 3)),
+                  let minutes = number((cursor + 4)..<(cursor + 6)), hours <= 23, minutes <= 59 {
+            offset = (bytes[cursor] == UInt8(ascii: "-") ? -1 : 1) * (hours * 60 + minutes) * 60
+        } else {
+            return nil
+        }
+        var parts = tm()
+        (parts.tm_year, parts.tm_mon, parts.tm_mday) = (Int32(year - 1900), Int32(month - 1), Int32(day))
+        (parts.tm_hour, parts.tm_min, parts.tm_sec) = (Int32(hour), Int32(minute), Int32(min(second, 59)))
+        let seconds = Int64(timegm(&parts))
+        // timegm normalises impossible dates (31 February): refuse those instead.
+        guard parts.tm_mday == Int32(day), parts.tm_mon == Int32(month - 1) else { return nil }
+        return (seconds - Int64(offset)) * 1000 + Int64(milliseconds)
     }
 }
 

@@ -14,10 +14,10 @@ struct DashboardRoutes: Sendable {
     /// The exact paths served without a token: they hold no data.
     static let publicPaths = Set(assets.map(\.path))
 
-    func register(on router: Router<LiveRequestContext>) {
+    func register(on router: Endpoints) {
         for (path, bytes, type) in Self.assets {
             let data = Data(bytes)
-            router.get(RouterPath(path)) { _, _ in
+            router.get(path) { _, _ in
                 APIResponse.bytes(data, type: type, headers: [.cacheControl: "no-cache"])
             }
         }

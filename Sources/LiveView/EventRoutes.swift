@@ -59,7 +59,7 @@ struct EventRoutes: Sendable {
         }
     }
 
-    func register(on router: Router<LiveRequestContext>) {
+    func register(on router: Endpoints) {
         router.get("/api/v1/events") { request, _ in try stream(request) }
     }
 

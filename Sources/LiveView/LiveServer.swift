@@ -115,15 +115,17 @@ public struct LiveServer: Service {
     private func makeApplication(_ settings: LiveViewSettings,
                                  onListening: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
         let files = WindowFiles(root: daemon.outputRoot)
-        let router = Router(context: LiveRequestContext.self)
+        let router = Router(context: LiveRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let endpoints = Endpoints(router: router)
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AccessMiddleware(token: settings.token, publicPaths: DashboardRoutes.publicPaths))
-        DashboardRoutes().register(on: router)
-        StatusRoutes(daemon: daemon, exporter: exporter, settings: settings, started: started).register(on: router)
-        WindowRoutes(daemon: daemon, files: files).register(on: router)
-        EventRoutes(daemon: daemon, files: files, settings: settings, clients: eventClients).register(on: router)
-        UploadRoutes(daemon: daemon, files: files, exporter: exporter, settings: settings, queue: uploads).register(on: router)
+        router.add(middleware: EndpointMiddleware(table: endpoints.table))
+        DashboardRoutes().register(on: endpoints)
+        StatusRoutes(daemon: daemon, exporter: exporter, settings: settings, started: started).register(on: endpoints)
+        WindowRoutes(daemon: daemon, files: files).register(on: endpoints)
+        EventRoutes(daemon: daemon, files: files, settings: settings, clients: eventClients).register(on: endpoints)
+        UploadRoutes(daemon: daemon, files: files, exporter: exporter, settings: settings, queue: uploads).register(on: endpoints)
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1000))))
         let server = try settings.tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try $0.configuration()) } ?? http1
         let port = settings.port

@@ -12,7 +12,7 @@ struct StatusRoutes: Sendable {
     /// When the live view started.
     let started: Date
 
-    func register(on router: Router<LiveRequestContext>) {
+    func register(on router: Endpoints) {
         router.get("/healthz") { _, _ in try health() }
         router.get("/metrics") { _, _ in
             APIResponse.bytes(Data(exporter.scrape().utf8), type: "text/plain; version=0.0.4; charset=utf-8",

@@ -64,7 +64,7 @@ struct UploadRoutes: Sendable {
         }
     }
 
-    func register(on router: Router<LiveRequestContext>) {
+    func register(on router: Endpoints) {
         router.post("/api/v1/explain") { request, _ in
             do {
                 let response = try await explain(request)

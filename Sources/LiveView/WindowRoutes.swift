@@ -15,7 +15,7 @@ struct WindowRoutes: Sendable {
     /// Windows listed at most per request.
     static let maxLimit = 2000
 
-    func register(on router: Router<LiveRequestContext>) {
+    func register(on router: Endpoints) {
         router.get("/api/v1/windows") { request, _ in try list(request.uri.queryParameters) }
         router.get("/api/v1/windows/:id") { _, context in
             try serve(try context.parameters.require("id"), .document, type: "application/json")

@@ -69,4 +69,20 @@ import Testing
         #expect((info["explain"] as? [String: Any])?["method"] as? String == "gradient")
         #expect((info["limits"] as? [String: Any])?["max_upload_bytes"] as? Int == 20 << 20)
     }
+
+    @Test("a served path with another method gets 405 and Allow; no route at all a JSON 404; HEAD works wherever GET does")
+    func methods() async throws {
+        let fixture = try await LiveFixture.shared.value
+        for (method, path, allowed) in [("DELETE", "/healthz", "GET, HEAD"), ("POST", "/api/v1/windows", "GET, HEAD"),
+                                        ("GET", "/api/v1/explain", "POST"), ("PUT", "/", "GET, HEAD")] {
+            let response = try await fixture.client.send(method, path)
+            #expect(response.status == 405, "\(method) \(path)")
+            #expect(response.headers["allow"] == allowed, "\(method) \(path)")
+            #expect(response.text.contains("\"status\":405"))
+        }
+        let missing = try await fixture.client.get("/api/v2/nothing")
+        #expect(missing.status == 404 && missing.text.contains("no such endpoint"))
+        let head = try await fixture.client.send("HEAD", "/healthz", headOnly: true)
+        #expect(head.status == 200)
+    }
 }
