@@ -16,6 +16,12 @@ struct BenchAttributionCommand: ParsableCommand {
     @Option(help: "Repetitions; the median is reported.") var repeats: Int = 5
     @Flag(help: "Print JSON.") var json = false
 
+    func validate() throws {
+        try Check.range(threads, 1...64, "--threads")
+        try Check.range(maxBatch, 1...1024, "--max-batch")
+        try Check.range(repeats, 1...10_000, "--repeats")
+    }
+
     func run() throws {
         let modelURL = try Classifier.bundledModel().orThrow(WorkflowError(source: "bench", reason: "the bundled model was not found"))
         let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)

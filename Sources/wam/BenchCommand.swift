@@ -20,6 +20,10 @@ struct BenchCommand: ParsableCommand {
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
+        func validate() throws {
+            try Check.range(repeats, 1...10_000, "--repeats")
+        }
+
         func run() throws {
             let wavelet = try Wavelet("db4")
             let cases: [(name: String, shape: [Int], mode: ExtensionMode)] = [

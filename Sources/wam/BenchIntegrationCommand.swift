@@ -27,6 +27,12 @@ struct BenchIntegrationCommand: ParsableCommand {
     @Option(help: "Wavelet.") var wavelet: String = "db4"
     @Option(help: "Most examples per model call.") var maxBatch: Int = 16
 
+    func validate() throws {
+        try Check.range(tolerance, 0.000001...1, "--tolerance")
+        try Check.range(cap, 1...100_000, "--cap")
+        try Check.range(maxBatch, 1...1024, "--max-batch")
+    }
+
     func run() throws {
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? Classifier.bundledModel().orThrow(
             WorkflowError(source: "--model", reason: "the bundled model was not found"))

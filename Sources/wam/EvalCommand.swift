@@ -55,6 +55,19 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Folder for the results as JSON (every input) and CSV (the table).")
     var out: String?
 
+    func validate() throws {
+        if let limit { try Check.range(limit, 1...1_000_000, "--limit") }
+        if let denoise { try Check.range(denoise, -60...60, "--denoise", unit: " dB") }
+        if let levels { try Check.range(levels, 1...30, "--levels") }
+        try Check.range(samples, 1...10_000, "--samples")
+        try Check.range(spread, 0...10, "--spread")
+        try Check.range(steps, 1...100_000, "--steps")
+        try Check.range(insertionSteps, 1...10_000, "--insertion-steps")
+        try Check.range(rate, 1000...384_000, "--rate", unit: " Hz")
+        try Check.range(threads, 1...64, "--threads")
+        try Check.range(maxBatch, 1...1024, "--max-batch")
+    }
+
     func run() throws {
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? Classifier.bundledModel().orThrow(
             WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))

@@ -69,6 +69,12 @@ struct ModelCommand: ParsableCommand {
         @Option(help: "Threads to use.")
         var threads: Int = 1
 
+        func validate() throws {
+            try Check.range(threads, 1...64, "--threads")
+            if let grad { try Check.range(grad, 0...1_000_000, "--grad") }
+            for size in inputShape { try Check.range(size, 1...100_000_000, "--input-shape") }
+        }
+
         func run() throws {
             let onnx = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
             let engine = try onnx.makeEngine(exampleShape: inputShape.isEmpty ? nil : inputShape,
