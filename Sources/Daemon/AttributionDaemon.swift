@@ -44,6 +44,8 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     private var explainer: WindowExplainer
     private var budget: DiskBudget
     private let stopping = Atomic<Bool>(false)
+    /// When a requested stop gives up on the explanations still queued: `explain.stop_timeout` after it.
+    private let stopDeadline = Mutex<Date?>(nil)
     private let ready = Atomic<Bool>(false)
     /// The buffer between capture and classification of the current stream.
     private let ring = Mutex<BlockingQueue<[Float]>?>(nil)
@@ -177,17 +179,22 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
         logger.info("stopping")
         notifier.notify("STOPPING=1")
+        let (finish, timeout) = lock.withLock { (configuration.onStop == "finish", configuration.stopTimeout) }
+        stopDeadline.withLock { $0 = Date().addingTimeInterval(timeout) }
         ring.withLock {
             $0?.close()
             _ = $0?.drain()
         }
+        // At once, not after the source has let go: a file being read waits for its queued explanations.
+        if !finish { dropQueuedExplanations() }
     }
 
     private func finishExplanations() {
         let (finish, timeout) = lock.withLock { (configuration.onStop == "finish", configuration.stopTimeout) }
         if !finish { dropQueuedExplanations() }
         queue.close()
-        if workersFinished.wait(timeout: .now() + timeout) == .timedOut {
+        let deadline = stopDeadline.withLock { $0 } ?? Date().addingTimeInterval(timeout)
+        if workersFinished.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow)) == .timedOut {
             let dropped = dropQueuedExplanations()
             logger.warning("stop timeout: dropped the queued explanations", metadata: ["dropped": "\(dropped)"])
             _ = workersFinished.wait(timeout: .now() + 60)
@@ -301,8 +308,10 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         let modified = (try? url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? Date()
         let progress = FileProgress()
         let read = pump(stream, live: false, startTime: modified.addingTimeInterval(-(stream.duration ?? 0)), progress: progress)
-        let explanations = progress.waitUntilSettled()
-        if read == .interrupted || (explanations.dropped > 0 && stopping.load(ordering: .sequentiallyConsistent)) { return .interrupted }
+        // A stopped file is read again at the next start: its queued explanations are left to the stop policy.
+        if read == .interrupted { return .interrupted }
+        let explanations = progress.waitUntilSettled(giveUpAt: { self.stopDeadline.withLock { $0 } })
+        if explanations.pending > 0 || (explanations.dropped > 0 && stopping.load(ordering: .sequentiallyConsistent)) { return .interrupted }
         if read != .done { return read }
         if explanations.failed > 0 || explanations.dropped > 0 {
             return .failed("\(explanations.failed) explanations failed and \(explanations.dropped) were dropped")

@@ -30,11 +30,17 @@ final class FileProgress: @unchecked Sendable {
         }
     }
 
-    /// Waits until no explanation is pending; returns how many failed and how many were dropped.
-    func waitUntilSettled() -> (failed: Int, dropped: Int) {
+    /// Waits until no explanation is pending, or until the time `giveUpAt` names once it names
+    /// one (a stop's deadline); returns how many are still pending, failed and were dropped.
+    func waitUntilSettled(giveUpAt: () -> Date?) -> (pending: Int, failed: Int, dropped: Int) {
         condition.withLock {
-            while pending > 0 { condition.wait() }
-            return (failed, dropped)
+            while pending > 0 {
+                let deadline = giveUpAt()
+                if let deadline, deadline <= Date() { break }
+                // Wakes at least twice a second to notice a stop requested meanwhile.
+                _ = condition.wait(until: min(deadline ?? .distantFuture, Date().addingTimeInterval(0.5)))
+            }
+            return (pending, failed, dropped)
         }
     }
 }

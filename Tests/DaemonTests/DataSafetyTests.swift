@@ -147,9 +147,10 @@ import Testing
         let scratch = try Scratch()
         let spool = scratch.path("spool"), out = scratch.path("out")
         try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
-        // Slow explanations so that the stop comes mid-file.
+        // Every window explained, slowly, so that the stop comes mid-file on any machine.
         let arguments = ["spool:\(spool.path)"] + DaemonEndToEndTests.arguments(out: out, [
-            "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=64", "--set", "explain.on_stop=\"drop\"",
+            "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=256", "--set", "explain.on_stop=\"drop\"",
+            "--set", "gates.min_probability=0", "--set", "gates.min_dbfs=-200",
         ])
         let first = try DaemonProcess(arguments)
         #expect(await DaemonProcess.waitUntil(timeout: 60) { first.log.contains("ready") })
@@ -157,16 +158,35 @@ import Testing
         try FileManager.default.moveItem(at: scratch.path(".stream.wav"), to: spool.appendingPathComponent("stream.wav"))
         #expect(await DaemonProcess.waitUntil(timeout: 60) { first.log.contains("explained") })
         first.signal(SIGTERM)
-        #expect(await first.exit(timeout: 60) == 0)
+        // on_stop = "drop": the queued explanations are dropped at once, not written first.
+        #expect(await first.exit(timeout: 60) == 0, "\(first.log)")
+        #expect(!first.log.contains("dropped=0 "), "\(first.log)")
         #expect(FileManager.default.fileExists(atPath: spool.appendingPathComponent("processing/stream.wav").path))
         #expect(!FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path))
         let second = try DaemonProcess(["spool:\(spool.path)"] + DaemonEndToEndTests.arguments(out: out))
         defer { second.signal(SIGKILL) }
+        #expect(await DaemonProcess.waitUntil(timeout: 60) { second.log.contains("ready") }, "\(second.log)")
         #expect(await DaemonProcess.waitUntil(timeout: 120) {
             FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path)
         })
         second.signal(SIGTERM)
         #expect(await second.exit(timeout: 60) == 0)
+    }
+
+    @Test("on_stop = \"finish\" is bounded by stop_timeout: a stop mid-file does not wait for the file's whole queue")
+    func finishIsBounded() async throws {
+        let scratch = try Scratch()
+        let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path] + DaemonEndToEndTests.arguments(out: scratch.url, [
+            "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=256", "--set", "explain.stop_timeout=1",
+            "--set", "gates.min_probability=0", "--set", "gates.min_dbfs=-200",
+        ]))
+        #expect(await DaemonProcess.waitUntil(timeout: 60) { daemon.log.contains("explained") })
+        let stopped = Date()
+        daemon.signal(SIGTERM)
+        #expect(await daemon.exit(timeout: 60) == 0, "\(daemon.log)")
+        // At most the explanation in progress (seconds each) past the timeout; the queue held eight.
+        #expect(Date().timeIntervalSince(stopped) < 40)
+        #expect(daemon.log.contains("stop timeout: dropped the queued explanations"), "\(daemon.log)")
     }
 
     @Test("standard input is live: a writer faster than the explanations is never held up; explanations are dropped, counted")
