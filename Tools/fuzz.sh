@@ -76,7 +76,7 @@ printf '%-10s %10s %10s %8s %8s %7s  %s\n' target seconds execs exec/s cov corpu
 for target in "${targets[@]}"; do
   out=$run_dir/$target
   mkdir -p "$out" "$work/corpus/$target"
-  args=(-max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=10
+  args=(-max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=10 -detect_leaks=0
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1
         -artifact_prefix="$out/" -dict="$root/Fuzz/dicts/$target.dict" "${extra[@]}")
   [[ -z ${FUZZ_SEED:-} ]] || args+=(-seed="$FUZZ_SEED")

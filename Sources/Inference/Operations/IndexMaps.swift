@@ -30,7 +30,7 @@ public enum IndexMaps {
         let inputStrides = NDArrayGeometry.strides(of: shape)
         let output = permutation.map { shape[$0] }
         let permutedStrides = permutation.map { inputStrides[$0] }
-        return (output, try sources(for: output) { index in dot(index, permutedStrides) })
+        return (output, try separableSources(for: output) { axis, position in position * permutedStrides[axis] })
     }
 
     /// Per axis, `counts[a]` elements from `starts[a]` in steps of `steps[a]` (negative steps
@@ -45,9 +45,7 @@ public enum IndexMaps {
                                     expected: "ranges inside the input shape \(shape)")
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (counts, try sources(for: counts) { index in
-            zip(index, shape.indices).reduce(0) { $0 + (starts[$1.1] + $1.0 * steps[$1.1]) * inputStrides[$1.1] }
-        })
+        return (counts, try separableSources(for: counts) { axis, position in (starts[axis] + position * steps[axis]) * inputStrides[axis] })
     }
 
     /// Padding (negative amounts crop) with `mode`.
@@ -72,21 +70,17 @@ public enum IndexMaps {
             }
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (output, try sources(for: output) { index in
-            var flat = 0
-            for axis in shape.indices {
-                var position = index[axis] - begin[axis]
-                let length = shape[axis]
-                if position < 0 || position >= length {
-                    switch mode {
-                    case .constant: return -1
-                    case .edge: position = min(max(position, 0), length - 1)
-                    case .reflect: position = position < 0 ? -position : 2 * (length - 1) - position
-                    }
+        return (output, try separableSources(for: output) { axis, outputPosition in
+            var position = outputPosition - begin[axis]
+            let length = shape[axis]
+            if position < 0 || position >= length {
+                switch mode {
+                case .constant: return -1
+                case .edge: position = min(max(position, 0), length - 1)
+                case .reflect: position = position < 0 ? -position : 2 * (length - 1) - position
                 }
-                flat += position * inputStrides[axis]
             }
-            return flat
+            return position * inputStrides[axis]
         })
     }
 
@@ -97,7 +91,7 @@ public enum IndexMaps {
         }
         let padded = Array(repeating: 1, count: output.count - shape.count) + shape
         let paddedStrides = zip(NDArrayGeometry.strides(of: padded), padded).map { $1 == 1 ? 0 : $0 }
-        return (output, try sources(for: output) { index in dot(index, paddedStrides) })
+        return (output, try separableSources(for: output) { axis, position in position * paddedStrides[axis] })
     }
 
     /// Elements along `axis` picked by `indices` (already in range), as ONNX `Gather`.
@@ -129,8 +123,8 @@ public enum IndexMaps {
                                     expected: "counts whose products with \(shape) fit in Int")
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (output.map(\.partialValue), try sources(for: output.map(\.partialValue)) { index in
-            shape.indices.reduce(0) { $0 + (index[$1] % shape[$1]) * inputStrides[$1] }
+        return (output.map(\.partialValue), try separableSources(for: output.map(\.partialValue)) { axis, position in
+            (position % shape[axis]) * inputStrides[axis]
         })
     }
 
@@ -140,6 +134,37 @@ public enum IndexMaps {
         let count = try TensorLimits.checkedElementCount(shape, operation: "index map")
         var result = [Int32](repeating: 0, count: count)
         forEachIndex(of: shape) { flat, index in result[flat] = Int32(source(index)) }
+        return result
+    }
+
+    /// `sources(for:)` of a map whose source is a sum of one term per axis, `term(axis, position)`
+    /// (-1: the element is a fill). Calls `term` once per position of each axis, not once per
+    /// element, and builds the sources axis by axis in place: linear in the element count.
+    private static func separableSources(for shape: [Int], _ term: (_ axis: Int, _ position: Int) -> Int) throws(InferenceError) -> [Int32] {
+        let count = try TensorLimits.checkedElementCount(shape, operation: "index map")
+        var result = [Int32](repeating: 0, count: count)
+        guard count > 0 else { return result }
+        result.withUnsafeMutableBufferPointer { result in
+            // result[0..<built] holds the sources over the axes seen so far, in row-major order.
+            var built = 1
+            for (axis, length) in shape.enumerated() {
+                let terms = (0..<length).map { term(axis, $0) }
+                // Backwards, so that each prefix value is read before its slot is overwritten.
+                // (While loops: an unoptimised build, as the fuzzer's, runs them many times faster.)
+                var prefix = built - 1
+                while prefix >= 0 {
+                    let base = Int(result[prefix])
+                    var position = length - 1
+                    while position >= 0 {
+                        let term = terms[position]
+                        result[prefix * length + position] = base < 0 || term < 0 ? -1 : Int32(truncatingIfNeeded: base + term)
+                        position -= 1
+                    }
+                    prefix -= 1
+                }
+                built *= length
+            }
+        }
         return result
     }
 
