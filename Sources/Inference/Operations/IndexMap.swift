@@ -12,8 +12,8 @@ public struct IndexMap: DifferentiableOperation {
 
     /// An operation copying `sources` (see `IndexMaps`) of an input of `inputShape` into `outputShape`.
     public init(name: String, inputShape: [Int], outputShape: [Int], sources: [Int32], fill: Float = 0) throws(InferenceError) {
-        let inputCount = elementCount(inputShape)
-        guard sources.count == elementCount(outputShape), sources.allSatisfy({ $0 >= -1 && Int($0) < inputCount }) else {
+        let inputCount = Int32(clamping: elementCount(inputShape))
+        guard sources.count == elementCount(outputShape), sources.min() ?? -1 >= -1, sources.max() ?? -1 < inputCount else {
             throw .invalidShapes(operation: name, shapes: [inputShape, outputShape],
                                  expected: "one source index per output element, each inside the input")
         }
