@@ -85,6 +85,13 @@ struct IndexMapsTests {
         })
     }
 
+    @Test("shapes of more than 64 axes are refused, however few their elements")
+    func rankLimit() throws {
+        #expect(try IndexMaps.broadcast([1], to: Array(repeating: 1, count: 64)).sources == [0])
+        #expect(throws: InferenceError.self) { try IndexMaps.broadcast([1], to: Array(repeating: 1, count: 65)) }
+        #expect(TensorLimits.elementCount(Array(repeating: 1, count: 262_146)) == nil)
+    }
+
     @Test("maps with an empty axis have no elements")
     func emptyAxis() throws {
         #expect(try IndexMaps.tile([3, 2], repeats: [0, 4]).sources.isEmpty)

@@ -13,8 +13,14 @@ public enum TensorLimits {
     public static let maxElements = 1 << 25
     #endif
 
-    /// The element count of `shape`, nil when it overflows or exceeds `maxElements`.
+    /// Axes per tensor: NumPy's limit since 2.0, far beyond any model's (shapes come from model
+    /// files: a computed shape of 262,145 axes of one element each is small but slow to map).
+    public static let maxRank = 64
+
+    /// The element count of `shape`, nil when it overflows or exceeds `maxElements`, or when
+    /// `shape` has more than `maxRank` axes.
     public static func elementCount(_ shape: [Int]) -> Int? {
+        guard shape.count <= maxRank else { return nil }
         var count = 1
         for extent in shape {
             guard extent >= 0 else { return nil }
@@ -28,7 +34,7 @@ public enum TensorLimits {
     /// `elementCount(shape)`, or a thrown error naming `operation`.
     static func checkedElementCount(_ shape: [Int], operation: String) throws(InferenceError) -> Int {
         guard let count = elementCount(shape) else {
-            throw .invalidShapes(operation: operation, shapes: [shape], expected: "at most \(maxElements) elements per tensor")
+            throw .invalidShapes(operation: operation, shapes: [shape], expected: "at most \(maxElements) elements and \(maxRank) axes per tensor")
         }
         return count
     }
