@@ -25,6 +25,7 @@ let package = Package(
         // Without swift-configuration support (wamd reads its own TOML): less to build.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -60,7 +61,7 @@ let package = Package(
 
         // The daemon: configuration, windows, gates, queues, outputs, disk budget, lifecycle.
         .target(name: "Daemon", dependencies: [
-            "Workflow", "AudioIO", "AtomicFiles", "Attribution", "Wavelets", "CSystemd",
+            "Workflow", "AudioIO", "AtomicFiles", "Attribution", "Wavelets", "NDArray", "CSystemd",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "TOMLKit", package: "TOMLKit"),
@@ -73,6 +74,7 @@ let package = Package(
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -104,19 +106,25 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
-        .testTarget(name: "WaveletsTests", dependencies: ["Wavelets", "ArrayIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
-        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference", "ArrayIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AttributionTests", dependencies: ["Attribution", "Wavelets", "Inference", "ONNX", "ArrayIO"],
+        // Length-checked error measures and a seeded generator, for every numeric test target.
+        .target(name: "NumericTestSupport", dependencies: ["NDArray"], path: "Tests/NumericTestSupport"),
+        .testTarget(name: "NDArrayTests", dependencies: ["NDArray", "NumericTestSupport"]),
+        .testTarget(name: "WaveletsTests", dependencies: ["Wavelets", "NDArray", "ArrayIO", "NumericTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO", "NDArray"]),
+        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "NDArray", "NumericTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference", "NDArray", "ArrayIO", "NumericTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "AttributionTests", dependencies: [
+            "Attribution", "Wavelets", "Inference", "ONNX", "NDArray", "ArrayIO", "NumericTestSupport",
+        ], resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
         // Running wamd as a child process, its outputs, a stand-in for systemd's notify socket, WAV bytes.
         .target(name: "DaemonTestSupport", path: "Tests/DaemonTestSupport"),
         .testTarget(name: "DaemonTests", dependencies: [
-            "Daemon", "Workflow", "AudioIO", "DaemonTestSupport", .product(name: "Logging", package: "swift-log"),
+            "Daemon", "AudioIO", "DaemonTestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LiveViewTests", dependencies: [
             "LiveView", "Daemon", "Workflow", "AudioIO", "Rendering", "DaemonTestSupport",
@@ -126,7 +134,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Attribution", "Wavelets", "AudioIO"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Attribution", "Wavelets", "NDArray", "AudioIO"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Crashers")]),
         .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray", "AudioIO", "DaemonTestSupport"]),
     ],

@@ -1,3 +1,4 @@
+import NumericTestSupport
 import ArrayIO
 import Foundation
 import Inference
@@ -45,11 +46,6 @@ import Wavelets
     }
 
     /// Max-abs difference over max-abs reference.
-    static func relative(_ actual: [Float], _ expected: [Float]) -> Double {
-        let difference = zip(actual, expected).map { Double(abs($0 - $1)) }.max() ?? 0
-        return difference / max(Double(expected.map(abs).max() ?? 0), 1e-30)
-    }
-
     @Test("every reference case is present: 5 audio, 2 image, 1 volume")
     func inventory() {
         #expect(Self.cases.filter { $0.hasPrefix("audio-") }.count == 5)
@@ -62,18 +58,18 @@ import Wavelets
         let c = try Self.load(name)
         let x = c.float("x"), target = c.int("target")
         let logits = try c.model.logits(NDArray(shape: [1] + c.model.inputShape, storage: x)).storage
-        #expect(Self.relative(logits, c.double("logits").map(Float.init)) < 1e-4, "logits")
-        #expect(Self.relative(c.transform.encode(x), c.float("coeffs")) < 1e-5, "coefficients")
+        #expect(relativeError(logits, c.double("logits").map(Float.init)) < 1e-4, "logits")
+        #expect(relativeError(c.transform.encode(x), c.float("coeffs")) < 1e-5, "coefficients")
         let explanation = try c.explainer.explain(x, method: .gradient, target: target)
         #expect(explanation.target == target)
-        #expect(Self.relative(explanation.attribution, c.float("wam_grad")) < 1e-3, "WAM gradient")
+        #expect(relativeError(explanation.attribution, c.float("wam_grad")) < 1e-3, "WAM gradient")
         let profile = ScaleProfile(attribution: explanation.attribution, layout: c.transform.layout)
         let expectedLevels = c.double("profile_levels_grad")
         #expect(zip(profile.levels.map(\.importance), expectedLevels).allSatisfy { abs($0 - $1) < 1e-4 }, "level profile")
         #expect(zip(profile.bands.map(\.importance), c.double("profile_bands_grad")).allSatisfy { abs($0 - $1) < 1e-4 }, "band profile")
         let interpretation = try Interpretation.signal(coefficients: explanation.coefficients, attribution: explanation.attribution,
                                                        rule: .top(fraction: 0.1), representation: c.transform, layout: c.transform.layout)
-        #expect(Self.relative(interpretation, c.float("interp_grad")) < 1e-3, "interpretation")
+        #expect(relativeError(interpretation, c.float("interp_grad")) < 1e-3, "interpretation")
         let metrics = FaithfulnessMetrics(model: c.model, representation: c.transform, maxBatch: 8)
         let curves = try metrics.insertionDeletion(coefficients: explanation.coefficients, attribution: explanation.attribution,
                                                    target: target, steps: c.int("eval_K"))
@@ -86,14 +82,14 @@ import Wavelets
         let c = try Self.load(name)
         let explanation = try c.explainer.explain(c.float("x"), method: .intgrad(IntegratedGradientsOptions(steps: .fixed(c.int("ig_steps")))),
                                                   target: c.int("target"))
-        #expect(Self.relative(explanation.attribution, c.float("wam_ig")) < 1e-3, "WAM_IG")
+        #expect(relativeError(explanation.attribution, c.float("wam_ig")) < 1e-3, "WAM_IG")
         let report = try #require(explanation.integration)
         #expect(abs(report.relativeGap - c.double("ig_gap_relative")[0]) < 1e-3, "relative gap")
         let profile = ScaleProfile(attribution: explanation.attribution, layout: c.transform.layout)
         #expect(zip(profile.levels.map(\.importance), c.double("profile_levels_ig")).allSatisfy { abs($0 - $1) < 1e-4 })
         let interpretation = try Interpretation.signal(coefficients: explanation.coefficients, attribution: explanation.attribution,
                                                        rule: .top(fraction: 0.1), representation: c.transform, layout: c.transform.layout)
-        #expect(Self.relative(interpretation, c.float("interp_ig")) < 1e-3, "interpretation")
+        #expect(relativeError(interpretation, c.float("interp_ig")) < 1e-3, "interpretation")
     }
 
     @Test("WAM_SG with the stored noise", arguments: cases)
@@ -104,6 +100,6 @@ import Wavelets
         let perturbations = (0..<count).map { Array(noise.storage[($0 * size)..<(($0 + 1) * size)]) }
         let explanation = try c.explainer.explain(c.float("x"), method: .smoothgrad(SmoothGradOptions(samples: count)),
                                                   target: c.int("target"), noise: perturbations)
-        #expect(Self.relative(explanation.attribution, c.float("wam_sg")) < 1e-3, "WAM_SG")
+        #expect(relativeError(explanation.attribution, c.float("wam_sg")) < 1e-3, "WAM_SG")
     }
 }

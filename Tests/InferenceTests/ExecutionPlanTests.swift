@@ -1,4 +1,5 @@
 @testable import Inference
+import NumericTestSupport
 import NDArray
 import Testing
 

@@ -1,3 +1,4 @@
+import NumericTestSupport
 import Inference
 import Testing
 

@@ -16,10 +16,3 @@ enum Fixtures {
     }
 }
 
-/// `max |actual - expected| / max |expected|`: the error measure of the parity tests.
-func relativeError(_ actual: NDArray<Float>, _ expected: NDArray<Float>) -> Float {
-    precondition(actual.shape == expected.shape, "shapes \(actual.shape) and \(expected.shape) differ")
-    let scale = expected.storage.map(abs).max() ?? 0
-    let error = zip(actual.storage, expected.storage).map { abs($0 - $1) }.max() ?? 0
-    return scale > 0 ? error / scale : error
-}

@@ -1,3 +1,4 @@
+import NumericTestSupport
 import NDArray
 import Testing
 @testable import Wavelets
@@ -7,13 +8,13 @@ import Testing
 @Suite struct AdjointTests {
     func check(wavelet: Wavelet, mode: ExtensionMode, shape: [Int], axes: [Int]? = nil, levels: Int? = nil,
                seed: UInt64) throws {
-        var numbers = TestNumbers(seed: seed)
+        var numbers = SplitMix64(seed: seed)
         let extents = (axes ?? Array(shape.indices)).map { shape[$0 < 0 ? $0 + shape.count : $0] }
         let deepest = max(WaveletTransform.maxLevel(lengths: extents, filterLength: wavelet.filterLength), 1)
         let transform = try WaveletTransform(wavelet: wavelet, mode: mode, signalShape: shape, levels: levels ?? deepest,
                                              axes: axes)
-        let z: [Double] = numbers.array(transform.layout.count)
-        let y: [Double] = numbers.array(shape.reduce(1, *))
+        let z: [Double] = numbers.values(transform.layout.count)
+        let y: [Double] = numbers.values(shape.reduce(1, *))
         let left = dot(transform.reconstruct(values: z), y)
         let right = dot(z, transform.reconstructionAdjoint(values: y))
         let scale = max(abs(left), abs(right), 1e-300)
@@ -52,8 +53,8 @@ import Testing
     @Test("for a biorthogonal wavelet the adjoint of synthesis is not the analysis")
     func biorthogonalAdjointDiffersFromAnalysis() throws {
         let transform = try WaveletTransform(wavelet: try Wavelet("bior2.2"), mode: .periodization, signalShape: [64], levels: 3)
-        var numbers = TestNumbers(seed: 9)
-        let y: [Double] = numbers.array(64)
+        var numbers = SplitMix64(seed: 9)
+        let y: [Double] = numbers.values(64)
         let adjoint = transform.reconstructionAdjoint(values: y)
         let analysis = transform.decompose(values: y)
         #expect(rmsDifference(adjoint, analysis) > 1e-3)

@@ -1,3 +1,4 @@
+import NumericTestSupport
 import ArrayIO
 import Foundation
 import NDArray

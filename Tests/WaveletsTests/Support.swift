@@ -1,3 +1,4 @@
+import NumericTestSupport
 import ArrayIO
 import Foundation
 import NDArray
@@ -16,17 +17,6 @@ enum Reference {
     }
 }
 
-/// Largest absolute difference divided by the reference's largest magnitude (at least 1e-300).
-func relativeError<T: BinaryFloatingPoint>(_ actual: ArraySlice<T>, _ expected: ArraySlice<Double>) -> Double {
-    precondition(actual.count == expected.count)
-    var difference = 0.0, scale = 0.0
-    for (a, e) in zip(actual, expected) {
-        difference = max(difference, abs(Double(a) - e))
-        scale = max(scale, abs(e))
-    }
-    return difference / max(scale, 1e-300)
-}
-
 /// Root-mean-square difference of two arrays.
 func rmsDifference<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Double {
     precondition(a.count == b.count)
@@ -34,27 +24,3 @@ func rmsDifference<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Double {
     return (sum / Double(max(a.count, 1))).squareRoot()
 }
 
-/// Deterministic pseudo-random numbers in [-1, 1) (SplitMix64), so tests need no shared RNG.
-struct TestNumbers {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 52) - 1
-    }
-
-    mutating func array<T: BinaryFloatingPoint>(_ count: Int) -> [T] {
-        (0..<count).map { _ in T(next()) }
-    }
-}
-
-/// Inner product in Float64.
-func dot<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Double {
-    zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-}
