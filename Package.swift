@@ -114,8 +114,9 @@ let package = Package(
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO", "NDArray"]),
         .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "NDArray", "NumericTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference", "NDArray", "ArrayIO", "NumericTestSupport"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ONNXTests", dependencies: [
+            "ONNX", "Inference", "NDArray", "ArrayIO", "NumericTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], resources: [.copy("Fixtures")]),
         .testTarget(name: "AttributionTests", dependencies: [
             "Attribution", "Wavelets", "Inference", "ONNX", "NDArray", "ArrayIO", "NumericTestSupport",
         ], resources: [.copy("Fixtures")]),

@@ -9,15 +9,18 @@ extension ConstantTensor {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw .invalidModel(reason: "tensor '\(name)' has negative dimensions \(shape)")
         }
-        var raw: Data? = proto.hasRawData ? proto.rawData : nil
-        if proto.dataLocation == .external {
-            raw = try Self.externalData(of: proto, name: name, directory: directory)
-        }
         var count = 1
         for extent in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: extent)
             guard !overflow else { throw .invalidModel(reason: "tensor '\(name)' has dimensions \(shape) whose product overflows") }
             count = product
+        }
+        var raw: Data? = proto.hasRawData ? proto.rawData : nil
+        if proto.dataLocation == .external {
+            // No element type takes more than 8 bytes: the file is never read past what the dims need.
+            let (limit, overflow) = count.multipliedReportingOverflow(by: 8)
+            guard !overflow else { throw .invalidModel(reason: "tensor '\(name)' has dimensions \(shape) whose byte size overflows") }
+            raw = try Self.externalData(of: proto, name: name, directory: directory, maxBytes: limit)
         }
         func read<Stored: FixedWidthInteger, Value>(_ stored: Stored.Type, _ convert: (Stored) -> Value,
                                                    field: @autoclosure () -> [Value]) throws(ONNXError) -> [Value] {
@@ -84,32 +87,45 @@ extension ConstantTensor {
         }
     }
 
-    /// The bytes an external-data tensor refers to (`location`, `offset`, `length` keys).
-    private static func externalData(of proto: Onnx_TensorProto, name: String, directory: URL?) throws(ONNXError) -> Data {
+    /// The bytes an external-data tensor refers to (`location`, `offset`, `length` keys): at most
+    /// `maxBytes` (plus one, so that too much data is reported as such), from a regular file
+    /// inside the model's folder, as ONNX requires (a relative path without `..`).
+    private static func externalData(of proto: Onnx_TensorProto, name: String, directory: URL?,
+                                     maxBytes: Int) throws(ONNXError) -> Data {
         let entries = Dictionary(proto.externalData.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard let location = entries["location"], !location.isEmpty else {
             throw .invalidModel(reason: "tensor '\(name)' is marked external but names no location")
+        }
+        guard !location.hasPrefix("/"), !location.split(separator: "/").contains(".."), !location.contains("\0") else {
+            throw .invalidModel(reason: "tensor '\(name)' has external data at '\(location)'; expected a path inside the model's folder "
+                                + "(relative, without '..')")
+        }
+        func number(_ key: String) throws(ONNXError) -> Int? {
+            guard let text = entries[key] else { return nil }
+            guard let value = Int(text), value >= 0 else {
+                throw .invalidModel(reason: "tensor '\(name)' has external data \(key) '\(text)'; expected a byte count from 0 to \(Int.max)")
+            }
+            return value
+        }
+        let offset = try number("offset") ?? 0, length = try number("length")
+        if let length, length > maxBytes {
+            throw .invalidModel(reason: "tensor '\(name)' has external data of \(length) bytes; its dimensions need at most \(maxBytes)")
         }
         guard let directory else {
             throw .missingExternalData(tensor: name, file: location, reason: "cannot be found (the model was loaded from memory)")
         }
         let url = directory.appendingPathComponent(location)
-        guard let handle = try? FileHandle(forReadingFrom: url) else {
-            throw .missingExternalData(tensor: name, file: url.path, reason: "does not exist or cannot be read")
+        var status = stat()
+        guard stat(url.path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, let handle = try? FileHandle(forReadingFrom: url) else {
+            throw .missingExternalData(tensor: name, file: url.path, reason: "does not exist, is not a regular file or cannot be read")
         }
         defer { try? handle.close() }
-        let offset = UInt64(entries["offset"].flatMap { UInt64($0) } ?? 0)
         let data: Data?
         do {
-            try handle.seek(toOffset: offset)
-            if let length = entries["length"].flatMap({ Int($0) }) {
-                data = try handle.read(upToCount: length)
-                guard data?.count ?? 0 == length else {
-                    throw ONNXError.missingExternalData(tensor: name, file: url.path,
-                                                        reason: "ends before the \(length) bytes at offset \(offset)")
-                }
-            } else {
-                data = try handle.readToEnd()
+            try handle.seek(toOffset: UInt64(offset))
+            data = try handle.read(upToCount: length ?? (maxBytes + 1))
+            if let length, data?.count ?? 0 != length {
+                throw ONNXError.missingExternalData(tensor: name, file: url.path, reason: "ends before the \(length) bytes at offset \(offset)")
             }
         } catch let error as ONNXError {
             throw error

@@ -1,7 +1,8 @@
 import Foundation
 import Inference
 import NDArray
-import ONNX
+@testable import ONNX
+import SwiftProtobuf
 import Testing
 
 /// Every malformed input produces its own error, and the message says what was expected.
@@ -100,5 +101,66 @@ struct MalformedModelTests {
         #expect(throws: InferenceError.self) {
             try engine.inputGradient(NDArray(shape: [1, 1, 20, 24], repeating: 0), classes: [6])
         }
+    }
+}
+
+/// External data is read only from regular files inside the model's folder, and never more
+/// than the tensor's dimensions need: a model file cannot make wam read /etc/passwd, /dev/zero
+/// or gigabytes, nor trap on an offset past Int64.
+@Suite struct ExternalDataTests {
+    /// `external_present.onnx` (W: [2, 3] float, 24 bytes) with its external-data entries
+    /// replaced, written next to a copy of its weights; the error loading it, if any.
+    func loadError(_ entries: [(String, String)], link: (name: String, target: String)? = nil) throws -> ONNXError? {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wam-external-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: Fixtures.url("malformed/external_present.weights"),
+                                         to: folder.appendingPathComponent("external_present.weights"))
+        if let link { try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent(link.name).path,
+                                                                 withDestinationPath: link.target) }
+        var model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: Fixtures.url("malformed/external_present.onnx")))
+        model.graph.initializer[0].externalData = entries.map { key, value in
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = key
+            entry.value = value
+            return entry
+        }
+        let url = folder.appendingPathComponent("model.onnx")
+        try model.serializedData().write(to: url)
+        do {
+            _ = try ONNXModel(contentsOf: url).makeEngine()
+            return nil
+        } catch {
+            return error as? ONNXError
+        }
+    }
+
+    @Test("the unchanged entries load")
+    func control() throws {
+        #expect(try loadError([("location", "external_present.weights"), ("offset", "0"), ("length", "24")]) == nil)
+    }
+
+    @Test("locations outside the model's folder are refused before anything is opened", arguments: [
+        "../../../../etc/passwd", "/etc/passwd", "/dev/zero", "sub/../../x.weights",
+    ])
+    func outsideTheFolder(_ location: String) throws {
+        let error = try #require(try loadError([("location", location)]))
+        #expect(error.description.contains("inside the model's folder"), "\(error)")
+    }
+
+    @Test("a link to a device is not a regular file")
+    func linkToDevice() throws {
+        let error = try #require(try loadError([("location", "zero")], link: ("zero", "/dev/zero")))
+        guard case .missingExternalData = error else { Issue.record("got \(error)"); return }
+        #expect(error.description.contains("not a regular file"))
+    }
+
+    @Test("offsets and lengths that are not byte counts, or exceed what the dimensions need, are errors, not traps",
+          arguments: [("offset", "18446744073709551615"), ("offset", "-1"), ("length", "9223372036854775807"), ("length", "49")])
+    func numbers(_ key: String, _ value: String) throws {
+        var entries = [("location", "external_present.weights"), ("offset", "0"), ("length", "24")].filter { $0.0 != key }
+        entries.append((key, value))
+        let error = try #require(try loadError(entries))
+        #expect(error.description.contains("W") && error.description.contains(value), "\(error)")
     }
 }
