@@ -134,3 +134,13 @@ public struct LiveViewError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension LiveViewSettings: CustomStringConvertible {
+    /// The settings as logs show them (the service lifecycle prints its services): the token
+    /// only as set or not.
+    public var description: String {
+        "LiveViewSettings(enabled: \(enabled), bind: \(bind), port: \(port), token: \(token.isEmpty ? "none" : "set"), "
+            + "tls: \(tls == nil ? "off" : "on"), maxUploadBytes: \(maxUploadBytes), maxConnections: \(maxConnections), "
+            + "idleTimeout: \(idleTimeout))"
+    }
+}

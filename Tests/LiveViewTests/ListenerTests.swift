@@ -24,6 +24,8 @@ import Testing
         [output]
         dir = "\(output.path)"
         min_free_bytes = 0
+        [log]
+        level = "debug"
         [http]
         \(http)
         """
@@ -96,6 +98,8 @@ import Testing
         #expect(moved, "the live view did not come back on the new port")
         wamd.signal(SIGTERM)
         #expect(wamd.wait(timeout: 60) == 0)
+        // At debug level too, where the service lifecycle prints its services' settings.
+        #expect(wamd.log.contains("sl-services"))
         #expect(!wamd.log.contains(new) && !wamd.log.contains(old), "a token reached the log")
     }
 
