@@ -108,14 +108,20 @@ struct FileFacts {
 }
 
 /// What wamd writes under its output folder, and how to recognise it: `<source>/<YYYY-MM-DD>/`
-/// day folders holding `<HHmmss.SSS>_<class>_<p.pp>.json|.wav|_input.wav` and `windows.jsonl`.
+/// day folders (`<source>` named as `isSourceFolder` says) holding `<HHmmss.SSS>_<class>_<p.pp>.json|.wav|_input.wav` and `windows.jsonl`.
 enum OwnFiles {
     static let windowLog = "windows.jsonl"
     static let suffixes = [".json", "_input.wav", ".wav"]
 
-    /// The day folders: `<root>/<visible folder>/<YYYY-MM-DD>`, real folders only.
+    /// Whether `name` is one wamd gives a source's folder (`OutputStore.folderName` of a stream
+    /// name): `file-…`, `alsa-…`, `stdin` or `upload`. A user's `Music/2026-01-01/` is none.
+    static func isSourceFolder(_ name: String) -> Bool {
+        name == "stdin" || name == AttributionDaemon.uploadSource || name.hasPrefix("file-") || name.hasPrefix("alsa-")
+    }
+
+    /// The day folders: `<root>/<source folder>/<YYYY-MM-DD>`, real folders only.
     static func dayFolders(in root: URL) -> [URL] {
-        folders(in: root).filter { !$0.hasPrefix(".") }.flatMap { source in
+        folders(in: root).filter(isSourceFolder).flatMap { source in
             let folder = root.appendingPathComponent(source)
             return folders(in: folder).filter(isDay).map { folder.appendingPathComponent($0) }
         }

@@ -16,13 +16,14 @@ import Testing
         try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: url.path)
     }
 
-    /// Seven old files a user might keep in a folder later named as wamd's output, some with
+    /// Nine old files a user might keep in a folder later named as wamd's output, some with
     /// names like wamd's but in places wamd never writes.
     static func userFiles(in root: URL) throws -> [URL] {
         let files = [
             "notes.txt", "photos/holiday.jpg", "recordings/2026-01-01/interview.wav",
             "file-stream-40s.wav/2026-01-01/my-notes.json", "file-stream-40s.wav/not-a-day/120000.000_yes_0.93.json",
             "120000.000_yes_0.93.json", "file-stream-40s.wav/2026-01-01/120000.000_yes_0.93.json.bak",
+            "Music/2026-01-01/090000.000_drums_0.90.json", "notes/2026-01-01/120000.000_piano_0.50.wav",
         ].map { root.appendingPathComponent($0) }
         for file in files { try write("mine", to: file) }
         return files
