@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "wam",
             dependencies: [
-                "NDArray", "ArrayIO", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow",
+                "NDArray", "ArrayIO", "AudioIO", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

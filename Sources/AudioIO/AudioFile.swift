@@ -62,9 +62,10 @@ public final class AudioFileReader {
         guard let file = sf_open(url.path, Int32(SFM_READ), &info) else {
             throw AudioError(source: url.path, reason: "not a readable audio file (\(String(cString: sf_strerror(nil))))")
         }
-        guard info.channels >= 1, info.samplerate >= 1 else {
+        guard info.channels >= 1, SampleRates.supported.contains(Int(info.samplerate)) else {
             sf_close(file)
-            throw AudioError(source: url.path, reason: "invalid header: \(info.channels) channels at \(info.samplerate) Hz")
+            throw AudioError(source: url.path, reason: "invalid header: \(info.channels) channels at \(info.samplerate) Hz; expected 1 "
+                             + "or more channels at \(SampleRates.supported.lowerBound) to \(SampleRates.supported.upperBound) Hz")
         }
         self.file = file
         var log = [CChar](repeating: 0, count: 4096)

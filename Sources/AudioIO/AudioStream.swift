@@ -49,7 +49,7 @@ public final class RawPCMStream: AudioStream {
     private var pending: [UInt8] = []
 
     public init(handle: FileHandle, name: String = "stdin", format: Format, sampleRate: Double, channels: Int) throws(AudioError) {
-        guard sampleRate > 0, channels >= 1 else {
+        guard SampleRates.supported.contains(Int(exactly: sampleRate) ?? 0), channels >= 1 else {
             throw AudioError(source: name, reason: "invalid raw stream parameters: \(channels) channels at \(sampleRate) Hz")
         }
         self.handle = handle

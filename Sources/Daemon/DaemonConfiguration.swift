@@ -1,3 +1,4 @@
+import AudioIO
 import Foundation
 
 /// Everything `wamd` is told: one TOML file (`Systemd/wamd.toml` is the commented example),
@@ -166,7 +167,7 @@ extension DaemonConfiguration {
     /// Every key of the file.
     static let fields: [Field] = [
         text("source", "input", nil, \.input),
-        integer("source", "rate", 1000...384_000, \.captureRate),
+        integer("source", "rate", SampleRates.supported, \.captureRate),
         integer("source", "channels", 1...32, \.captureChannels),
         text("source", "format", ["s16le", "f32le"], \.rawFormat),
         flag("source", "backpressure", \.stdinBackpressure),
@@ -174,7 +175,7 @@ extension DaemonConfiguration {
         number("source", "reopen_delay", 0.01...60, \.reopenDelay),
         number("source", "buffer_seconds", 0.1...3600, \.bufferSeconds),
         text("model", "path", nil, \.modelPath),
-        integer("model", "rate", 1000...384_000, \.modelRate),
+        integer("model", "rate", SampleRates.supported, \.modelRate),
         integer("model", "threads", 1...64, \.threads),
         Field(section: "model", key: "input_shape", expected: "a list of sizes such as [1, 16000], or [] for the declared shape") { config, value in
             guard case let .list(items) = value else { return false }

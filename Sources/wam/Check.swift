@@ -1,4 +1,5 @@
 import ArgumentParser
+import AudioIO
 
 /// Range checks for numeric options, so that NaN, infinities and absurd sizes are refused with
 /// the option's name before any work starts.
@@ -12,5 +13,10 @@ enum Check {
         guard !range.contains(value) else { return }
         throw ValidationError("\(option) \(shown ?? "\(value)"): expected a number in \(range.lowerBound)...\(range.upperBound)\(unit)"
                               + (alternative.map { " or \($0)" } ?? ""))
+    }
+
+    /// Throws unless `rate` is a sample rate wam supports (`SampleRates`).
+    static func sampleRate(_ rate: Double, _ option: String) throws {
+        try range(rate, Double(SampleRates.supported.lowerBound)...Double(SampleRates.supported.upperBound), option, unit: " Hz")
     }
 }

@@ -63,7 +63,7 @@ struct EvalCommand: ParsableCommand {
         try Check.range(spread, 0...10, "--spread")
         try Check.range(steps, 1...100_000, "--steps")
         try Check.range(insertionSteps, 1...10_000, "--insertion-steps")
-        try Check.range(rate, 1000...384_000, "--rate", unit: " Hz")
+        try Check.sampleRate(rate, "--rate")
         try Check.range(threads, 1...64, "--threads")
         try Check.range(maxBatch, 1...1024, "--max-batch")
     }

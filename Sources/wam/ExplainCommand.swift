@@ -96,7 +96,7 @@ struct ExplainCommand: ParsableCommand {
     var out: String
 
     func validate() throws {
-        try Check.range(rate, 1000...384_000, "--rate", unit: " Hz")
+        try Check.sampleRate(rate, "--rate")
         try Check.range(samples, 1...10_000, "--samples")
         try Check.range(spread, 0...10, "--spread")
         try Check.range(tolerance, 0.000001...1, "--tolerance")

@@ -66,4 +66,31 @@ import Testing
         try AudioFile.writeWAV([], sampleRate: 16000, to: empty)
         #expect(throws: AudioError(source: empty.path, reason: "holds no audio frames")) { try AudioFile.read(empty) }
     }
+
+    /// A 16-bit mono PCM WAV of `frames` frames whose header states `rate`.
+    static func wav(rate: UInt32, frames: Int) -> Data {
+        func le<T: FixedWidthInteger>(_ value: T) -> Data { withUnsafeBytes(of: value.littleEndian) { Data($0) } }
+        let data = Data(count: frames * 2)
+        var format = le(UInt16(1)) + le(UInt16(1)) + le(rate) + le(rate &* 2)
+        format += le(UInt16(2)) + le(UInt16(16))
+        let body = Data("WAVE".utf8) + Data("fmt ".utf8) + le(UInt32(16)) + format + Data("data".utf8) + le(UInt32(data.count)) + data
+        return Data("RIFF".utf8) + le(UInt32(body.count)) + body
+    }
+
+    @Test("headers stating a sample rate outside 1 kHz to 384 kHz are refused, naming the file and the range",
+          arguments: [UInt32(1), 999, 384_001, 768_000])
+    func implausibleRates(_ rate: UInt32) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("rate.wav")
+        try Self.wav(rate: rate, frames: 16000).write(to: url)
+        do {
+            _ = try AudioFileReader(url: url)
+            Issue.record("a header of \(rate) Hz accepted")
+        } catch {
+            #expect(error.source == url.path && error.reason.contains("1000 to 384000 Hz"), "\(error)")
+        }
+        try Self.wav(rate: 8000, frames: 16000).write(to: url)
+        #expect(try AudioFileReader(url: url).sampleRate == 8000)
+    }
 }
