@@ -18,7 +18,7 @@ public struct MethodOptions: Sendable {
 }
 
 /// The methods `wam eval` compares: WAM in the wavelet domain and the input-domain baselines.
-public enum EvaluationMethod: String, CaseIterable, Sendable, Codable {
+public enum EvaluationMethod: String, Spelled, Codable {
     case wamGradient = "wam-gradient"
     case wamSmoothgrad = "wam-smoothgrad"
     case wamIntgrad = "wam-intgrad"
@@ -73,17 +73,6 @@ public enum EvaluationMethod: String, CaseIterable, Sendable, Codable {
             }
             let map = try GradCAM(model: model, layer: layer).attribution(signal, target: target)
             return Result(representation: input, coefficients: signal, attribution: map, target: target)
-        }
-    }
-
-    /// Parses a comma-separated list of method names.
-    public static func parse(_ list: String) throws -> [EvaluationMethod] {
-        try list.split(separator: ",").map { name in
-            guard let method = EvaluationMethod(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                throw WorkflowError(source: "--methods", reason: "unknown method '\(name)'; expected some of "
-                                    + allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            return method
         }
     }
 }

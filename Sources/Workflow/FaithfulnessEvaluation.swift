@@ -2,18 +2,8 @@ import Attribution
 import Foundation
 
 /// The metrics `wam eval` can compute (METHOD.md section 5).
-public enum Metric: String, CaseIterable, Sendable, Codable {
+public enum Metric: String, Spelled, Codable {
     case insertion, deletion, faithfulness, mufidelity, ff, fidin
-
-    public static func parse(_ list: String) throws -> [Metric] {
-        try list.split(separator: ",").map { name in
-            guard let metric = Metric(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw WorkflowError(source: "--metrics", reason: "unknown metric '\(name)'; expected some of "
-                                    + allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            return metric
-        }
-    }
 }
 
 /// Faithfulness of each method over a labelled set: per example the metrics of the method's

@@ -9,6 +9,8 @@ public struct LabelledSet: Sendable {
     }
 
     public let examples: [Example]
+    /// The folder or CSV, as given.
+    public let path: String
 
     public init(path: String) throws {
         let url = URL(fileURLWithPath: path)
@@ -27,7 +29,12 @@ public struct LabelledSet: Sendable {
                     .map { Example(url: $0, label: folder.lastPathComponent) }
             }
         } else {
-            let text = try String(contentsOf: url, encoding: .utf8)
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                throw WorkflowError(source: path, reason: "cannot be read")
+            }
+            guard let text = String(data: bytes, encoding: .utf8) else {
+                throw WorkflowError(source: path, reason: "is not UTF-8 text; expected a folder of class folders or a CSV of `path,label` rows")
+            }
             var rows: [Example] = []
             for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
                 let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -41,5 +48,14 @@ public struct LabelledSet: Sendable {
             examples = rows
         }
         guard !examples.isEmpty else { throw WorkflowError(source: path, reason: "holds no labelled inputs") }
+        self.path = path
+    }
+
+    /// Throws unless every label is one of `classes` (the model's), naming the first that is not.
+    public func check(classes: [String]) throws(WorkflowError) {
+        let known = Set(classes)
+        guard let stranger = examples.first(where: { !known.contains($0.label) }) else { return }
+        throw WorkflowError(source: path, reason: "the label '\(stranger.label)' of \(stranger.url.lastPathComponent) is not a class of the "
+                            + "model; its classes are " + classes.joined(separator: ", "))
     }
 }

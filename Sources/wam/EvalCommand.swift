@@ -72,11 +72,13 @@ struct EvalCommand: ParsableCommand {
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? Classifier.bundledModel().orThrow(
             WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
         let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)
-        let chosen = try EvaluationMethod.parse(methods), measured = try Metric.parse(metrics)
+        let chosen = try EvaluationMethod.list(methods, key: "--methods"), measured = try Metric.list(metrics, key: "--metrics")
         let settings = ExplanationSettings(wavelet: try Wavelet(wavelet), mode: try ExtensionMode(parsing: mode), levels: levels)
         let options = MethodOptions(smoothgrad: SmoothGradOptions(samples: samples, spread: spread),
                                     intgrad: IntegratedGradientsOptions(steps: .fixed(steps)), gradcamLayer: gradcamLayer)
-        var examples = try LabelledSet(path: data).examples
+        let set = try LabelledSet(path: data)
+        try set.check(classes: classifier.labels)
+        var examples = set.examples
         if let limit { examples = Self.spread(examples, limit: limit) }
         let folder = try out.map { path -> URL in
             let url = URL(fileURLWithPath: path)

@@ -46,6 +46,26 @@ import Testing
         #expect(result.error.contains(message), "stderr was: \(result.error)")
     }
 
+    @Test("wam eval refuses an empty method list, labels the model does not have, and a CSV that is not UTF-8, naming each")
+    func evalInputs() throws {
+        let folder = try TemporaryFolder()
+        let piano = ExplainCommandTests.sample("audio/piano.wav")
+        let unknown = folder.path("unknown.csv"), binary = folder.path("binary.csv")
+        try Data("path,label\n\(piano),notaclass\n".utf8).write(to: URL(fileURLWithPath: unknown))
+        try Data([0xFF, 0xFE, 0x2C, 0x2C, 0x0A]).write(to: URL(fileURLWithPath: binary))
+        let cases: [([String], String)] = [
+            (["--data", ExplainCommandTests.sample("audio/eval"), "--methods", ","], "--methods: no value given"),
+            (["--data", ExplainCommandTests.sample("audio/eval"), "--metrics", "insertion,nope"], "--metrics: unknown value 'nope'"),
+            (["--data", unknown], "the label 'notaclass' of piano.wav is not a class of the model"),
+            (["--data", binary], "binary.csv: is not UTF-8 text"),
+        ]
+        for (arguments, message) in cases {
+            let result = try WamProcess.run(["eval"] + arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.error.contains(message), "stderr was: \(result.error)")
+        }
+    }
+
     @Test("clear messages: a folder as input, an uncreatable output folder, a model with a dynamic time axis")
     func messages() throws {
         let folder = try TemporaryFolder()
