@@ -68,7 +68,12 @@ public struct Classifier: Sendable {
     /// The class index of `name` (a label or an index).
     public func classIndex(_ name: String) throws -> Int {
         if let index = labels.firstIndex(of: name) { return index }
-        if let index = Int(name), (0..<labels.count).contains(index) { return index }
+        if let index = Int(name) {
+            guard labels.indices.contains(index) else {
+                throw WorkflowError(source: "--target", reason: "class index \(index) is out of range; expected 0...\(labels.count - 1) or a class name")
+            }
+            return index
+        }
         throw WorkflowError(source: "--target", reason: "unknown class '\(name)'; the model's classes are "
                             + labels.joined(separator: ", "))
     }

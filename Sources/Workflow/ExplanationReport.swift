@@ -53,7 +53,7 @@ public enum ExplanationReport {
     public static let tablesUpTo = 4
 
     /// The report of `summary`; `tables` holds the documents of short inputs (every window).
-    public static func text(_ summary: ExplanationSummary, tables: [ExplanationDocument], output: String) -> String {
+    public static func text(_ summary: ExplanationSummary, tables: [ExplanationDocument], output: String, pictures: Bool = true) -> String {
         var lines: [String] = []
         if tables.isEmpty {
             lines.append("window  start s  prediction        p      strongest level")
@@ -69,7 +69,7 @@ public enum ExplanationReport {
         let count = summary.windows.count
         let kind = tables.first?.input.kind ?? (summary.windows.first?.startSeconds != nil ? .audio : .image)
         lines.append("Wrote \(count) explanation\(count == 1 ? "" : "s") to \(output)/ "
-                     + "(JSON, \(kind == .audio ? "interpretation WAV, " : "")PNG; summary.json).")
+                     + "(JSON\(kind == .audio ? ", interpretation WAV" : "")\(pictures ? ", PNG" : ""); summary.json).")
         if kind == .audio, let json = summary.windows.first?.json {
             let wav = json.hasSuffix(".json") ? String(json.dropLast(5)) + ".wav" : json
             lines.append("Listen: aplay \(output)/\(wav)   (the input rebuilt from its most important wavelet coefficients)")

@@ -159,7 +159,8 @@ struct ExplainCommand: ParsableCommand {
         summary.skipped = skipped.map { .init($0) }
         try writer.writeJSON(summary, to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
         try attributions?.write()
-        print(ExplanationReport.text(summary, tables: summary.windows.count <= ExplanationReport.tablesUpTo ? shown : [], output: out))
+        print(ExplanationReport.text(summary, tables: summary.windows.count <= ExplanationReport.tablesUpTo ? shown : [], output: out,
+                                     pictures: !noPicture))
         if !skipped.isEmpty {
             throw WorkflowError(source: input, reason: "\(skipped.count) of \(skipped.count + summary.windows.count) windows could not be "
                                 + "explained (listed above and in summary.json)")

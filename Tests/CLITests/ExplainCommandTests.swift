@@ -37,6 +37,7 @@ import Testing
         let result = try WamProcess.run(["explain", Self.sample("audio/stream-40s.wav"), "--method", "gradient", "--levels", "4",
                                          "--no-picture", "--attributions", folder.path("a.npz"), "--out", folder.path("out")])
         #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("(JSON, interpretation WAV; summary.json)"), "--no-picture, yet: \(result.output)")
         let summary = try Self.json(folder.path("out/summary.json"))
         let windows = try #require(summary["windows"] as? [[String: Any]])
         #expect(windows.count == 40)
@@ -111,6 +112,7 @@ import Testing
           arguments: [
             (["NOTAUDIO"], "not a readable audio file"),
             (["PIANO", "--target", "banjo"], "unknown class 'banjo'"),
+            (["PIANO", "--target", "12"], "class index 12 is out of range; expected 0...11"),
             (["PIANO", "--keep", "1.5"], "--keep 1.5 is outside (0, 1]"),
             (["PIANO", "--steps", "many"], "--steps many: expected"),
             (["NAN"], "NaN or infinity"),
