@@ -125,7 +125,7 @@ let package = Package(
         // Running wamd as a child process, its outputs, a stand-in for systemd's notify socket, WAV bytes.
         .target(name: "DaemonTestSupport", path: "Tests/DaemonTestSupport"),
         .testTarget(name: "DaemonTests", dependencies: [
-            "Daemon", "AudioIO", "DaemonTestSupport", .product(name: "Logging", package: "swift-log"),
+            "Daemon", "Attribution", "AudioIO", "DaemonTestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LiveViewTests", dependencies: [
             "LiveView", "Daemon", "Workflow", "AudioIO", "Rendering", "DaemonTestSupport",

@@ -179,7 +179,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
         logger.info("stopping")
         notifier.notify("STOPPING=1")
-        let (finish, timeout) = lock.withLock { (configuration.onStop == "finish", configuration.stopTimeout) }
+        let (finish, timeout) = lock.withLock { (configuration.onStop == .finish, configuration.stopTimeout) }
         stopDeadline.withLock { $0 = Date().addingTimeInterval(timeout) }
         ring.withLock {
             $0?.close()
@@ -190,7 +190,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     }
 
     private func finishExplanations() {
-        let (finish, timeout) = lock.withLock { (configuration.onStop == "finish", configuration.stopTimeout) }
+        let (finish, timeout) = lock.withLock { (configuration.onStop == .finish, configuration.stopTimeout) }
         if !finish { dropQueuedExplanations() }
         queue.close()
         let deadline = stopDeadline.withLock { $0 } ?? Date().addingTimeInterval(timeout)
@@ -635,18 +635,7 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                 throw ConfigurationError(file: "configuration", line: nil, key: key, message: "\(error)")
             }
         }
-        let method: AttributionMethod
-        switch c.method {
-        case "gradient": method = .gradient
-        case "smoothgrad": method = .smoothgrad(SmoothGradOptions(samples: c.samples, spread: c.spread))
-        default:
-            method = .intgrad(IntegratedGradientsOptions(steps: c.steps == "auto" ? .auto(tolerance: 0.01, maxSteps: 256)
-                                                                                 : .fixed(Int(c.steps) ?? 32)))
-        }
-        let settings = ExplanationSettings(method: method, wavelet: try keyed("explain.wavelet") { try Wavelet(c.wavelet) },
-                                           mode: try keyed("explain.mode") { try ExtensionMode(parsing: c.mode) }, levels: c.levels,
-                                           interpretation: c.rank == "evidence" ? .topEvidence(fraction: c.keep, width: c.width)
-                                                                                : .top(fraction: c.keep))
+        let settings = try keyed("explain.wavelet") { try c.explanation.settings() }
         _ = try keyed("explain.levels") { try settings.transform(exampleShape: classifier.inputShape, kind: .audio) }
         return (gate, WindowExplainer(classifier: classifier, settings: settings))
     }

@@ -1,5 +1,7 @@
 import AudioIO
 import Foundation
+import Wavelets
+import Workflow
 
 /// Everything `wamd` is told: one TOML file (`Systemd/wamd.toml` is the commented example),
 /// every key overridable on the command line with `--set section.key=value`.
@@ -42,25 +44,19 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var maxPerClassPerMinute = 6
 
     // [explain]
-    public var method = "intgrad"
-    public var wavelet = "db4"
-    public var mode = "symmetric"
-    public var levels = 6
-    /// A number of steps, or `auto`.
-    public var steps = "32"
-    public var samples = 25
-    public var spread = 0.1
-    public var keep = 0.1
-    /// Interpretation ranking: `attribution` (|a|) or `evidence` (|a z| averaged over `width`).
-    public var rank = "attribution"
-    public var width = 17
+    /// What to explain with: method, wavelet, mode, levels (6), steps, interpretation.
+    public var explanation = {
+        var request = ExplanationRequest()
+        request.levels = 6
+        return request
+    }()
     public var workers = 1
     public var queueLength = 8
     public var maxBatch = 8
     public var profilesOnly = false
     public var writeInput = false
     /// On stop: `finish` the queued explanations (within `stopTimeout`) or `drop` them.
-    public var onStop = "finish"
+    public var onStop = StopPolicy.finish
     public var stopTimeout = 10.0
 
     // [output]
@@ -156,6 +152,15 @@ extension DaemonConfiguration {
         }
     }
 
+    static func spelled<Value: Spelled>(_ section: String, _ key: String,
+                                        _ keyPath: WritableKeyPath<DaemonConfiguration, Value> & Sendable) -> Field {
+        Field(section: section, key: key, expected: "one of " + Value.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) { config, value in
+            guard let text = value.text, let v = try? Value(spelling: text, key: "\(section).\(key)") else { return false }
+            config[keyPath: keyPath] = v
+            return true
+        }
+    }
+
     static func flag(_ section: String, _ key: String, _ keyPath: WritableKeyPath<DaemonConfiguration, Bool> & Sendable) -> Field {
         Field(section: section, key: key, expected: "true or false") { config, value in
             guard let v = value.flag else { return false }
@@ -195,26 +200,37 @@ extension DaemonConfiguration {
         },
         number("gates", "min_probability", 0...1, \.minProbability),
         integer("gates", "max_per_class_per_minute", 0...100_000, \.maxPerClassPerMinute),
-        text("explain", "method", ["gradient", "smoothgrad", "intgrad"], \.method),
-        text("explain", "wavelet", nil, \.wavelet),
-        text("explain", "mode", nil, \.mode),
-        integer("explain", "levels", 1...30, \.levels),
-        Field(section: "explain", key: "steps", expected: "a number of steps (1 or more) or \"auto\"") { config, value in
-            if let v = value.integer, v >= 1 { config.steps = String(v); return true }
-            if value.text == "auto" { config.steps = "auto"; return true }
-            return false
+        spelled("explain", "method", \.explanation.method),
+        Field(section: "explain", key: "wavelet", expected: "a wavelet name (`wam wavelet list`)") { config, value in
+            guard let name = value.text, (try? Wavelet(name)) != nil else { return false }
+            config.explanation.wavelet = name
+            return true
         },
-        integer("explain", "samples", 1...10_000, \.samples),
-        number("explain", "spread", 0...10, \.spread),
-        number("explain", "keep", 0.000001...1, \.keep),
-        text("explain", "rank", ["attribution", "evidence"], \.rank),
-        integer("explain", "width", 1...10_000, \.width),
+        spelled("explain", "mode", \.explanation.mode),
+        Field(section: "explain", key: "levels", expected: "an integer in 1...30") { config, value in
+            guard let v = value.integer, (1...30).contains(v) else { return false }
+            config.explanation.levels = v
+            return true
+        },
+        Field(section: "explain", key: "steps", expected: ExplanationRequest.Steps.expected) { config, value in
+            guard let steps = try? ExplanationRequest.Steps(spelling: value.integer.map(String.init) ?? value.text ?? "", key: "explain.steps")
+            else { return false }
+            config.explanation.steps = steps
+            return true
+        },
+        number("explain", "tolerance", 0.000001...1, \.explanation.tolerance),
+        integer("explain", "max_steps", 1...100_000, \.explanation.maxSteps),
+        integer("explain", "samples", 1...10_000, \.explanation.samples),
+        number("explain", "spread", 0...10, \.explanation.spread),
+        number("explain", "keep", 0.000001...1, \.explanation.keep),
+        spelled("explain", "rank", \.explanation.rank),
+        integer("explain", "width", 1...10_000, \.explanation.width),
         integer("explain", "workers", 1...64, \.workers),
         integer("explain", "queue", 1...10_000, \.queueLength),
         integer("explain", "max_batch", 1...1024, \.maxBatch),
         flag("explain", "profiles_only", \.profilesOnly),
         flag("explain", "write_input", \.writeInput),
-        text("explain", "on_stop", ["finish", "drop"], \.onStop),
+        spelled("explain", "on_stop", \.onStop),
         number("explain", "stop_timeout", 0...3600, \.stopTimeout),
         text("output", "dir", nil, \.outputDirectory),
         integer("output", "max_bytes", 0...Int.max, \.maxBytes),
@@ -234,4 +250,12 @@ extension DaemonConfiguration {
         integer("http", "max_connections", 4...4096, \.maxConnections),
         number("http", "idle_timeout", 1...3600, \.idleTimeout),
     ]
+}
+
+/// What a stop does with the explanations still queued (`explain.on_stop`).
+public enum StopPolicy: String, Spelled {
+    /// Write them, within `explain.stop_timeout`.
+    case finish
+    /// Drop them at once (counted).
+    case drop
 }

@@ -118,7 +118,7 @@ struct HealthReport: Encodable, Sendable {
                             windowsClassified: snapshot.windowsClassified, inputErrors: snapshot.inputErrors, overruns: snapshot.overruns)
         let classifier = Classifier(status: .ok, model: daemon.model.url.lastPathComponent, sha256: daemon.model.sha256,
                                     classes: daemon.labels.count, medianSeconds: Self.median(snapshot.classifySeconds))
-        let explainer = Explainer(status: queueFull ? .degraded : .ok, method: settings.method, queueDepth: snapshot.queueDepth,
+        let explainer = Explainer(status: queueFull ? .degraded : .ok, method: settings.explanation.method.rawValue, queueDepth: snapshot.queueDepth,
                                   queueCapacity: settings.queueLength, workers: settings.workers,
                                   windowsExplained: snapshot.windowsExplained, dropped: snapshot.explanationsDropped,
                                   failed: snapshot.explanationsFailed, medianSeconds: Self.median(snapshot.explainSeconds))

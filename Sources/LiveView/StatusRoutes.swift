@@ -72,7 +72,8 @@ struct StatusRoutes: Sendable {
                                  sampleRate: c.modelRate, windowSamples: daemon.model.inputShape.last ?? 0),
                     gates: .init(minProbability: c.minProbability, minDbfs: c.minDBFS, classes: c.classes,
                                  maxPerClassPerMinute: c.maxPerClassPerMinute),
-                    explain: .init(method: c.method, wavelet: c.wavelet, levels: c.levels, keep: c.keep),
+                    explain: .init(method: c.explanation.method.rawValue, wavelet: c.explanation.wavelet, levels: c.explanation.levels ?? 0,
+                                   keep: c.explanation.keep),
                     limits: .init(maxUploadBytes: settings.maxUploadBytes, maxUploadWindows: settings.maxUploadWindows))
     }
 }

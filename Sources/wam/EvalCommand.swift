@@ -42,7 +42,7 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: "Wavelet.") var wavelet: String = "db4"
     @Option(help: "Decomposition levels; default as in `wam explain`.") var levels: Int?
-    @Option(help: "Extension mode.") var mode: String = "symmetric"
+    @Option(help: "Extension mode.") var mode = ExtensionMode.symmetric
     @Option(help: "SmoothGrad samples.") var samples: Int = 25
     @Option(help: "SmoothGrad spread.") var spread: Double = 0.1
     @Option(help: "Integrated gradients steps.") var steps: Int = 32
@@ -73,7 +73,7 @@ struct EvalCommand: ParsableCommand {
             WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
         let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)
         let chosen = try EvaluationMethod.list(methods, key: "--methods"), measured = try Metric.list(metrics, key: "--metrics")
-        let settings = ExplanationSettings(wavelet: try Wavelet(wavelet), mode: try ExtensionMode(parsing: mode), levels: levels)
+        let settings = ExplanationSettings(wavelet: try Wavelet(wavelet), mode: mode, levels: levels)
         let options = MethodOptions(smoothgrad: SmoothGradOptions(samples: samples, spread: spread),
                                     intgrad: IntegratedGradientsOptions(steps: .fixed(steps)), gradcamLayer: gradcamLayer)
         let set = try LabelledSet(path: data)

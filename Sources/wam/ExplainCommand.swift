@@ -23,8 +23,8 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "The model (.onnx); default: the bundled audio model (Samples/models/audio-resnet.onnx).")
     var model: String?
 
-    @Option(help: "gradient, smoothgrad or intgrad.")
-    var method: String = "intgrad"
+    @Option(help: "The attribution method.")
+    var method = ExplanationRequest.Method.intgrad
 
     @Option(help: "The class to explain (label or index); default: the top prediction.")
     var target: String?
@@ -36,7 +36,7 @@ struct ExplainCommand: ParsableCommand {
     var levels: Int?
 
     @Option(help: "Signal extension mode.")
-    var mode: String = "symmetric"
+    var mode = ExtensionMode.symmetric
 
     @Option(help: "SmoothGrad: noisy samples.")
     var samples: Int = 25
@@ -63,7 +63,7 @@ struct ExplainCommand: ParsableCommand {
     var threshold: Double?
 
     @Option(help: "Rank coefficients for the interpretation by `attribution` (|a|, METHOD.md) or `evidence` (|a z| averaged over --width neighbours in a band; denoises best).")
-    var rank: String = "attribution"
+    var rank = ExplanationRequest.Rank.attribution
 
     @Option(help: "With --rank evidence: coefficients averaged per band.")
     var width: Int = 17
@@ -110,7 +110,8 @@ struct ExplainCommand: ParsableCommand {
         if threshold == nil, !(keep > 0 && keep <= 1) {
             throw ValidationError("--keep \(keep) is outside (0, 1]: it is the fraction of coefficients kept")
         }
-        if steps != "auto" { try Check.range(Int(steps) ?? 0, 1...100_000, "--steps", shown: steps, or: "`auto`") }
+        do { _ = try Wavelet(wavelet) } catch { throw ValidationError("--wavelet \(wavelet): \(error)") }
+        _ = try request
         for size in inputShape { try Check.range(size, 1...100_000_000, "--input-shape") }
     }
 
@@ -119,10 +120,9 @@ struct ExplainCommand: ParsableCommand {
             WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
         let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch,
                                         exampleShape: inputShape.isEmpty ? nil : inputShape)
-        let settings = try ExplanationSettings(
-            method: parsedMethod(), wavelet: Wavelet(wavelet), mode: ExtensionMode(parsing: mode), levels: levels,
-            target: target.map(classifier.classIndex),
-            interpretation: try interpretationRule())
+        var request = try request
+        request.target = try target.map(classifier.classIndex)
+        let settings = try request.settings()
         let reader = try InputReader(url: URL(fileURLWithPath: input), exampleShape: classifier.inputShape, sampleRate: rate, hop: hop)
         let signal = reader.signal
         let explainer = WindowExplainer(classifier: classifier, settings: settings)
@@ -167,34 +167,32 @@ struct ExplainCommand: ParsableCommand {
         }
     }
 
-    private func interpretationRule() throws -> InterpretationRule {
-        if let threshold { return .perLevel(threshold: threshold) }
-        switch rank {
-        case "attribution": return .top(fraction: keep)
-        case "evidence": return .topEvidence(fraction: keep, width: width)
-        default: throw ValidationError("--rank \(rank): expected attribution or evidence")
-        }
-    }
-
-    private func parsedMethod() throws -> AttributionMethod {
-        switch method {
-        case "gradient": return .gradient
-        case "smoothgrad":
-            guard samples >= 1 else { throw ValidationError("--samples \(samples): expected 1 or more") }
-            return .smoothgrad(SmoothGradOptions(samples: samples, spread: spread, seed: seed))
-        case "intgrad":
-            if steps == "auto" {
-                return .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: tolerance, maxSteps: maxSteps)))
-            }
-            guard let count = Int(steps), count >= 1 else {
-                throw ValidationError("--steps \(steps): expected a number of steps (1 or more) or `auto`")
-            }
-            return .intgrad(IntegratedGradientsOptions(steps: .fixed(count)))
-        default:
-            throw ValidationError("--method \(method): expected gradient, smoothgrad or intgrad")
+    /// The options as one explanation request (the target is resolved against the model later).
+    private var request: ExplanationRequest {
+        get throws {
+            var request = ExplanationRequest()
+            request.method = method
+            request.wavelet = wavelet
+            request.mode = mode
+            request.levels = levels
+            request.samples = samples
+            request.spread = spread
+            request.seed = seed
+            do { request.steps = try .init(spelling: steps, key: "--steps") } catch { throw ValidationError(error.description) }
+            request.tolerance = tolerance
+            request.maxSteps = maxSteps
+            request.rank = rank
+            request.keep = keep
+            request.width = width
+            request.threshold = threshold
+            return request
         }
     }
 }
+
+extension ExplanationRequest.Method: ExpressibleByArgument {}
+extension ExplanationRequest.Rank: ExpressibleByArgument {}
+extension ExtensionMode: ExpressibleByArgument {}
 
 extension Optional {
     /// The value, or `error` thrown.

@@ -1,4 +1,5 @@
 import Foundation
+import Attribution
 import Testing
 @testable import Daemon
 
@@ -37,7 +38,7 @@ import Testing
             let lines = error.problems.map(\.description)
             #expect(lines.contains("bad.toml:4: gates.min_probability: expected a number in 0.0...1.0, got 1.5"))
             #expect(lines.contains { $0.hasPrefix("bad.toml:5: gates.colour: unknown key; [gates] has min_dbfs") })
-            #expect(lines.contains { $0.hasPrefix("bad.toml:7: explain.steps: expected a number of steps (1 or more) or \"auto\"") })
+            #expect(lines.contains { $0.hasPrefix("bad.toml:7: explain.steps: expected a number in 1...100000 or `auto`") })
             #expect(lines.contains { $0.hasPrefix("bad.toml:8: explain.workers: expected an integer in 1...64") })
             #expect(error.problems.map(\.line) == [4, 5, 7, 8])
         }
@@ -53,12 +54,46 @@ import Testing
         #expect(configuration.minProbability == 0.8)
         #expect(configuration.input == "-")
         #expect(configuration.classes == ["piano", "drums"])
-        #expect(configuration.steps == "auto")
+        #expect(configuration.explanation.steps == .auto)
         #expect(throws: ConfigurationErrors.self) {
             try ConfigurationLoader.load(text: text, file: "f", overrides: ["gates.nothing=1"])
         }
         #expect(throws: ConfigurationErrors.self) {
             try ConfigurationLoader.load(text: text, file: "f", overrides: ["explain.workers=0"])
+        }
+    }
+
+    @Test("[explain] fills the same request wam explain does: adaptive steps take explain.tolerance and explain.max_steps, not fixed values")
+    func explainSection() throws {
+        let text = """
+            [model]
+            path = "m.onnx"
+            [explain]
+            method = "intgrad"
+            steps = "auto"
+            tolerance = 0.002
+            max_steps = 64
+            mode = "Periodization"
+            rank = "evidence"
+            width = 9
+            on_stop = "drop"
+            """
+        let configuration = try ConfigurationLoader.load(text: text, file: "wamd.toml")
+        let settings = try configuration.explanation.settings()
+        #expect(settings.method == .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: 0.002, maxSteps: 64))))
+        #expect(settings.mode == .periodization)
+        #expect(settings.interpretation == .topEvidence(fraction: 0.1, width: 9))
+        #expect(settings.levels == 6)
+        #expect(configuration.onStop == .drop)
+        for (line, message) in [("steps = \"many\"", "explain.steps: expected a number in 1...100000 or `auto`"),
+                                ("method = \"magic\"", "explain.method: expected one of \"gradient\", \"smoothgrad\", \"intgrad\""),
+                                ("on_stop = \"later\"", "explain.on_stop: expected one of \"finish\", \"drop\"")] {
+            do {
+                _ = try ConfigurationLoader.load(text: "[model]\npath = \"m.onnx\"\n[explain]\n\(line)\n", file: "bad.toml")
+                Issue.record("\(line) accepted")
+            } catch {
+                #expect(error.problems.map(\.description).contains { $0.hasPrefix("bad.toml:4: \(message)") }, "\(error.problems)")
+            }
         }
     }
 
