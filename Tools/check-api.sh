@@ -50,35 +50,9 @@ known=()
 
 # --- Results ------------------------------------------------------------------------------------
 
-results=()           # "step|PASS or FAIL|note"
-started=$(date +%s)
-
-pass() {  # pass STEP [NOTE]
-  printf 'PASS  %s%s\n' "$1" "${2:+: $2}"
-  results+=("$1|PASS|${2:-}")
-}
-
-fail() {  # fail STEP SUMMARY [EVIDENCE]
-  printf 'FAIL  %s: %s\n' "$1" "$2"
-  [[ -n "${3:-}" ]] && sed 's/^/      | /' <<<"$3"
-  results+=("$1|FAIL|$2")
-}
-
-log() { printf '==> %s (%ds)\n' "$*" $(($(date +%s) - started)); }
-
-summary() {
-  local line step result note failed=0 passed=0
-  echo
-  echo "check-api summary ($(($(date +%s) - started)) s):"
-  printf '  %-22s %-6s %s\n' STEP RESULT NOTE
-  for line in "${results[@]}"; do
-    IFS='|' read -r step result note <<<"$line"
-    if [[ $result == FAIL ]]; then failed=$((failed + 1)); else passed=$((passed + 1)); fi
-    printf '  %-22s %-6s %s\n' "$step" "$result" "$note"
-  done
-  echo "check-api: $passed passed, $failed failed"
-  ((failed == 0))
-}
+CHECK_NAME=check-api
+# shellcheck source=Tools/check-results.sh
+source Tools/check-results.sh  # (the script runs from the repository root)
 
 # --- Cleanup ------------------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 # start (Type=notify), a spool folder, the disk budget, the watchdog, reload, stop, the journal,
 # the live view with and without Systemd/wamd-http.conf, and /healthz. Every step prints PASS or
 # FAIL (with the evidence); a summary table closes the run and any FAIL makes the exit status 1.
-# Some steps fail on purpose until known bugs are fixed (see KNOWN below).
 #
 #   bash Tools/check-systemd-live.sh        # as root; `make check-systemd-live` does the same
 #
@@ -41,50 +40,12 @@ check_interval=2
 budget_bytes=150000
 watchdog_seconds=5
 
-# Failures that are known bugs being fixed on main; the step still FAILs (that is the point).
-declare -A KNOWN=(
-  [c-disk-budget]="known bug: the budget walks /var/lib/wamd, a symlink under DynamicUser, and finds nothing"
-  [c2-healthz-output-bytes]="known bug: same as c-disk-budget (the budget counts 0 bytes)"
-  [e2-reload-without-procps]="known bug: ExecReload=/bin/kill needs procps"
-  [g2-thread-priority-noise]="known noise: libdispatch's setpriority vs SystemCallFilter=~@resources and Nice=5"
-  [h1-http-without-dropin]="known bug: READY, then bind fails (AF_INET not allowed), restart loop"
-  [i-healthz-idle-spool]="known bug: an idle spool source reports its start-up state"
-)
 
 # --- Results ------------------------------------------------------------------------------------
 
-results=()           # "step|PASS or FAIL|note"
-started=$(date +%s)
-
-pass() {  # pass STEP [NOTE]
-  printf 'PASS  %s%s\n' "$1" "${2:+: $2}"
-  results+=("$1|PASS|${2:-}")
-}
-
-fail() {  # fail STEP SUMMARY [EVIDENCE]
-  printf 'FAIL  %s: %s\n' "$1" "$2"
-  [[ -n "${3:-}" ]] && sed 's/^/      | /' <<<"$3"
-  results+=("$1|FAIL|$2")
-}
-
-log() { printf '==> %s (%ds)\n' "$*" $(($(date +%s) - started)); }
-
-summary() {
-  local line step result note failed=0
-  echo
-  echo "check-systemd-live summary ($(($(date +%s) - started)) s):"
-  printf '  %-28s %-6s %s\n' STEP RESULT NOTE
-  for line in "${results[@]}"; do
-    IFS='|' read -r step result note <<<"$line"
-    if [[ $result == FAIL ]]; then
-      failed=$((failed + 1))
-      [[ -n "${KNOWN[$step]:-}" ]] && note="$note [${KNOWN[$step]}]"
-    fi
-    printf '  %-28s %-6s %s\n' "$step" "$result" "$note"
-  done
-  echo "  ${#results[@]} steps, $failed failed"
-  ((failed == 0))
-}
+CHECK_NAME=check-systemd-live
+# shellcheck source=Tools/check-results.sh
+source Tools/check-results.sh  # (the script runs from the repository root)
 
 # --- Host packages and the cached root ----------------------------------------------------------
 

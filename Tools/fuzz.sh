@@ -95,7 +95,7 @@ for target in "${targets[@]}"; do
   fi
   start=$(date +%s)
   # With -jobs libFuzzer writes fuzz-N.log into the working directory: run inside $out.
-  (cd "$out" && "$bin/fuzz-$target" "${args[@]}" "$work/corpus/$target" "$work/seeds/$target" > fuzz.log 2>&1) && rc=0 || rc=$?
+  (cd "$out" && WAM_FUZZ_TARGET=$target "$bin/wam-fuzz" "${args[@]}" "$work/corpus/$target" "$work/seeds/$target" > fuzz.log 2>&1) && rc=0 || rc=$?
   elapsed=$(($(date +%s) - start))
   logs=("$out"/fuzz*.log)
   # Executions: the final stats, else (a crash prints none) the last status line of each log.
@@ -117,8 +117,8 @@ for target in "${targets[@]}"; do
     grep -h -m1 -A24 -E '^==[0-9]+==ERROR|ERROR: libFuzzer|^SUMMARY' "${logs[@]}" | head -40 \
       | { "$SWIFT" demangle --simplified 2>/dev/null || cat; } || true
     [[ -n $reproducers ]] || echo "(no reproducer written: libFuzzer itself failed; see the log)"
-    echo "replay:   $bin/fuzz-$target <reproducer>"
-    echo "minimise: $bin/fuzz-$target -minimize_crash=1 -runs=100000 -artifact_prefix=$out/min- <reproducer>"
+    echo "replay:   WAM_FUZZ_TARGET=$target $bin/wam-fuzz <reproducer>"
+    echo "minimise: WAM_FUZZ_TARGET=$target $bin/wam-fuzz -minimize_crash=1 -runs=100000 -artifact_prefix=$out/min- <reproducer>"
     echo "then keep it as a regression test: Fuzz/README.md, 'When the fuzzer finds something'"
     echo "----"
   fi

@@ -17,8 +17,8 @@ import ONNX
 /// "does not crash" the function checks it and traps (`check`) when the promise is broken, so the
 /// fuzzer reports it like a crash. Nothing here changes what the product does.
 public enum FuzzTargets {
-    /// Every target by name; the names are the folders under `Crashers/` and the suffixes of
-    /// the `Fuzz/` executables (`fuzz-<name>`).
+    /// Every target by name; the names are the folders under `Crashers/` and the values of
+    /// `WAM_FUZZ_TARGET` for the `Fuzz/` executable.
     public static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("onnx", onnx),
         ("npy", npy),
