@@ -31,10 +31,12 @@ test: setup
 # all but the generated ones, which stay as their generators write them.
 FORMATTED = $(shell git ls-files '*.swift' | grep -v -e '/Generated/' -e 'FilterTables.swift' -e 'FontTable.swift')
 format:
-	$(SWIFT) format format --parallel --in-place $(FORMATTED)
+	@echo "swift format format --in-place (every Swift file but the generated ones)"
+	@$(SWIFT) format format --parallel --in-place $(FORMATTED)
 # CI: fails, naming file and line, on anything `make format` would change.
 check-format:
-	$(SWIFT) format lint --strict --parallel $(FORMATTED)
+	@echo "swift format lint --strict (every Swift file but the generated ones)"
+	@$(SWIFT) format lint --strict --parallel $(FORMATTED)
 
 # Coverage-guided fuzzing of the parsers (Fuzz/README.md): builds Fuzz/ with libFuzzer and
 # AddressSanitizer, then runs every target FUZZ_SECONDS (default 30) seconds; fails on a crash.

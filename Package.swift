@@ -43,9 +43,11 @@ let package = Package(
         .target(name: "Wavelets", dependencies: ["NDArray"]),
         .target(name: "Inference", dependencies: ["NDArray", "CBLAS"]),
         .target(name: "Attribution", dependencies: ["NDArray", "Wavelets", "Inference"]),
-        .target(name: "ONNX", dependencies: [
-            "Inference", "NDArray", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        ]),
+        .target(
+            name: "ONNX",
+            dependencies: [
+                "Inference", "NDArray", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
 
         // Files and devices.
         .target(name: "AtomicFiles"),
@@ -54,35 +56,42 @@ let package = Package(
         .target(name: "Rendering", dependencies: ["CPNG"]),
 
         // Shared by the CLI and the daemon: models, inputs, windows, explanation documents, outputs.
-        .target(name: "Workflow", dependencies: [
-            "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "AtomicFiles", "ArrayIO", "AudioIO", "Rendering",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "Workflow",
+            dependencies: [
+                "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "AtomicFiles", "ArrayIO", "AudioIO", "Rendering",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
 
         // The daemon: configuration, windows, gates, queues, outputs, disk budget, lifecycle.
-        .target(name: "Daemon", dependencies: [
-            "Workflow", "AudioIO", "AtomicFiles", "Attribution", "Wavelets", "NDArray", "CSystemd",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "TOMLKit", package: "TOMLKit"),
-        ]),
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Workflow", "AudioIO", "AtomicFiles", "Attribution", "Wavelets", "NDArray", "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
 
         // The live view: HTTP API, Prometheus metrics, health and the dashboard, served from the daemon.
-        .target(name: "LiveView", dependencies: [
-            "Daemon", "Workflow", "AudioIO", "AtomicFiles", "Rendering",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "HummingbirdTLS", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], resources: [
-            // The dashboard, compiled into the binary (no resource bundle to install).
-            .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/dashboard.js"), .embedInCode("Dashboard/dashboard.css"),
-        ]),
+        .target(
+            name: "LiveView",
+            dependencies: [
+                "Daemon", "Workflow", "AudioIO", "AtomicFiles", "Rendering",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                // The dashboard, compiled into the binary (no resource bundle to install).
+                .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/dashboard.js"), .embedInCode("Dashboard/dashboard.css"),
+            ]),
 
         // The parsers' fuzz entry points (Fuzz/ builds them with libFuzzer; FuzzRegressionTests replays crashers).
         .target(name: "FuzzTargets", dependencies: ["ArrayIO", "Daemon", "Inference", "LiveView", "NDArray", "ONNX"]),
@@ -96,45 +105,56 @@ let package = Package(
             ]
         ),
 
-        .executableTarget(name: "wamd", dependencies: [
-            "Daemon", "LiveView",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-        ]),
+        .executableTarget(
+            name: "wamd",
+            dependencies: [
+                "Daemon", "LiveView",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
 
         // Length-checked error measures and a seeded generator, for every numeric test target.
         .target(name: "NumericTestSupport", dependencies: ["NDArray"], path: "Tests/NumericTestSupport"),
         .testTarget(name: "NDArrayTests", dependencies: ["NDArray", "NumericTestSupport"]),
-        .testTarget(name: "WaveletsTests", dependencies: ["Wavelets", "NDArray", "ArrayIO", "NumericTestSupport"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "WaveletsTests", dependencies: ["Wavelets", "NDArray", "ArrayIO", "NumericTestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO", "NDArray"]),
         .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "NDArray", "NumericTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ONNXTests", dependencies: [
-            "ONNX", "Inference", "NDArray", "ArrayIO", "NumericTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        ], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AttributionTests", dependencies: [
-            "Attribution", "Wavelets", "Inference", "ONNX", "NDArray", "ArrayIO", "NumericTestSupport",
-        ], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ONNXTests",
+            dependencies: [
+                "ONNX", "Inference", "NDArray", "ArrayIO", "NumericTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "AttributionTests",
+            dependencies: [
+                "Attribution", "Wavelets", "Inference", "ONNX", "NDArray", "ArrayIO", "NumericTestSupport",
+            ], resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
         // Running wamd as a child process, its outputs, a stand-in for systemd's notify socket, WAV bytes.
         .target(name: "DaemonTestSupport", path: "Tests/DaemonTestSupport"),
-        .testTarget(name: "DaemonTests", dependencies: [
-            "Daemon", "Attribution", "AudioIO", "DaemonTestSupport", .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "LiveViewTests", dependencies: [
-            "LiveView", "Daemon", "Workflow", "AudioIO", "Rendering", "DaemonTestSupport",
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "Attribution", "AudioIO", "DaemonTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "LiveViewTests",
+            dependencies: [
+                "LiveView", "Daemon", "Workflow", "AudioIO", "Rendering", "DaemonTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Attribution", "Wavelets", "NDArray", "AudioIO"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Crashers")]),
         .testTarget(name: "CLITests", dependencies: ["ArrayIO", "NDArray", "AudioIO", "DaemonTestSupport"]),

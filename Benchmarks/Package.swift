@@ -11,7 +11,7 @@ let package = Package(
         .executableTarget(
             name: "engine-bench",
             dependencies: [.product(name: "Inference", package: "wam"), .product(name: "ONNX", package: "wam")]
-        ),
+        )
     ],
     swiftLanguageModes: [.v6]
 )

@@ -54,8 +54,9 @@ public enum NpyFormat {
         guard !overflow else { throw fail("shape \(shape) of \(dtype) is too large") }
         let payload = headerStart + headerLength
         guard bytes.count - payload >= byteCount else {
-            throw fail("truncated data: shape \(shape) of \(dtype) needs \(byteCount) bytes, "
-                       + "found \(bytes.count - payload)")
+            throw fail(
+                "truncated data: shape \(shape) of \(dtype) needs \(byteCount) bytes, "
+                    + "found \(bytes.count - payload)")
         }
         let raw = bytes[payload..<(payload + byteCount)]
         var array: NpyArray
@@ -68,9 +69,12 @@ public enum NpyFormat {
             }
         case .signed:
             let bits = UInt64(kind.size * 8)
-            array = .int64(NDArray(shape: shape, storage: kind.values(raw) { value in
-                bits == 64 ? Int64(bitPattern: value) : Int64(bitPattern: value << (64 - bits)) >> (64 - bits)
-            }))
+            array = .int64(
+                NDArray(
+                    shape: shape,
+                    storage: kind.values(raw) { value in
+                        bits == 64 ? Int64(bitPattern: value) : Int64(bitPattern: value << (64 - bits)) >> (64 - bits)
+                    }))
         case .unsigned:
             array = .int64(NDArray(shape: shape, storage: kind.values(raw) { Int64(truncatingIfNeeded: $0) }))
         }
@@ -118,7 +122,8 @@ public enum NpyFormat {
 
     private static func headerValue(_ header: String, key: String, name: String) throws(ArrayIOError) -> String {
         guard let keyRange = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\""),
-              let colon = header[keyRange.upperBound...].firstIndex(of: ":") else {
+            let colon = header[keyRange.upperBound...].firstIndex(of: ":")
+        else {
             throw ArrayIOError(file: name, reason: "the .npy header has no '\(key)' entry")
         }
         let rest = header[header.index(after: colon)...].drop { $0 == " " }
@@ -186,7 +191,8 @@ private struct ElementKind {
 
     init?(descr: String) {
         guard descr.count >= 3, let order = descr.first, let code = descr.dropFirst().first,
-              let size = Int(descr.dropFirst(2)) else { return nil }
+            let size = Int(descr.dropFirst(2))
+        else { return nil }
         bigEndian = order == ">"
         guard "<>|=".contains(order) else { return nil }
         switch (code, size) {

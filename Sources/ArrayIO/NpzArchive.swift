@@ -38,8 +38,10 @@ public enum NpzArchive {
             let archive = try Archive(url: temporary, accessMode: .create)
             for (key, array) in arrays {
                 let data = NpyFormat.encode(array)
-                try archive.addEntry(with: key + ".npy", type: .file, uncompressedSize: Int64(data.count),
-                                     compressionMethod: .none) { position, size in
+                try archive.addEntry(
+                    with: key + ".npy", type: .file, uncompressedSize: Int64(data.count),
+                    compressionMethod: .none
+                ) { position, size in
                     data.subdata(in: Int(position)..<(Int(position) + size))
                 }
             }
@@ -61,8 +63,10 @@ public enum NpyFile {
     public static func read(_ url: URL) throws(ArrayIOError) -> NpyArray {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ArrayIOError(file: url.path, reason: FileManager.default.fileExists(atPath: url.path)
-                ? "unreadable file" : "no such file")
+            throw ArrayIOError(
+                file: url.path,
+                reason: FileManager.default.fileExists(atPath: url.path)
+                    ? "unreadable file" : "no such file")
         }
         return try NpyFormat.decode(data, name: url.path)
     }

@@ -22,7 +22,8 @@ enum ZipLayout {
         // The end of central directory record: in the last 64 KiB + 22 bytes.
         let tailLength = Int(min(size, 65_557))
         guard let tail = read(size - UInt64(tailLength), tailLength),
-              let end = stride(from: tailLength - 22, through: 0, by: -1).first(where: { tail.uint32(at: $0) == 0x0605_4B50 }) else {
+            let end = stride(from: tailLength - 22, through: 0, by: -1).first(where: { tail.uint32(at: $0) == 0x0605_4B50 })
+        else {
             throw damaged("no end of central directory")
         }
         var entries = UInt64(tail.uint16(at: end + 10)), directorySize = UInt64(tail.uint32(at: end + 12))

@@ -27,8 +27,10 @@ public struct Explainer: Sendable {
     ///
     /// - Parameter noise: explicit SmoothGrad perturbations (each of the signal's size) used
     ///   instead of seeded noise, to reproduce a reference computation.
-    public func explain(_ signal: [Float], method: AttributionMethod, target: Int? = nil,
-                        noise: [[Float]]? = nil) throws -> Explanation {
+    public func explain(
+        _ signal: [Float], method: AttributionMethod, target: Int? = nil,
+        noise: [[Float]]? = nil
+    ) throws -> Explanation {
         try validate(signal, target: target)
         let batcher = GradientBatcher(model: model, maxBatch: maxBatch)
         let coefficients = representation.encode(signal)
@@ -39,31 +41,37 @@ public struct Explainer: Sendable {
         case .gradient:
             var gradient: [Float] = []
             try batcher.gradients(count: 1, target: target, input: { _ in rebuilt }) { _, g in gradient = Array(g) }
-            return Explanation(target: target, logits: logits, coefficients: coefficients,
-                               attribution: representation.decodeAdjoint(gradient), gradientEvaluations: 1,
-                               forwardEvaluations: 1, integration: nil)
+            return Explanation(
+                target: target, logits: logits, coefficients: coefficients,
+                attribution: representation.decodeAdjoint(gradient), gradientEvaluations: 1,
+                forwardEvaluations: 1, integration: nil)
         case let .smoothgrad(options):
             let perturbations = try noise ?? seededNoise(signal, options)
             guard perturbations.count >= 1, perturbations.allSatisfy({ $0.count == signal.count }) else {
-                throw AttributionError.invalidParameter(name: "noise", value: "\(perturbations.count) arrays",
-                                                        expected: "at least one array of \(signal.count) values")
+                throw AttributionError.invalidParameter(
+                    name: "noise", value: "\(perturbations.count) arrays",
+                    expected: "at least one array of \(signal.count) values")
             }
             let noisy = GradientPoints.listed(count: perturbations.count) { i in
                 representation.decode(representation.encode(zip(signal, perturbations[i]).map { $0 + $1 }))
             }
             let mean = try batcher.meanGradient(at: noisy, target: target)
-            return Explanation(target: target, logits: logits, coefficients: coefficients,
-                               attribution: representation.decodeAdjoint(mean), gradientEvaluations: perturbations.count,
-                               forwardEvaluations: 1, integration: nil)
+            return Explanation(
+                target: target, logits: logits, coefficients: coefficients,
+                attribution: representation.decodeAdjoint(mean), gradientEvaluations: perturbations.count,
+                forwardEvaluations: 1, integration: nil)
         case let .intgrad(options):
-            return try integratedGradients(coefficients: coefficients, rebuilt: rebuilt, logits: logits, target: target,
-                                           options: options, batcher: batcher)
+            return try integratedGradients(
+                coefficients: coefficients, rebuilt: rebuilt, logits: logits, target: target,
+                options: options, batcher: batcher)
         }
     }
 
     /// WAM_IG / Integrated Gradients from the zero baseline `z0 = 0` (so `x0 = W^-1(0) = 0`).
-    private func integratedGradients(coefficients: [Float], rebuilt: [Float], logits: [Float], target: Int,
-                                     options: IntegratedGradientsOptions, batcher: GradientBatcher) throws -> Explanation {
+    private func integratedGradients(
+        coefficients: [Float], rebuilt: [Float], logits: [Float], target: Int,
+        options: IntegratedGradientsOptions, batcher: GradientBatcher
+    ) throws -> Explanation {
         let baseline = [Float](repeating: 0, count: rebuilt.count)
         let baselineLogit = Double(try batcher.logits(count: 1) { _ in baseline }[0][target])
         let path = PathIntegral(batcher: batcher, target: target, start: baseline, end: rebuilt)
@@ -74,21 +82,25 @@ public struct Explainer: Sendable {
             result = try path.fixed(steps: steps)
         case let .auto(tolerance, maxSteps):
             guard tolerance > 0, maxSteps >= 1 else {
-                throw AttributionError.invalidParameter(name: "steps", value: "auto (tolerance \(tolerance), cap \(maxSteps))",
-                                                        expected: "a tolerance above 0 and a cap of 1 or more")
+                throw AttributionError.invalidParameter(
+                    name: "steps", value: "auto (tolerance \(tolerance), cap \(maxSteps))",
+                    expected: "a tolerance above 0 and a cap of 1 or more")
             }
-            result = try path.adaptive(tolerance: tolerance, maxSteps: maxSteps, logitAtStart: baselineLogit,
-                                       logitAtEnd: Double(logits[target]))
+            result = try path.adaptive(
+                tolerance: tolerance, maxSteps: maxSteps, logitAtStart: baselineLogit,
+                logitAtEnd: Double(logits[target]))
         }
         let adjoint = representation.decodeAdjoint(result.meanGradient)
         let attribution = zip(coefficients, adjoint).map { $0 * $1 }
         let total = Double(logits[target]) - baselineLogit
         let gap = attribution.reduce(0.0) { $0 + Double($1) } - total
-        let report = IntegrationReport(steps: result.gradientEvaluations, gap: gap, relativeGap: gap / (total == 0 ? 1 : total),
-                                       expectedTotal: total, converged: result.converged)
-        return Explanation(target: target, logits: logits, coefficients: coefficients, attribution: attribution,
-                           gradientEvaluations: result.gradientEvaluations,
-                           forwardEvaluations: 2 + result.forwardEvaluations, integration: report)
+        let report = IntegrationReport(
+            steps: result.gradientEvaluations, gap: gap, relativeGap: gap / (total == 0 ? 1 : total),
+            expectedTotal: total, converged: result.converged)
+        return Explanation(
+            target: target, logits: logits, coefficients: coefficients, attribution: attribution,
+            gradientEvaluations: result.gradientEvaluations,
+            forwardEvaluations: 2 + result.forwardEvaluations, integration: report)
     }
 
     private func seededNoise(_ signal: [Float], _ options: SmoothGradOptions) throws(AttributionError) -> [[Float]] {

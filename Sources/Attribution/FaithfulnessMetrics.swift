@@ -26,8 +26,10 @@ public struct FaithfulnessMetrics: Sendable {
 
     /// Insertion (keep the top `k/K`, the rest at 0) and deletion (remove the top `k/K`) curves
     /// of the target's softmax probability, k = 0...`steps`.
-    public func insertionDeletion(coefficients: [Float], attribution: [Float], target: Int,
-                                  steps: Int = 64) throws -> (insertion: Curve, deletion: Curve) {
+    public func insertionDeletion(
+        coefficients: [Float], attribution: [Float], target: Int,
+        steps: Int = 64
+    ) throws -> (insertion: Curve, deletion: Curve) {
         let ranking = Ranking(attribution)
         let counts = (0...steps).map { ranking.count(fraction: Double($0) / Double(steps)) }
         let masks = counts.map { ranking.keepMask(top: $0) } + counts.map { ranking.keepMask(top: $0).map { 1 - $0 } }
@@ -43,8 +45,10 @@ public struct FaithfulnessMetrics: Sendable {
     /// mu-fidelity: the Pearson correlation, over `subsets` seeded random subsets of `fraction`
     /// of the features, between the attribution they carry and the drop in the target's
     /// probability when they are removed.
-    public func muFidelity(coefficients: [Float], attribution: [Float], target: Int, subsets: Int = 128,
-                           fraction: Double = 0.2, seed: UInt64 = 0) throws -> Double {
+    public func muFidelity(
+        coefficients: [Float], attribution: [Float], target: Int, subsets: Int = 128,
+        fraction: Double = 0.2, seed: UInt64 = 0
+    ) throws -> Double {
         let n = coefficients.count, size = Int((fraction * Double(n)).rounded())
         var generator = SeededNormal(seed: seed)
         var sums: [Double] = [], masks: [[Float]] = [[Float](repeating: 1, count: n)]

@@ -11,8 +11,10 @@ struct GradientBatcher: Sendable {
     /// For every input `i` of `count` (made by `input(i)`, each of the model's example shape),
     /// the gradient of logit `target` with respect to the input, passed to `consume(i, gradient)`
     /// in order.
-    func gradients(count: Int, target: Int, input: (Int) -> [Float],
-                   consume: (Int, ArraySlice<Float>) throws -> Void) throws {
+    func gradients(
+        count: Int, target: Int, input: (Int) -> [Float],
+        consume: (Int, ArraySlice<Float>) throws -> Void
+    ) throws {
         let size = model.inputShape.reduce(1, *)
         try batches(count: count, input: input) { start, chunk, batch in
             let gradient = try model.inputGradient(batch, classes: Array(repeating: target, count: chunk)).gradient

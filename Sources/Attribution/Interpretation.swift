@@ -16,11 +16,14 @@ public enum InterpretationRule: Sendable, Equatable {
 public enum Interpretation {
     /// `W^-1(z * mask)` where the mask keeps what `rule` selects.
     /// - Throws: when the fraction or threshold is outside its range.
-    public static func signal(coefficients: [Float], attribution: [Float], rule: InterpretationRule,
-                              representation: any SignalRepresentation,
-                              layout: CoefficientLayout?) throws(AttributionError) -> [Float] {
-        rebuild(coefficients: coefficients, mask: try mask(attribution: attribution, coefficients: coefficients, rule: rule, layout: layout),
-                representation: representation)
+    public static func signal(
+        coefficients: [Float], attribution: [Float], rule: InterpretationRule,
+        representation: any SignalRepresentation,
+        layout: CoefficientLayout?
+    ) throws(AttributionError) -> [Float] {
+        rebuild(
+            coefficients: coefficients, mask: try mask(attribution: attribution, coefficients: coefficients, rule: rule, layout: layout),
+            representation: representation)
     }
 
     /// `W^-1(z * mask)`, for a mask already computed.
@@ -29,8 +32,10 @@ public enum Interpretation {
     }
 
     /// The 0/1 keep-mask of `rule` over the coefficients.
-    public static func mask(attribution: [Float], coefficients: [Float], rule: InterpretationRule,
-                            layout: CoefficientLayout?) throws(AttributionError) -> [Float] {
+    public static func mask(
+        attribution: [Float], coefficients: [Float], rule: InterpretationRule,
+        layout: CoefficientLayout?
+    ) throws(AttributionError) -> [Float] {
         func top(_ scores: [Float], _ fraction: Double) throws(AttributionError) -> [Float] {
             guard fraction > 0, fraction <= 1 else {
                 throw .invalidParameter(name: "keep", value: "\(fraction)", expected: "a fraction in (0, 1]")

@@ -55,15 +55,18 @@ struct PathIntegral {
     func fixed(steps: Int) throws -> Result {
         let midpoints = (0..<steps).map { Float((Double($0) + 0.5) / Double(steps)) }
         let mean = try batcher.meanGradient(at: .segment(start: start, end: end, positions: midpoints), target: target)
-        return Result(meanGradient: mean, gradientEvaluations: steps,
-                      forwardEvaluations: 0, converged: true)
+        return Result(
+            meanGradient: mean, gradientEvaluations: steps,
+            forwardEvaluations: 0, converged: true)
     }
 
     /// The adaptive midpoint rule: start with `initial` equal intervals, then split the intervals
     /// with the largest errors (at most `maxBatch / 2` per round, so each round is one batch)
     /// until `|gap| <= tolerance * |f(end) - f(start)|` or `maxSteps` gradients are spent.
-    func adaptive(tolerance: Double, maxSteps: Int, initial: Int = 8, logitAtStart: Double,
-                  logitAtEnd: Double) throws -> Result {
+    func adaptive(
+        tolerance: Double, maxSteps: Int, initial: Int = 8, logitAtStart: Double,
+        logitAtEnd: Double
+    ) throws -> Result {
         let total = logitAtEnd - logitAtStart
         let first = max(1, min(initial, maxSteps))
         let boundaries = try batcher.logits(count: first - 1) { point(Double($0 + 1) / Double(first)) }
@@ -71,8 +74,10 @@ struct PathIntegral {
         let edges = [logitAtStart] + boundaries + [logitAtEnd]
         var intervals: [Interval] = []
         try batcher.gradients(count: first, target: target, input: { point((Double($0) + 0.5) / Double(first)) }) { k, gradient in
-            intervals.append(Interval(start: Double(k) / Double(first), width: 1 / Double(first), gradient: Array(gradient),
-                                      slope: dot(direction, gradient), logitAtStart: edges[k], logitAtEnd: edges[k + 1]))
+            intervals.append(
+                Interval(
+                    start: Double(k) / Double(first), width: 1 / Double(first), gradient: Array(gradient),
+                    slope: dot(direction, gradient), logitAtStart: edges[k], logitAtEnd: edges[k + 1]))
         }
         var gradients = first, forwards = first - 1
         func gap() -> Double { intervals.reduce(0) { $0 + $1.error } }
@@ -99,12 +104,15 @@ struct PathIntegral {
                 let old = intervals[index], third = old.width / 3
                 let (left, right) = (cutLogits[2 * n], cutLogits[2 * n + 1])
                 replacements[index] = [
-                    Interval(start: old.start, width: third, gradient: fresh[2 * n], slope: dot(direction, fresh[2 * n][...]),
-                             logitAtStart: old.logitAtStart, logitAtEnd: left),
-                    Interval(start: old.start + third, width: third, gradient: old.gradient, slope: old.slope,
-                             logitAtStart: left, logitAtEnd: right),
-                    Interval(start: old.start + 2 * third, width: third, gradient: fresh[2 * n + 1],
-                             slope: dot(direction, fresh[2 * n + 1][...]), logitAtStart: right, logitAtEnd: old.logitAtEnd),
+                    Interval(
+                        start: old.start, width: third, gradient: fresh[2 * n], slope: dot(direction, fresh[2 * n][...]),
+                        logitAtStart: old.logitAtStart, logitAtEnd: left),
+                    Interval(
+                        start: old.start + third, width: third, gradient: old.gradient, slope: old.slope,
+                        logitAtStart: left, logitAtEnd: right),
+                    Interval(
+                        start: old.start + 2 * third, width: third, gradient: fresh[2 * n + 1],
+                        slope: dot(direction, fresh[2 * n + 1][...]), logitAtStart: right, logitAtEnd: old.logitAtEnd),
                 ]
             }
             intervals = intervals.indices.flatMap { replacements[$0] ?? [intervals[$0]] }
@@ -115,8 +123,9 @@ struct PathIntegral {
         for interval in intervals {
             for (i, g) in interval.gradient.enumerated() { sum[i] += interval.width * Double(g) }
         }
-        return Result(meanGradient: sum.map { Float($0) }, gradientEvaluations: gradients, forwardEvaluations: forwards,
-                      converged: abs(gap()) <= tolerance * scale)
+        return Result(
+            meanGradient: sum.map { Float($0) }, gradientEvaluations: gradients, forwardEvaluations: forwards,
+            converged: abs(gap()) <= tolerance * scale)
     }
 }
 

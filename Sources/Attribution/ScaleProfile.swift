@@ -40,11 +40,13 @@ public struct ScaleProfile: Sendable, Equatable, Codable {
         let groups = LevelGroups(layout)
         levels = zip(groups.levels, groups.ranges).map { info, ranges in
             let band = sampleRate.map { fs -> [Double] in
-                info.isApproximation ? [0, fs / pow(2, Double(info.level + 1))]
+                info.isApproximation
+                    ? [0, fs / pow(2, Double(info.level + 1))]
                     : [fs / pow(2, Double(info.level + 1)), fs / pow(2, Double(info.level))]
             }
-            return Level(name: (info.isApproximation ? "A" : "D") + "\(info.level)", level: info.level,
-                         isApproximation: info.isApproximation, importance: share(ranges), frequencyBand: band)
+            return Level(
+                name: (info.isApproximation ? "A" : "D") + "\(info.level)", level: info.level,
+                isApproximation: info.isApproximation, importance: share(ranges), frequencyBand: band)
         }
         bands = layout.bands.map { Band(name: layout.name(of: $0), level: $0.level, key: $0.key, importance: share([$0.range])) }
     }

@@ -42,12 +42,15 @@ public final class ALSACapture: AudioStream {
         guard status >= 0, let handle else {
             throw AudioError(source: name, reason: "cannot open the capture device: \(String(cString: snd_strerror(status)))")
         }
-        status = snd_pcm_set_params(handle, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, UInt32(channels), UInt32(rate),
-                                    1, 500_000)
+        status = snd_pcm_set_params(
+            handle, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, UInt32(channels), UInt32(rate),
+            1, 500_000)
         guard status >= 0 else {
             snd_pcm_close(handle)
-            throw AudioError(source: name, reason: "the device refuses 16-bit, \(channels)-channel capture at \(rate) Hz: "
-                             + String(cString: snd_strerror(status)))
+            throw AudioError(
+                source: name,
+                reason: "the device refuses 16-bit, \(channels)-channel capture at \(rate) Hz: "
+                    + String(cString: snd_strerror(status)))
         }
         pcm = handle
     }

@@ -64,8 +64,10 @@ public final class AudioFileReader {
         }
         guard info.channels >= 1, SampleRates.supported.contains(Int(info.samplerate)) else {
             sf_close(file)
-            throw AudioError(source: url.path, reason: "invalid header: \(info.channels) channels at \(info.samplerate) Hz; expected 1 "
-                             + "or more channels at \(SampleRates.supported.lowerBound) to \(SampleRates.supported.upperBound) Hz")
+            throw AudioError(
+                source: url.path,
+                reason: "invalid header: \(info.channels) channels at \(info.samplerate) Hz; expected 1 "
+                    + "or more channels at \(SampleRates.supported.lowerBound) to \(SampleRates.supported.upperBound) Hz")
         }
         self.file = file
         var log = [CChar](repeating: 0, count: 4096)

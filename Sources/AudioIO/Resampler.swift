@@ -11,8 +11,10 @@ public final class Resampler {
         var error: soxr_error_t?
         var quality = soxr_quality_spec(UInt(SOXR_HQ), 0)
         guard let handle = soxr_create(inputRate, outputRate, UInt32(channels), &error, nil, &quality, nil), error == nil else {
-            throw AudioError(source: "resampler", reason: "cannot convert \(inputRate) Hz to \(outputRate) Hz: "
-                             + (error.map { String(cString: $0) } ?? "unknown error"))
+            throw AudioError(
+                source: "resampler",
+                reason: "cannot convert \(inputRate) Hz to \(outputRate) Hz: "
+                    + (error.map { String(cString: $0) } ?? "unknown error"))
         }
         self.inputRate = inputRate
         self.outputRate = outputRate
@@ -40,8 +42,9 @@ public final class Resampler {
             chunk.withUnsafeMutableBufferPointer { out in
                 if let input {
                     input.withUnsafeBufferPointer { all in
-                        _ = soxr_process(handle, all.baseAddress! + consumed * channels, frames - consumed, &used,
-                                         out.baseAddress, capacity, &produced)
+                        _ = soxr_process(
+                            handle, all.baseAddress! + consumed * channels, frames - consumed, &used,
+                            out.baseAddress, capacity, &produced)
                     }
                 } else {
                     _ = soxr_process(handle, nil, 0, nil, out.baseAddress, capacity, &produced)
@@ -56,8 +59,10 @@ public final class Resampler {
     }
 
     /// Resamples a whole mono or interleaved signal at once.
-    public static func convert(_ samples: [Float], channels: Int, from inputRate: Double,
-                               to outputRate: Double) throws(AudioError) -> [Float] {
+    public static func convert(
+        _ samples: [Float], channels: Int, from inputRate: Double,
+        to outputRate: Double
+    ) throws(AudioError) -> [Float] {
         guard inputRate != outputRate else { return samples }
         let resampler = try Resampler(from: inputRate, to: outputRate, channels: channels)
         return resampler.process(samples) + resampler.flush()

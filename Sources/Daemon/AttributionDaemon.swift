@@ -59,8 +59,10 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     /// Loads the model and checks the settings; the source is opened by `run`.
     /// - Throws: a clear error when the model is unreadable or does not take mono audio windows,
     ///   or a setting is invalid.
-    public init(configuration: DaemonConfiguration, configurationPath: String? = nil, overrides: [String] = [],
-                logger: Logger, notifier: any ServiceNotifier = SystemdNotifier()) throws {
+    public init(
+        configuration: DaemonConfiguration, configurationPath: String? = nil, overrides: [String] = [],
+        logger: Logger, notifier: any ServiceNotifier = SystemdNotifier()
+    ) throws {
         self.configuration = configuration
         self.configurationPath = configurationPath
         self.overrides = overrides
@@ -110,19 +112,23 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     /// Writes one explanation's files, counts them (and the window, for stream windows) and
     /// announces it as an `explained` event.
-    func publish(_ result: WindowResult, source: String, time: Date, sampleIndex: Int, dbfs: Double, profilesOnly: Bool,
-                 writeInput: Bool, streamWindow: Bool) throws -> (event: WindowEvent, json: URL, document: ExplanationDocument) {
+    func publish(
+        _ result: WindowResult, source: String, time: Date, sampleIndex: Int, dbfs: Double, profilesOnly: Bool,
+        writeInput: Bool, streamWindow: Bool
+    ) throws -> (event: WindowEvent, json: URL, document: ExplanationDocument) {
         let written = try store.write(result, source: source, time: time, profilesOnly: profilesOnly, writeInput: writeInput)
         metrics.update {
             $0.bytesWritten += written.bytes
             if streamWindow { $0.windowsExplained += 1 }
         }
         let target = result.document.target
-        let event = events.publish(WindowEvent(sequence: 0, kind: .explained, time: time, source: source, sampleIndex: sampleIndex,
-                                               prediction: target.label, probability: target.probability, dbfs: dbfs,
-                                               decision: .explain,
-                                               top: Dictionary(uniqueKeysWithValues: result.document.topClasses.map { ($0.label, $0.probability) }),
-                                               document: store.relativePath(of: written.json)))
+        let event = events.publish(
+            WindowEvent(
+                sequence: 0, kind: .explained, time: time, source: source, sampleIndex: sampleIndex,
+                prediction: target.label, probability: target.probability, dbfs: dbfs,
+                decision: .explain,
+                top: Dictionary(uniqueKeysWithValues: result.document.topClasses.map { ($0.label, $0.probability) }),
+                document: store.relativePath(of: written.json)))
         return (event, written.json, written.document)
     }
 
@@ -153,8 +159,12 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         enforceDiskBudget()
         startThread("wamd-budget", group: timers) { self.budgetLoop() }
         startThread("wamd-status", group: timers) { self.statusLoop() }
-        logger.info("wamd started", metadata: ["source": "\(source.name)", "model": "\(classifier.url.lastPathComponent)",
-                                               "output": "\(store.root.path)"])
+        logger.info(
+            "wamd started",
+            metadata: [
+                "source": "\(source.name)", "model": "\(classifier.url.lastPathComponent)",
+                "output": "\(store.root.path)",
+            ])
         await withGracefulShutdownHandler {
             await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
                 startThread("wamd-source", group: nil) {
@@ -236,8 +246,9 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             var delay = settings.reopenDelay
             while !stopping.load(ordering: .sequentiallyConsistent) {
                 do {
-                    let capture = try ALSACapture(device: device, rate: settings.captureRate, channels: settings.captureChannels,
-                                                  periodFrames: settings.periodFrames)
+                    let capture = try ALSACapture(
+                        device: device, rate: settings.captureRate, channels: settings.captureChannels,
+                        periodFrames: settings.periodFrames)
                     delay = settings.reopenDelay
                     metrics.update { $0.sourceState = .capturing }
                     markReady()
@@ -259,8 +270,9 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         case .standardInput:
             do {
                 let format = RawPCMStream.Format(rawValue: settings.rawFormat) ?? .s16le
-                let stream = try RawPCMStream(handle: FileHandle.standardInput, format: format, sampleRate: Double(settings.captureRate),
-                                              channels: settings.captureChannels)
+                let stream = try RawPCMStream(
+                    handle: FileHandle.standardInput, format: format, sampleRate: Double(settings.captureRate),
+                    channels: settings.captureChannels)
                 metrics.update { $0.sourceState = .reading }
                 markReady()
                 // Live unless asked otherwise: a recorder writing into the pipe never waits for the model.
@@ -348,9 +360,10 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         }
         var outcome = FileOutcome.done
         do {
-            let windows = try StreamClassifier(classifier: classifier, source: stream.name, startTime: startTime,
-                                               streamRate: stream.sampleRate, channels: stream.channels,
-                                               modelRate: Double(settings.modelRate), hop: settings.hop)
+            let windows = try StreamClassifier(
+                classifier: classifier, source: stream.name, startTime: startTime,
+                streamRate: stream.sampleRate, channels: stream.channels,
+                modelRate: Double(settings.modelRate), hop: settings.hop)
             while let block = buffer.pop(), !stopping.load(ordering: .sequentiallyConsistent) {
                 if !live { waitForSpace() }
                 try handle(windows.process(block), source: stream.name, live: live, progress: progress)
@@ -396,8 +409,10 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     /// Gates and logs classified windows and queues the ones to explain. Live sources drop the
     /// oldest queued explanation when the queue is full; files wait for room instead.
-    private func handle(_ batch: (windows: [ClassifiedWindow], rejected: [RejectedWindow]), source name: String, live: Bool,
-                        progress: FileProgress?) throws {
+    private func handle(
+        _ batch: (windows: [ClassifiedWindow], rejected: [RejectedWindow]), source name: String, live: Bool,
+        progress: FileProgress?
+    ) throws {
         if !batch.rejected.isEmpty {
             metrics.update { $0.inputErrors += batch.rejected.count }
             for rejected in batch.rejected {
@@ -411,9 +426,10 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                 gate.decide(dbfs: window.dbfs, label: label, probability: probability, now: Date().timeIntervalSinceReferenceDate)
             }
             let ranked = window.probabilities.indices.sorted { window.probabilities[$0] > window.probabilities[$1] }.prefix(3)
-            let line = WindowLogLine(time: window.time, source: name, sampleIndex: window.sampleIndex, dbfs: window.dbfs,
-                                     prediction: label, probability: probability, decision: decision,
-                                     top: Dictionary(uniqueKeysWithValues: ranked.map { (classifier.labels[$0], window.probabilities[$0]) }))
+            let line = WindowLogLine(
+                time: window.time, source: name, sampleIndex: window.sampleIndex, dbfs: window.dbfs,
+                prediction: label, probability: probability, decision: decision,
+                top: Dictionary(uniqueKeysWithValues: ranked.map { (classifier.labels[$0], window.probabilities[$0]) }))
             if !metrics.snapshot.diskPaused {
                 do {
                     let bytes = try store.log(line, source: name)
@@ -423,9 +439,11 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                     logger.error("cannot append to the window log", metadata: ["error": "\(error)"])
                 }
             }
-            events.publish(WindowEvent(sequence: 0, kind: .classified, time: window.time, source: name, sampleIndex: window.sampleIndex,
-                                       prediction: label, probability: probability, dbfs: window.dbfs, decision: decision,
-                                       top: line.top, document: nil))
+            events.publish(
+                WindowEvent(
+                    sequence: 0, kind: .classified, time: window.time, source: name, sampleIndex: window.sampleIndex,
+                    prediction: label, probability: probability, dbfs: window.dbfs, decision: decision,
+                    top: line.top, document: nil))
             var dropped = 0
             if decision == .explain {
                 progress?.add()
@@ -435,7 +453,8 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
                 dropped = evicted.count
                 for old in evicted { old.progress?.finish(.dropped) }
             }
-            let hopSeconds = Double(lock.withLock { configuration.hop > 0 ? configuration.hop : window.samples.count })
+            let hopSeconds =
+                Double(lock.withLock { configuration.hop > 0 ? configuration.hop : window.samples.count })
                 / Double(lock.withLock { configuration.modelRate })
             metrics.update {
                 $0.windowsClassified += 1
@@ -468,14 +487,18 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             let (explainer, settings) = lock.withLock { (self.explainer, configuration) }
             do {
                 let input = InputSignal(stream: window.source, sampleRate: Double(settings.modelRate))
-                var result = try explainer.explain(InputWindow(index: 0, samples: window.samples, startSample: window.sampleIndex,
-                                                               paddedSamples: window.padding), of: input)
-                result.document.stream = .init(source: window.source, startTime: window.time.formatted(.iso8601),
-                                               sampleIndex: window.sampleIndex)
+                var result = try explainer.explain(
+                    InputWindow(
+                        index: 0, samples: window.samples, startSample: window.sampleIndex,
+                        paddedSamples: window.padding), of: input)
+                result.document.stream = .init(
+                    source: window.source, startTime: window.time.formatted(.iso8601),
+                    sampleIndex: window.sampleIndex)
                 // The live view plays the input window next to the interpretation.
-                let written = try publish(result, source: window.source, time: window.time, sampleIndex: window.sampleIndex,
-                                          dbfs: window.dbfs, profilesOnly: settings.profilesOnly,
-                                          writeInput: settings.writeInput || settings.httpEnabled, streamWindow: true)
+                let written = try publish(
+                    result, source: window.source, time: window.time, sampleIndex: window.sampleIndex,
+                    dbfs: window.dbfs, profilesOnly: settings.profilesOnly,
+                    writeInput: settings.writeInput || settings.httpEnabled, streamWindow: true)
                 metrics.record(.explain, seconds: Date().timeIntervalSince(started))
                 job.progress?.finish(.written)
                 logger.debug("explained", metadata: ["file": "\(written.json.lastPathComponent)"])
@@ -541,8 +564,10 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
         let interval = min(watchdog.map { $0 / 2 } ?? 5, 5)
         while !stopping.load(ordering: .sequentiallyConsistent) {
             let snapshot = metrics.snapshot
-            notifier.notify(String(format: "STATUS=%.2f windows/s, queue %d, last class %@", metrics.windowsPerSecond,
-                                   snapshot.queueDepth, snapshot.lastClass ?? "-"))
+            notifier.notify(
+                String(
+                    format: "STATUS=%.2f windows/s, queue %d, last class %@", metrics.windowsPerSecond,
+                    snapshot.queueDepth, snapshot.lastClass ?? "-"))
             if let watchdog, let last = heartbeat.withLock({ $0 }), Date().timeIntervalSince(last) < watchdog {
                 notifier.notify("WATCHDOG=1")
             }
@@ -560,8 +585,10 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
 
     private func metadataOfCounts() -> Logger.Metadata {
         let s = metrics.snapshot
-        return ["classified": "\(s.windowsClassified)", "explained": "\(s.windowsExplained)", "dropped": "\(s.explanationsDropped)",
-                "failed": "\(s.explanationsFailed)", "input_errors": "\(s.inputErrors)", "overruns": "\(s.overruns)"]
+        return [
+            "classified": "\(s.windowsClassified)", "explained": "\(s.windowsExplained)", "dropped": "\(s.explanationsDropped)",
+            "failed": "\(s.explanationsFailed)", "input_errors": "\(s.inputErrors)", "overruns": "\(s.overruns)",
+        ]
     }
 
     // MARK: - Reloading
@@ -581,12 +608,14 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
             lock.withLock {
                 let old = configuration
                 if fresh.input != old.input || fresh.modelPath != old.modelPath || fresh.workers != old.workers
-                    || fresh.outputDirectory != old.outputDirectory || fresh.queueLength != old.queueLength {
+                    || fresh.outputDirectory != old.outputDirectory || fresh.queueLength != old.queueLength
+                {
                     logger.warning("source, model, output folder, workers and queue changes need a restart; kept the running ones")
                 }
                 var applied = fresh
-                (applied.input, applied.modelPath, applied.workers, applied.outputDirectory, applied.queueLength)
-                    = (old.input, old.modelPath, old.workers, old.outputDirectory, old.queueLength)
+                (applied.input, applied.modelPath, applied.workers, applied.outputDirectory, applied.queueLength) = (
+                    old.input, old.modelPath, old.workers, old.outputDirectory, old.queueLength
+                )
                 configuration = applied
                 gate = newGate
                 explainer = newExplainer
@@ -611,11 +640,13 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     }
 
     static func loadModel(_ c: DaemonConfiguration) throws -> Classifier {
-        let classifier = try Classifier(url: URL(fileURLWithPath: c.modelPath), threads: c.threads, maxBatch: c.maxBatch,
-                                        exampleShape: c.inputShape.isEmpty ? nil : c.inputShape)
+        let classifier = try Classifier(
+            url: URL(fileURLWithPath: c.modelPath), threads: c.threads, maxBatch: c.maxBatch,
+            exampleShape: c.inputShape.isEmpty ? nil : c.inputShape)
         let shape = classifier.inputShape
         guard shape.count == 1 || (shape.count == 2 && shape[0] == 1) else {
-            throw WorkflowError(source: c.modelPath, reason: "the model takes examples of shape \(shape); wamd needs a mono waveform model ([1, samples])")
+            throw WorkflowError(
+                source: c.modelPath, reason: "the model takes examples of shape \(shape); wamd needs a mono waveform model ([1, samples])")
         }
         return classifier
     }
@@ -625,11 +656,13 @@ public final class AttributionDaemon: Service, @unchecked Sendable {
     static func gateAndExplainer(_ c: DaemonConfiguration, classifier: Classifier) throws -> (ExplanationGate, WindowExplainer) {
         let labels = classifier.labels
         if let unknown = c.classes.first(where: { !labels.contains($0) }) {
-            throw ConfigurationError(file: "configuration", line: nil, key: "gates.classes",
-                                     message: "unknown class \"\(unknown)\"; the model's classes are " + labels.joined(separator: ", "))
+            throw ConfigurationError(
+                file: "configuration", line: nil, key: "gates.classes",
+                message: "unknown class \"\(unknown)\"; the model's classes are " + labels.joined(separator: ", "))
         }
-        let gate = ExplanationGate(minDBFS: c.minDBFS, classes: Set(c.classes), minProbability: c.minProbability,
-                                   maxPerClassPerMinute: c.maxPerClassPerMinute)
+        let gate = ExplanationGate(
+            minDBFS: c.minDBFS, classes: Set(c.classes), minProbability: c.minProbability,
+            maxPerClassPerMinute: c.maxPerClassPerMinute)
         func keyed<Value>(_ key: String, _ make: () throws -> Value) throws(ConfigurationError) -> Value {
             do { return try make() } catch {
                 throw ConfigurationError(file: "configuration", line: nil, key: key, message: "\(error)")

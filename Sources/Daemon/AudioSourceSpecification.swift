@@ -16,16 +16,18 @@ public enum AudioSourceSpecification: Sendable, Equatable {
         if text == "-" { self = .standardInput; return }
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[1].isEmpty else {
-            throw ConfigurationError(file: "configuration", line: nil, key: "source.input",
-                                     message: "expected alsa:DEVICE, file:PATH, spool:FOLDER or - (raw PCM on standard input), got \"\(text)\"")
+            throw ConfigurationError(
+                file: "configuration", line: nil, key: "source.input",
+                message: "expected alsa:DEVICE, file:PATH, spool:FOLDER or - (raw PCM on standard input), got \"\(text)\"")
         }
         switch parts[0] {
         case "alsa": self = .alsa(device: parts[1])
         case "file": self = .file(URL(fileURLWithPath: parts[1]))
         case "spool": self = .spool(URL(fileURLWithPath: parts[1]))
         default:
-            throw ConfigurationError(file: "configuration", line: nil, key: "source.input",
-                                     message: "unknown source kind \"\(parts[0])\"; expected alsa, file, spool or -")
+            throw ConfigurationError(
+                file: "configuration", line: nil, key: "source.input",
+                message: "unknown source kind \"\(parts[0])\"; expected alsa, file, spool or -")
         }
     }
 

@@ -40,18 +40,23 @@ public enum ConfigurationLoader {
         let lines = text.components(separatedBy: "\n")
         for section in table.keys {
             guard let values = table[section]?.table else {
-                problems.append(.init(file: file, line: line(of: section, in: nil, lines: lines), key: section,
-                                      message: "expected a [\(section)] table; keys belong to sections "
-                                        + Set(DaemonConfiguration.fields.map(\.section)).sorted().joined(separator: ", ")))
+                problems.append(
+                    .init(
+                        file: file, line: line(of: section, in: nil, lines: lines), key: section,
+                        message: "expected a [\(section)] table; keys belong to sections "
+                            + Set(DaemonConfiguration.fields.map(\.section)).sorted().joined(separator: ", ")))
                 continue
             }
             for key in values.keys {
                 let path = "\(section).\(key)"
                 guard let field = DaemonConfiguration.fields.first(where: { $0.path == path }) else {
                     let known = DaemonConfiguration.fields.filter { $0.section == section }.map(\.key)
-                    problems.append(.init(file: file, line: line(of: key, in: section, lines: lines), key: path,
-                                          message: known.isEmpty ? "unknown section [\(section)]"
-                                            : "unknown key; [\(section)] has " + known.joined(separator: ", ")))
+                    problems.append(
+                        .init(
+                            file: file, line: line(of: key, in: section, lines: lines), key: path,
+                            message: known.isEmpty
+                                ? "unknown section [\(section)]"
+                                : "unknown key; [\(section)] has " + known.joined(separator: ", ")))
                     continue
                 }
                 // TOMLKit hands keys over as C strings: a key with a NUL comes back cut and finds nothing.
@@ -60,16 +65,20 @@ public enum ConfigurationLoader {
                     continue
                 }
                 if !field.apply(&configuration, convert(value)) {
-                    problems.append(.init(file: file, line: line(of: key, in: section, lines: lines), key: path,
-                                          message: "expected \(field.expected), got \(value.debugDescription)"))
+                    problems.append(
+                        .init(
+                            file: file, line: line(of: key, in: section, lines: lines), key: path,
+                            message: "expected \(field.expected), got \(value.debugDescription)"))
                 }
             }
         }
         for override in overrides {
             let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let field = DaemonConfiguration.fields.first(where: { $0.path == parts[0] }) else {
-                problems.append(.init(file: "command line", line: nil, key: parts.first ?? override,
-                                      message: "expected --set section.key=value with a known key"))
+                problems.append(
+                    .init(
+                        file: "command line", line: nil, key: parts.first ?? override,
+                        message: "expected --set section.key=value with a known key"))
                 continue
             }
             let value = (try? parseTOML("v = \(parts[1])")).flatMap { $0["v"] }.map(convert) ?? .text(parts[1])
@@ -105,7 +114,9 @@ public enum ConfigurationLoader {
             rest = rest.dropFirst()
             if rest.first == "[" { rest = rest.dropFirst() }
             rest = rest.drop { $0 == " " || $0 == "\t" }
-            let keyStart = rest.unicodeScalars.first.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-\"']".unicodeScalars.contains($0)) }
+            let keyStart = rest.unicodeScalars.first.map {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-\"']".unicodeScalars.contains($0))
+            }
             if keyStart != true {
                 throw SyntaxError(line: number + 1, message: "a table header must start with a key: letters, digits, _ or -, or a quoted key")
             }
@@ -133,8 +144,11 @@ public enum ConfigurationLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             let valid = String(decoding: data, as: UTF8.self).prefix { $0 != "\u{FFFD}" }
             let line = valid.filter { $0 == "\n" }.count + 1
-            throw ConfigurationErrors([ConfigurationError(file: path, line: line, key: "(file)",
-                                                          message: "not UTF-8 text; save the file as UTF-8")])
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    file: path, line: line, key: "(file)",
+                    message: "not UTF-8 text; save the file as UTF-8")
+            ])
         }
         return try load(text: text, file: path, overrides: overrides)
     }

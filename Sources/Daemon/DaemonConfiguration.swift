@@ -124,8 +124,10 @@ extension DaemonConfiguration {
         var flag: Bool? { if case let .flag(v) = self { v } else { nil } }
     }
 
-    static func integer(_ section: String, _ key: String, _ range: ClosedRange<Int>,
-                        _ keyPath: WritableKeyPath<DaemonConfiguration, Int> & Sendable) -> Field {
+    static func integer(
+        _ section: String, _ key: String, _ range: ClosedRange<Int>,
+        _ keyPath: WritableKeyPath<DaemonConfiguration, Int> & Sendable
+    ) -> Field {
         Field(section: section, key: key, expected: "an integer in \(range.lowerBound)...\(range.upperBound)") { config, value in
             guard let v = value.integer, range.contains(v) else { return false }
             config[keyPath: keyPath] = v
@@ -133,8 +135,10 @@ extension DaemonConfiguration {
         }
     }
 
-    static func number(_ section: String, _ key: String, _ range: ClosedRange<Double>,
-                       _ keyPath: WritableKeyPath<DaemonConfiguration, Double> & Sendable) -> Field {
+    static func number(
+        _ section: String, _ key: String, _ range: ClosedRange<Double>,
+        _ keyPath: WritableKeyPath<DaemonConfiguration, Double> & Sendable
+    ) -> Field {
         Field(section: section, key: key, expected: "a number in \(range.lowerBound)...\(range.upperBound)") { config, value in
             guard let v = value.number, range.contains(v) else { return false }
             config[keyPath: keyPath] = v
@@ -142,8 +146,10 @@ extension DaemonConfiguration {
         }
     }
 
-    static func text(_ section: String, _ key: String, _ choices: [String]?,
-                     _ keyPath: WritableKeyPath<DaemonConfiguration, String> & Sendable) -> Field {
+    static func text(
+        _ section: String, _ key: String, _ choices: [String]?,
+        _ keyPath: WritableKeyPath<DaemonConfiguration, String> & Sendable
+    ) -> Field {
         let expected = choices.map { "one of " + $0.map { "\"\($0)\"" }.joined(separator: ", ") } ?? "a string"
         return Field(section: section, key: key, expected: expected) { config, value in
             guard let v = value.text, choices?.contains(v) ?? true else { return false }
@@ -152,9 +158,12 @@ extension DaemonConfiguration {
         }
     }
 
-    static func spelled<Value: Spelled>(_ section: String, _ key: String,
-                                        _ keyPath: WritableKeyPath<DaemonConfiguration, Value> & Sendable) -> Field {
-        Field(section: section, key: key, expected: "one of " + Value.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) { config, value in
+    static func spelled<Value: Spelled>(
+        _ section: String, _ key: String,
+        _ keyPath: WritableKeyPath<DaemonConfiguration, Value> & Sendable
+    ) -> Field {
+        Field(section: section, key: key, expected: "one of " + Value.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) {
+            config, value in
             guard let text = value.text, let v = try? Value(spelling: text, key: "\(section).\(key)") else { return false }
             config[keyPath: keyPath] = v
             return true

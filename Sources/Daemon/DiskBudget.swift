@@ -69,8 +69,9 @@ struct DiskBudget: Sendable {
             }
         }
         let explanations = groups.map { stem, files in
-            Unit(files: files.map(\.0), bytes: files.reduce(0) { $0 + $1.1.bytes },
-                 modified: files.map(\.1.modified).max() ?? .distantPast, label: OwnFiles.label(ofStem: stem.lastPathComponent))
+            Unit(
+                files: files.map(\.0), bytes: files.reduce(0) { $0 + $1.1.bytes },
+                modified: files.map(\.1.modified).max() ?? .distantPast, label: OwnFiles.label(ofStem: stem.lastPathComponent))
         }
         return explanations + logs.map { Unit(files: [$0.0], bytes: $0.1.bytes, modified: $0.1.modified, label: nil) }
     }
@@ -82,7 +83,8 @@ struct DiskBudget: Sendable {
         for day in OwnFiles.dayFolders(in: root) {
             for (name, _) in OwnFiles.regularFiles(in: day, hidden: true) {
                 guard let target = AtomicFile.target(ofTemporary: name),
-                      target == OwnFiles.windowLog || OwnFiles.explanationStem(target) != nil else { continue }
+                    target == OwnFiles.windowLog || OwnFiles.explanationStem(target) != nil
+                else { continue }
                 if unlink(day.appendingPathComponent(name).path) == 0 { removed += 1 }
             }
         }
@@ -93,7 +95,8 @@ struct DiskBudget: Sendable {
     private func removeEmptyDayFolders(now: Date) {
         for day in OwnFiles.dayFolders(in: root) {
             guard let facts = OwnFiles.facts(of: day.path), now.timeIntervalSince(facts.modified) > 3600,
-                  (try? FileManager.default.contentsOfDirectory(atPath: day.path))?.isEmpty == true else { continue }
+                (try? FileManager.default.contentsOfDirectory(atPath: day.path))?.isEmpty == true
+            else { continue }
             rmdir(day.path)
         }
     }
@@ -151,9 +154,11 @@ enum OwnFiles {
         let clock = Array(first.utf8), p = Array(last.utf8)
         let digit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
         guard clock.count == 10, clock[6] == UInt8(ascii: "."), clock.enumerated().allSatisfy({ $0.offset == 6 || digit($0.element) }),
-              p.count == 4, p[1] == UInt8(ascii: "."), digit(p[0]), digit(p[2]), digit(p[3]) else { return nil }
+            p.count == 4, p[1] == UInt8(ascii: "."), digit(p[0]), digit(p[2]), digit(p[3])
+        else { return nil }
         let label = parts[1..<(parts.count - 1)].joined(separator: "_")
-        guard !label.isEmpty, label.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) })
+        guard !label.isEmpty,
+            label.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) })
         else { return nil }
         return label
     }
@@ -175,8 +180,9 @@ enum OwnFiles {
         var status = stat()
         guard lstat(path, &status) == 0 else { return nil }
         let kind = status.st_mode & S_IFMT
-        return FileFacts(bytes: Int(status.st_size),
-                         modified: Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9),
-                         isRegular: kind == S_IFREG, isDirectory: kind == S_IFDIR)
+        return FileFacts(
+            bytes: Int(status.st_size),
+            modified: Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9),
+            isRegular: kind == S_IFREG, isDirectory: kind == S_IFDIR)
     }
 }

@@ -65,8 +65,10 @@ public final class EventHub: Sendable {
     }
 
     /// The most recent events, newest first, optionally of one kind or class and passing `isIncluded`.
-    public func recent(limit: Int = 100, kind: WindowEvent.Kind? = nil, prediction: String? = nil,
-                       where isIncluded: (WindowEvent) -> Bool = { _ in true }) -> [WindowEvent] {
+    public func recent(
+        limit: Int = 100, kind: WindowEvent.Kind? = nil, prediction: String? = nil,
+        where isIncluded: (WindowEvent) -> Bool = { _ in true }
+    ) -> [WindowEvent] {
         state.withLock { state in
             var chosen: [WindowEvent] = []
             for event in state.recent.reversed() {

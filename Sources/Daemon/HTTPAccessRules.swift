@@ -28,27 +28,38 @@ extension DaemonConfiguration {
     /// guessing; half a TLS key pair, or one that cannot be read.
     public var httpAccessProblem: (key: String, message: String)? {
         if tlsCertificatePath.isEmpty != tlsKeyPath.isEmpty {
-            return (tlsCertificatePath.isEmpty ? "tls_cert" : "tls_key",
-                    "set both http.tls_cert and http.tls_key (PEM files) to serve HTTPS, or neither")
+            return (
+                tlsCertificatePath.isEmpty ? "tls_cert" : "tls_key",
+                "set both http.tls_cert and http.tls_key (PEM files) to serve HTTPS, or neither"
+            )
         }
         for (key, path) in [("tls_cert", tlsCertificatePath), ("tls_key", tlsKeyPath)] where !path.isEmpty {
             if !FileManager.default.isReadableFile(atPath: path) {
-                return (key, "cannot read \"\(path)\" (under systemd, pass it with LoadCredential= and name "
-                            + "/run/credentials/wamd.service/...; see the README's security section)")
+                return (
+                    key,
+                    "cannot read \"\(path)\" (under systemd, pass it with LoadCredential= and name "
+                        + "/run/credentials/wamd.service/...; see the README's security section)"
+                )
             }
         }
         let remote = !LoopbackAddress.contains(httpBind)
         if remote && httpToken.isEmpty {
-            return ("token", "http.bind = \"\(httpBind)\" is not a loopback address, so a bearer token is required "
-                        + "(set http.token, e.g. to the output of `openssl rand -hex 32`, or bind to 127.0.0.1)")
+            return (
+                "token",
+                "http.bind = \"\(httpBind)\" is not a loopback address, so a bearer token is required "
+                    + "(set http.token, e.g. to the output of `openssl rand -hex 32`, or bind to 127.0.0.1)"
+            )
         }
         if !httpToken.isEmpty && httpToken.count < 16 {
             return ("token", "expected at least 16 characters (e.g. the output of `openssl rand -hex 32`)")
         }
         if remote && !httpUsesTLS && !allowPlainHTTP {
-            return ("bind", "http.bind = \"\(httpBind)\" is not a loopback address, so the token and the recordings would cross "
-                        + "the network in clear: set http.tls_cert and http.tls_key to serve HTTPS, or put a TLS-terminating "
-                        + "reverse proxy in front and set http.allow_plain_http = true")
+            return (
+                "bind",
+                "http.bind = \"\(httpBind)\" is not a loopback address, so the token and the recordings would cross "
+                    + "the network in clear: set http.tls_cert and http.tls_key to serve HTTPS, or put a TLS-terminating "
+                    + "reverse proxy in front and set http.allow_plain_http = true"
+            )
         }
         return nil
     }

@@ -12,8 +12,10 @@ public struct JournalLogHandler: LogHandler {
     private let underJournal: Bool
     private let repeats: RepeatFilter
 
-    public init(label: String, level: Logger.Level = .info, window: TimeInterval = 10,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        label: String, level: Logger.Level = .info, window: TimeInterval = 10,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.label = label
         logLevel = level
         underJournal = environment["JOURNAL_STREAM"] != nil || environment["INVOCATION_ID"] != nil

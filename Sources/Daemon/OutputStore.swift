@@ -37,8 +37,10 @@ struct OutputStore: Sendable {
     }
 
     /// Writes one explanation; returns the bytes written, the JSON's path and the document as written.
-    func write(_ result: WindowResult, source: String, time: Date, profilesOnly: Bool,
-               writeInput: Bool) throws -> (bytes: Int, json: URL, document: ExplanationDocument) {
+    func write(
+        _ result: WindowResult, source: String, time: Date, profilesOnly: Bool,
+        writeInput: Bool
+    ) throws -> (bytes: Int, json: URL, document: ExplanationDocument) {
         let folder = try dayFolder(source: source, time: time)
         let stem = Self.stem(time: time, label: result.document.target.label, probability: result.document.target.probability)
         var writer = try ResultWriter(folder: folder)

@@ -31,15 +31,18 @@ final class StreamClassifier {
     let modelRate: Double
     private let cutter: WindowCutter
 
-    init(classifier: Classifier, source: String, startTime: Date, streamRate: Double, channels: Int, modelRate: Double,
-         hop: Int) throws(AudioError) {
+    init(
+        classifier: Classifier, source: String, startTime: Date, streamRate: Double, channels: Int, modelRate: Double,
+        hop: Int
+    ) throws(AudioError) {
         self.classifier = classifier
         self.source = source
         self.startTime = startTime
         self.modelRate = modelRate
         let length = classifier.inputShape.last ?? 1
-        cutter = try WindowCutter(streamRate: streamRate, channels: channels, modelRate: modelRate, length: length,
-                                  hop: hop > 0 ? hop : length)
+        cutter = try WindowCutter(
+            streamRate: streamRate, channels: channels, modelRate: modelRate, length: length,
+            hop: hop > 0 ? hop : length)
     }
 
     /// The windows `block` completes; windows holding NaN or infinite samples, or for which the
@@ -66,10 +69,12 @@ final class StreamClassifier {
                 rejected.append(RejectedWindow(sampleIndex: window.start, reason: "the model's outputs are not finite"))
                 continue
             }
-            results.append(ClassifiedWindow(source: source, time: startTime.addingTimeInterval(Double(window.start) / modelRate),
-                                            sampleIndex: window.start, samples: window.samples, padding: window.padding,
-                                            dbfs: ExplanationGate.dbfs(window.samples), probabilities: probabilities,
-                                            top: probabilities.indices.max { probabilities[$0] < probabilities[$1] }!))
+            results.append(
+                ClassifiedWindow(
+                    source: source, time: startTime.addingTimeInterval(Double(window.start) / modelRate),
+                    sampleIndex: window.start, samples: window.samples, padding: window.padding,
+                    dbfs: ExplanationGate.dbfs(window.samples), probabilities: probabilities,
+                    top: probabilities.indices.max { probabilities[$0] < probabilities[$1] }!))
         }
         return (results, rejected)
     }

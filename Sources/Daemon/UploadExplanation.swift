@@ -83,8 +83,9 @@ extension AttributionDaemon {
             }
             result.document.input.file = name
             let time = received.addingTimeInterval(Double(next.startSample) / Double(settings.modelRate))
-            let written = try publish(result, source: Self.uploadSource, time: time, sampleIndex: next.startSample,
-                                      dbfs: ExplanationGate.dbfs(next.samples), profilesOnly: false, writeInput: true, streamWindow: false)
+            let written = try publish(
+                result, source: Self.uploadSource, time: time, sampleIndex: next.startSample,
+                dbfs: ExplanationGate.dbfs(next.samples), profilesOnly: false, writeInput: true, streamWindow: false)
             explained.append(UploadedWindow(event: written.event, document: written.document))
             if window != nil { break }
         }

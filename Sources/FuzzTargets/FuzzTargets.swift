@@ -69,8 +69,9 @@ public enum FuzzTargets {
         inspect(array)
         // Encoding what was decoded must give the same array back, bit for bit (NaNs included).
         let encoded = NpyFormat.encode(array)
-        check((try? NpyFormat.decode(encoded, name: "re-encoded")).map(NpyFormat.encode) == encoded,
-              "an array decoded from .npy does not survive encode/decode")
+        check(
+            (try? NpyFormat.decode(encoded, name: "re-encoded")).map(NpyFormat.encode) == encoded,
+            "an array decoded from .npy does not survive encode/decode")
     }
 
     /// `NpzArchive.read(_:)`: the ZIP container (ZIPFoundation), then each `.npy` member.
@@ -106,7 +107,9 @@ public enum FuzzTargets {
     public static func configuration(_ data: [UInt8]) {
         let split = data.firstIndex(of: 0) ?? data.endIndex
         let text = String(decoding: data[..<split], as: UTF8.self)
-        let overrides = split == data.endIndex ? []
+        let overrides =
+            split == data.endIndex
+            ? []
             : String(decoding: data[(split + 1)...], as: UTF8.self).split(separator: "\n").map(String.init)
         _ = try? ConfigurationLoader.load(text: text, file: "fuzz.toml", overrides: overrides)
     }
@@ -134,23 +137,26 @@ public enum FuzzTargets {
         let text = String(decoding: data, as: UTF8.self)
         if let (source, day, stem) = WindowFiles.components(of: text) {
             for part in [source, day, stem] {
-                check(!part.isEmpty && part.first != "." && !part.contains("/") && !part.contains("\0"),
-                      "components(of:) accepted an unsafe path component \(String(reflecting: String(part)))")
+                check(
+                    !part.isEmpty && part.first != "." && !part.contains("/") && !part.contains("\0"),
+                    "components(of:) accepted an unsafe path component \(String(reflecting: String(part)))")
             }
             check("\(source)~\(day)~\(stem)" == text, "components(of:) does not re-join to the id")
         }
         if let id = WindowFiles.id(document: text) {
             check(WindowFiles.components(of: id) != nil, "id(document:) returned an id that components(of:) rejects")
-            check(id.replacingOccurrences(of: "~", with: "/") + ".json" == text,
-                  "id(document:) does not map back to the document path")
+            check(
+                id.replacingOccurrences(of: "~", with: "/") + ".json" == text,
+                "id(document:) does not map back to the document path")
         }
         // Request-path normalisation: what it accepts starts with one `/`, holds no empty, `.` or
         // `..` segment and no encoded separator, and is its own normal form.
         if let path = try? RequestPath.normalize(text) {
             let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/", omittingEmptySubsequences: false) } ?? []
             check(path.hasPrefix("/"), "a normalised path without a leading /: \(String(reflecting: path))")
-            check(segments.dropFirst().allSatisfy { $0 != "." && $0 != ".." } && (segments.count <= 2 || !segments.dropFirst().contains("")),
-                  "a normalised path with a dot or empty segment: \(String(reflecting: path))")
+            check(
+                segments.dropFirst().allSatisfy { $0 != "." && $0 != ".." } && (segments.count <= 2 || !segments.dropFirst().contains("")),
+                "a normalised path with a dot or empty segment: \(String(reflecting: path))")
             check((try? RequestPath.normalize(path)) == path, "normalising \(String(reflecting: path)) again changes it")
             check(!path.split(separator: "?").first!.lowercased().contains("%2f"), "an encoded slash left in \(String(reflecting: path))")
         }

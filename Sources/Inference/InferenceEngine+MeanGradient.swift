@@ -14,8 +14,10 @@ extension InferenceEngine {
         let headSize = elementCount(tail.inputShape), count = points.count
         var ends: (start: [Float], change: [Float])?
         if case let .segment(start, end, _) = points {
-            let (headStart, headEnd) = (try Self.apply(head, to: start, inputShape: inputShape),
-                                        try Self.apply(head, to: end, inputShape: inputShape))
+            let (headStart, headEnd) = (
+                try Self.apply(head, to: start, inputShape: inputShape),
+                try Self.apply(head, to: end, inputShape: inputShape)
+            )
             ends = (headStart, zip(headEnd, headStart).map { $0 - $1 })
         }
         var sum = [Float](repeating: 0, count: headSize)
@@ -41,14 +43,16 @@ extension InferenceEngine {
                 for (row, index) in indices.enumerated() {
                     let point = points.point(index)
                     try heads.withUnsafeMutableBufferPointer { heads throws(InferenceError) in
-                        try Self.apply(head, to: point, inputShape: inputShape,
-                                       into: UnsafeMutableBufferPointer(rebasing: heads[(row * headSize)..<((row + 1) * headSize)]),
-                                       scratch: &scratch)
+                        try Self.apply(
+                            head, to: point, inputShape: inputShape,
+                            into: UnsafeMutableBufferPointer(rebasing: heads[(row * headSize)..<((row + 1) * headSize)]),
+                            scratch: &scratch)
                     }
                 }
             }
-            try tail.accumulateInputGradients(NDArray(shape: [indices.count] + tail.inputShape, storage: heads),
-                                              target: target, into: &sum)
+            try tail.accumulateInputGradients(
+                NDArray(shape: [indices.count] + tail.inputShape, storage: heads),
+                target: target, into: &sum)
             first = indices.upperBound
         }
         let scale = 1 / Float(max(1, count))
@@ -68,8 +72,10 @@ extension InferenceEngine {
 
     /// `head` applied to one example `input`, written into `output`; `scratch` holds the
     /// head's scratch memory for one thread.
-    private static func apply(_ head: any AffineOperation, to input: [Float], inputShape: [Int],
-                              into output: UnsafeMutableBufferPointer<Float>, scratch: inout [Float]) throws(InferenceError) {
+    private static func apply(
+        _ head: any AffineOperation, to input: [Float], inputShape: [Int],
+        into output: UnsafeMutableBufferPointer<Float>, scratch: inout [Float]
+    ) throws(InferenceError) {
         guard input.count == elementCount(inputShape) else {
             throw .inputShapeMismatch(expected: inputShape, actual: [input.count])
         }
@@ -89,8 +95,9 @@ extension InferenceEngine {
         gradient.withUnsafeBufferPointer { gradient in
             result.withUnsafeMutableBufferPointer { result in
                 scratch.withUnsafeMutableBufferPointer { scratch in
-                    head.backward(gradient, inputs: [empty], output: empty, into: [result],
-                                  context: OperationContext(scratch: scratch, parallelism: parallelism))
+                    head.backward(
+                        gradient, inputs: [empty], output: empty, into: [result],
+                        context: OperationContext(scratch: scratch, parallelism: parallelism))
                 }
             }
         }

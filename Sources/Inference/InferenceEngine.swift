@@ -46,8 +46,9 @@ public final class InferenceEngine: InspectableClassifier {
         let batchSize = compiler.fixedBatchSize ?? 1
         let program = try compiler.program(batchSize: batchSize)
         guard program.output.shape.first == batchSize else {
-            throw InferenceError.invalidShapes(operation: "model output", shapes: [program.output.shape],
-                                               expected: "a batch-first output with \(batchSize) rows")
+            throw InferenceError.invalidShapes(
+                operation: "model output", shapes: [program.output.shape],
+                expected: "a batch-first output with \(batchSize) rows")
         }
         outputShape = Array(program.output.shape.dropFirst())
         tensorNames = program.namedTensors.keys.sorted()
@@ -75,7 +76,9 @@ public final class InferenceEngine: InspectableClassifier {
     }
 
     /// Output and the vector-Jacobian product of `cotangent` (output-shaped) with respect to the input.
-    public func vectorJacobianProduct(_ batch: NDArray<Float>, cotangent: NDArray<Float>) throws -> (output: NDArray<Float>, inputGradient: NDArray<Float>) {
+    public func vectorJacobianProduct(_ batch: NDArray<Float>, cotangent: NDArray<Float>) throws -> (
+        output: NDArray<Float>, inputGradient: NDArray<Float>
+    ) {
         let result = try evaluate(batch, EvaluationRequest(cotangent: .tensor(cotangent)))
         return (result.output, result.inputGradient!)
     }
@@ -110,8 +113,9 @@ public final class InferenceEngine: InspectableClassifier {
         var shapes: [ResultBuffers.Destination: [Int]] = [.output: outputShape]
         if cotangent != nil { shapes[.inputGradient] = inputShape }
         for (destination, shape) in jobs.values.first?.tensorShapes ?? [:] { shapes[destination] = shape }
-        let results = ResultBuffers(count: count, exampleShapes: shapes,
-                                    sum: inputGradientSum.map { (.inputGradient, $0) })
+        let results = ResultBuffers(
+            count: count, exampleShapes: shapes,
+            sum: inputGradientSum.map { (.inputGradient, $0) })
 
         let workers = min(options.threads, chunks.count)
         let parallelism = workers > 1 ? Parallelism.serial : Parallelism(threads: options.threads)
@@ -126,14 +130,16 @@ public final class InferenceEngine: InspectableClassifier {
                     while true {
                         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
                         guard index < chunks.count else { return }
-                        self.run(chunks[index], job: jobsBySize[chunks[index].batchSize]!, parallelism: parallelism,
-                                 input: input, cotangent: seed, results: results)
+                        self.run(
+                            chunks[index], job: jobsBySize[chunks[index].batchSize]!, parallelism: parallelism,
+                            input: input, cotangent: seed, results: results)
                     }
                 }
             }
         }
-        var evaluation = Evaluation(output: results.array(.output)!, inputGradient: results.array(.inputGradient),
-                                    activations: [:], gradients: [:])
+        var evaluation = Evaluation(
+            output: results.array(.output)!, inputGradient: results.array(.inputGradient),
+            activations: [:], gradients: [:])
         for name in request.activations { evaluation.activations[name] = results.array(.activation(name)) }
         for name in request.gradients { evaluation.gradients[name] = results.array(.gradient(name)) }
         return evaluation
@@ -195,15 +201,17 @@ public final class InferenceEngine: InspectableClassifier {
         let program = try self.program(batchSize: batchSize)
         var tensors: [(destination: ResultBuffers.Destination, value: Int)] = []
         var shapes: [ResultBuffers.Destination: [Int]] = [:]
-        let named = request.activations.map { ($0, ResultBuffers.Destination.activation($0)) }
+        let named =
+            request.activations.map { ($0, ResultBuffers.Destination.activation($0)) }
             + request.gradients.map { ($0, ResultBuffers.Destination.gradient($0)) }
         for (name, destination) in named {
             guard let handle = program.namedTensors[name] else {
                 throw InferenceError.unknownTensor(name: name, known: tensorNames)
             }
             guard handle.shape.first == batchSize else {
-                throw InferenceError.invalidShapes(operation: "tensor '\(name)'", shapes: [handle.shape],
-                                                   expected: "a batch-first tensor with \(batchSize) rows")
+                throw InferenceError.invalidShapes(
+                    operation: "tensor '\(name)'", shapes: [handle.shape],
+                    expected: "a batch-first tensor with \(batchSize) rows")
             }
             tensors.append((destination, handle.id))
             shapes[destination] = Array(handle.shape.dropFirst())
@@ -214,8 +222,9 @@ public final class InferenceEngine: InspectableClassifier {
                 return isGradient ? nil : entry.value
             }.sorted()
         }
-        let key = PlanKey(batchSize: batchSize,
-                          request: PassRequest(backward: backward, keptValues: kept(false), keptGradients: kept(true)))
+        let key = PlanKey(
+            batchSize: batchSize,
+            request: PassRequest(backward: backward, keptValues: kept(false), keptGradients: kept(true)))
         let plan = try plans.withLock { cache throws(InferenceError) in
             if let plan = cache[key] { return plan }
             let plan = try ExecutionPlan(program: program, request: key.request)
@@ -229,8 +238,9 @@ public final class InferenceEngine: InspectableClassifier {
         if let program = programs.withLock({ $0[batchSize] }) { return program }
         let program = try compiler.program(batchSize: batchSize)
         guard program.output.shape == [batchSize] + outputShape else {
-            throw InferenceError.invalidShapes(operation: "model output", shapes: [program.output.shape],
-                                               expected: "\([batchSize] + outputShape) for a batch of \(batchSize)")
+            throw InferenceError.invalidShapes(
+                operation: "model output", shapes: [program.output.shape],
+                expected: "\([batchSize] + outputShape) for a batch of \(batchSize)")
         }
         programs.withLock { $0[batchSize] = program }
         return program
@@ -250,8 +260,10 @@ public final class InferenceEngine: InspectableClassifier {
 
     /// Calls `body` with the rows of `examples` (`size` values each) of `values`, zero-padded to
     /// `batchSize` rows when a fixed-batch model needs more than the chunk holds.
-    private static func withPadded(_ values: UnsafeBufferPointer<Float>, examples: Range<Int>, size: Int, batchSize: Int,
-                                   _ body: (UnsafeBufferPointer<Float>) -> Void) {
+    private static func withPadded(
+        _ values: UnsafeBufferPointer<Float>, examples: Range<Int>, size: Int, batchSize: Int,
+        _ body: (UnsafeBufferPointer<Float>) -> Void
+    ) {
         let rows = UnsafeBufferPointer(rebasing: values[(examples.lowerBound * size)..<(examples.upperBound * size)])
         guard examples.count < batchSize else { return body(rows) }
         var padded = [Float](repeating: 0, count: batchSize * size)
@@ -259,8 +271,10 @@ public final class InferenceEngine: InspectableClassifier {
         padded.withUnsafeBufferPointer(body)
     }
 
-    private func run(_ chunk: Chunk, job: Job, parallelism: Parallelism, input: UnsafeBufferPointer<Float>,
-                     cotangent: UnsafeBufferPointer<Float>?, results: ResultBuffers) {
+    private func run(
+        _ chunk: Chunk, job: Job, parallelism: Parallelism, input: UnsafeBufferPointer<Float>,
+        cotangent: UnsafeBufferPointer<Float>?, results: ResultBuffers
+    ) {
         let key = WorkspaceKey(plan: job.key, threads: parallelism.threads)
         let workspace = checkOut(key, plan: job.plan)
         defer { checkIn(workspace, key: key) }

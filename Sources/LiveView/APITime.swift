@@ -16,8 +16,9 @@ enum APITime {
         var seconds = time_t(ms.quotient(dividingBy: 1000))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(ms.remainder(dividingBy: 1000)))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+            parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(ms.remainder(dividingBy: 1000)))
     }
 
     /// The milliseconds of an RFC 3339 time (`2025-01-31T12:00:00Z`, `...00.250+05:30`; `T` and
@@ -29,11 +30,12 @@ enum APITime {
             return range.reduce(0) { $0 * 10 + Int(bytes[$1] - 48) }
         }
         guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(bytes[10]),
-              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59, second <= 60 else { return nil }
+            [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(bytes[10]),
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59, second <= 60
+        else { return nil }
         var cursor = 19, milliseconds = 0
         if bytes[cursor] == UInt8(ascii: ".") {
             let digits = (cursor + 1)..<(bytes[(cursor + 1)...].firstIndex { !(48...57).contains($0) } ?? bytes.count)
@@ -45,8 +47,9 @@ enum APITime {
         if cursor == bytes.count - 1, [UInt8(ascii: "Z"), UInt8(ascii: "z")].contains(bytes[cursor]) {
             offset = 0
         } else if cursor == bytes.count - 6, [UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[cursor]),
-                  bytes[cursor + 3] == UInt8(ascii: ":"), let hours = number((cursor + 1)..<(cursor + 3)),
-                  let minutes = number((cursor + 4)..<(cursor + 6)), hours <= 23, minutes <= 59 {
+            bytes[cursor + 3] == UInt8(ascii: ":"), let hours = number((cursor + 1)..<(cursor + 3)),
+            let minutes = number((cursor + 4)..<(cursor + 6)), hours <= 23, minutes <= 59
+        {
             offset = (bytes[cursor] == UInt8(ascii: "-") ? -1 : 1) * (hours * 60 + minutes) * 60
         } else {
             return nil

@@ -56,15 +56,19 @@ struct AccessMiddleware: RouterMiddleware {
         let authorized = hasToken(request)
         if let peer, LoopbackAddress.contains(peer) {
             if !authorized, let host = request.head.authority, !LoopbackAddress.contains(Self.hostName(host)) {
-                throw APIError(.forbidden, "Host \"\(host)\" is not a loopback name; use http://127.0.0.1 or http://localhost, "
-                                + "or send the bearer token")
+                throw APIError(
+                    .forbidden,
+                    "Host \"\(host)\" is not a loopback name; use http://127.0.0.1 or http://localhost, "
+                        + "or send the bearer token")
             }
         } else if !authorized && !publicPaths.contains(request.uri.path) {
-            throw APIError(.unauthorized, token.isEmpty ? "only loopback clients are served" : "send \"Authorization: Bearer <token>\"",
-                           headers: [.wwwAuthenticate: "Bearer realm=\"wamd\""])
+            throw APIError(
+                .unauthorized, token.isEmpty ? "only loopback clients are served" : "send \"Authorization: Bearer <token>\"",
+                headers: [.wwwAuthenticate: "Bearer realm=\"wamd\""])
         }
         if ![.get, .head, .options].contains(request.method), let origin = request.headers[.origin],
-           URL(string: origin).flatMap(Self.authority) != request.head.authority {
+            URL(string: origin).flatMap(Self.authority) != request.head.authority
+        {
             throw APIError(.forbidden, "cross-origin request from \(origin) refused")
         }
     }

@@ -10,14 +10,18 @@ struct Endpoints {
     let router: Router<LiveRequestContext>
     let table = RouteTable()
 
-    func get<Output: ResponseGenerator>(_ path: String,
-                                        _ handler: @escaping @Sendable (Request, LiveRequestContext) async throws -> Output) {
+    func get<Output: ResponseGenerator>(
+        _ path: String,
+        _ handler: @escaping @Sendable (Request, LiveRequestContext) async throws -> Output
+    ) {
         table.record(path, [.get, .head])
         router.get(RouterPath(path), use: handler)
     }
 
-    func post<Output: ResponseGenerator>(_ path: String,
-                                         _ handler: @escaping @Sendable (Request, LiveRequestContext) async throws -> Output) {
+    func post<Output: ResponseGenerator>(
+        _ path: String,
+        _ handler: @escaping @Sendable (Request, LiveRequestContext) async throws -> Output
+    ) {
         table.record(path, [.post])
         router.post(RouterPath(path), use: handler)
     }

@@ -52,10 +52,11 @@ struct EventRoutes: Sendable {
         }
 
         private func change(by delta: Int) {
-            changed(count.withLock { value in
-                value += delta
-                return value
-            })
+            changed(
+                count.withLock { value in
+                    value += delta
+                    return value
+                })
         }
     }
 
@@ -91,8 +92,12 @@ struct EventRoutes: Sendable {
             }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
-                                               HTTPField.Name("X-Accel-Buffering")!: "no"], body: body)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
+                HTTPField.Name("X-Accel-Buffering")!: "no",
+            ], body: body)
     }
 
     /// What a stream sends: an event, or a keep-alive comment.

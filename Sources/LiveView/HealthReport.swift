@@ -112,18 +112,22 @@ struct HealthReport: Encodable, Sendable {
         if queueFull { problems.append("the explanation queue is full: explanations are being dropped") }
         if snapshot.diskPaused { problems.append("writes are paused: free space is under output.min_free_bytes") }
 
-        let source = Source(status: sourceStatus, input: settings.input, state: snapshot.sourceState.rawValue, file: snapshot.sourceFile,
-                            lastWindowTime: snapshot.lastWindowTime, secondsSinceLastWindow: snapshot.lastWindowTime.map { now.timeIntervalSince($0) },
-                            staleAfterSeconds: staleAfter, windowsPerSecond: daemon.metrics.windowsPerSecond,
-                            windowsClassified: snapshot.windowsClassified, inputErrors: snapshot.inputErrors, overruns: snapshot.overruns)
-        let classifier = Classifier(status: .ok, model: daemon.model.url.lastPathComponent, sha256: daemon.model.sha256,
-                                    classes: daemon.labels.count, medianSeconds: Self.median(snapshot.classifySeconds))
-        let explainer = Explainer(status: queueFull ? .degraded : .ok, method: settings.explanation.method.rawValue, queueDepth: snapshot.queueDepth,
-                                  queueCapacity: settings.queueLength, workers: settings.workers,
-                                  windowsExplained: snapshot.windowsExplained, dropped: snapshot.explanationsDropped,
-                                  failed: snapshot.explanationsFailed, medianSeconds: Self.median(snapshot.explainSeconds))
-        let disk = Disk(status: snapshot.diskPaused ? .unhealthy : .ok, freeBytes: snapshot.freeBytes, minFreeBytes: settings.minFreeBytes,
-                        outputBytes: snapshot.outputBytes, maxBytes: settings.maxBytes, writesPaused: snapshot.diskPaused)
+        let source = Source(
+            status: sourceStatus, input: settings.input, state: snapshot.sourceState.rawValue, file: snapshot.sourceFile,
+            lastWindowTime: snapshot.lastWindowTime, secondsSinceLastWindow: snapshot.lastWindowTime.map { now.timeIntervalSince($0) },
+            staleAfterSeconds: staleAfter, windowsPerSecond: daemon.metrics.windowsPerSecond,
+            windowsClassified: snapshot.windowsClassified, inputErrors: snapshot.inputErrors, overruns: snapshot.overruns)
+        let classifier = Classifier(
+            status: .ok, model: daemon.model.url.lastPathComponent, sha256: daemon.model.sha256,
+            classes: daemon.labels.count, medianSeconds: Self.median(snapshot.classifySeconds))
+        let explainer = Explainer(
+            status: queueFull ? .degraded : .ok, method: settings.explanation.method.rawValue, queueDepth: snapshot.queueDepth,
+            queueCapacity: settings.queueLength, workers: settings.workers,
+            windowsExplained: snapshot.windowsExplained, dropped: snapshot.explanationsDropped,
+            failed: snapshot.explanationsFailed, medianSeconds: Self.median(snapshot.explainSeconds))
+        let disk = Disk(
+            status: snapshot.diskPaused ? .unhealthy : .ok, freeBytes: snapshot.freeBytes, minFreeBytes: settings.minFreeBytes,
+            outputBytes: snapshot.outputBytes, maxBytes: settings.maxBytes, writesPaused: snapshot.diskPaused)
         components = Components(source: source, classifier: classifier, explainer: explainer, disk: disk)
         status = [source.status, classifier.status, explainer.status, disk.status].max()!
         ready = daemon.isReady

@@ -38,8 +38,10 @@ public struct LiveServer: Service {
     ///     swift-metrics backend bootstrapped onto it shows there too).
     ///   - onListening: called with the port each time the server starts listening (useful with
     ///     port 0).
-    public init(daemon: AttributionDaemon, settings: LiveViewSettings, registry: PrometheusCollectorRegistry = .init(),
-                logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+    public init(
+        daemon: AttributionDaemon, settings: LiveViewSettings, registry: PrometheusCollectorRegistry = .init(),
+        logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
         self.daemon = daemon
         self.settings = settings
         self.logger = logger
@@ -105,15 +107,18 @@ public struct LiveServer: Service {
                     control.markFailed(failure)
                     throw failure
                 }
-                logger.error("cannot listen with the reloaded [http] settings; back to the previous ones",
-                             metadata: ["bind": "\(wanted.bind)", "port": "\(wanted.port)", "error": "\(error)"])
+                logger.error(
+                    "cannot listen with the reloaded [http] settings; back to the previous ones",
+                    metadata: ["bind": "\(wanted.bind)", "port": "\(wanted.port)", "error": "\(error)"])
                 control.request(previous)
             }
         }
     }
 
-    private func makeApplication(_ settings: LiveViewSettings,
-                                 onListening: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
+    private func makeApplication(
+        _ settings: LiveViewSettings,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) throws -> some ApplicationProtocol {
         let files = WindowFiles(root: daemon.outputRoot)
         let router = Router(context: LiveRequestContext.self, options: .autoGenerateHeadEndpoints)
         let endpoints = Endpoints(router: router)
@@ -131,8 +136,9 @@ public struct LiveServer: Service {
         let port = settings.port
         return Application(
             router: router, server: server,
-            configuration: .init(address: .hostname(settings.bind, port: port), serverName: "wamd/\(WamVersion.current)",
-                                 availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections, logger: logger)),
+            configuration: .init(
+                address: .hostname(settings.bind, port: port), serverName: "wamd/\(WamVersion.current)",
+                availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections, logger: logger)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger
         )

@@ -54,7 +54,8 @@ public struct LiveViewSettings: Sendable, Equatable {
         bind = configuration.httpBind
         port = configuration.httpPort
         token = configuration.httpToken
-        tls = configuration.httpUsesTLS
+        tls =
+            configuration.httpUsesTLS
             ? try TLSKeyPair(certificatePath: configuration.tlsCertificatePath, keyPath: configuration.tlsKeyPath) : nil
         maxUploadBytes = configuration.maxUploadBytes
         maxConnections = configuration.maxConnections
@@ -102,8 +103,9 @@ public struct TLSKeyPair: Sendable, Equatable {
         } catch {
             throw LiveViewError("http.tls_key: \"\(keyPath)\" is not a PEM private key")
         }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
-                                                                     privateKey: .privateKey(key))
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
         return configuration
     }
@@ -122,9 +124,10 @@ public struct LiveViewError: Error, CustomStringConvertible, Equatable {
         let address = "\(settings.bind):\(settings.port)"
         switch (error as? IOError)?.errnoCode {
         case EAFNOSUPPORT, EPERM, EACCES:
-            self.init("the live view may not open an IP socket on \(address) (\(error)); under systemd, install "
-                      + "Systemd/wamd-http.conf as /etc/systemd/system/wamd.service.d/http.conf (`make install` does when "
-                      + "[http] enabled = true), then `systemctl daemon-reload`")
+            self.init(
+                "the live view may not open an IP socket on \(address) (\(error)); under systemd, install "
+                    + "Systemd/wamd-http.conf as /etc/systemd/system/wamd.service.d/http.conf (`make install` does when "
+                    + "[http] enabled = true), then `systemctl daemon-reload`")
         case EADDRINUSE:
             self.init("the live view cannot listen on \(address): the port is in use; choose another http.port")
         case EADDRNOTAVAIL:

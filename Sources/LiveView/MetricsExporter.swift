@@ -41,36 +41,42 @@ final class MetricsExporter: Sendable {
         func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(namespace: "wamd", metricName: metric, unitName: unit, helpText: help)
         }
-        func counter(_ metric: String, _ help: String, labels: [(String, String)] = [],
-                     _ total: @escaping @Sendable (MetricsSnapshot) -> Double) -> FollowedCounter {
+        func counter(
+            _ metric: String, _ help: String, labels: [(String, String)] = [],
+            _ total: @escaping @Sendable (MetricsSnapshot) -> Double
+        ) -> FollowedCounter {
             FollowedCounter(counter: registry.makeCounter(descriptor: name(metric, unit: "total", help), labels: labels), total: total)
         }
-        func gauge(_ metric: String, _ help: String,
-                   _ value: @escaping @Sendable (AttributionDaemon, MetricsSnapshot) -> Double) -> FollowedGauge {
+        func gauge(
+            _ metric: String, _ help: String,
+            _ value: @escaping @Sendable (AttributionDaemon, MetricsSnapshot) -> Double
+        ) -> FollowedGauge {
             FollowedGauge(gauge: registry.makeGauge(descriptor: name(metric, help), labels: []), value: value)
         }
 
         let gated: [GateDecision] = [.quiet, .otherClass, .unlikely, .rateLimited]
-        counters = [
-            counter("windows_classified", "Windows classified") { Double($0.windowsClassified) },
-            counter("windows_explained", "Windows explained and written") { Double($0.windowsExplained) },
-            counter("explanations_dropped", "Explanations dropped from a full queue or at a stop") { Double($0.explanationsDropped) },
-            counter("explanations_failed", "Explanations that failed") { Double($0.explanationsFailed) },
-            counter("overruns", "Capture blocks lost because classification fell behind") { Double($0.overruns) },
-            counter("input_errors", "Unreadable files, non-finite samples, lost devices") { Double($0.inputErrors) },
-            counter("written_bytes", "Bytes of explanations and window logs written") { Double($0.bytesWritten) },
-            counter("deleted_files", "Files deleted by the disk budget") { Double($0.filesDeleted) },
-            counter("deleted_bytes", "Bytes deleted by the disk budget") { Double($0.bytesDeleted) },
-            counter("writes_skipped_low_disk", "Explanations not written for lack of free space") { Double($0.writesSkippedLowDisk) },
-            counter("stale_files_removed", "Temporary files of interrupted writes and uploads removed at start") {
-                Double($0.staleFilesRemoved)
-            },
-            counter("audio_seconds", "Seconds of audio classified") { $0.audioSeconds },
-        ] + gated.map { decision in
-            counter("windows_gated", "Classified windows not explained, by gate", labels: [("reason", decision.rawValue)]) {
-                Double($0.windowsGated[decision.rawValue] ?? 0)
+        counters =
+            [
+                counter("windows_classified", "Windows classified") { Double($0.windowsClassified) },
+                counter("windows_explained", "Windows explained and written") { Double($0.windowsExplained) },
+                counter("explanations_dropped", "Explanations dropped from a full queue or at a stop") { Double($0.explanationsDropped) },
+                counter("explanations_failed", "Explanations that failed") { Double($0.explanationsFailed) },
+                counter("overruns", "Capture blocks lost because classification fell behind") { Double($0.overruns) },
+                counter("input_errors", "Unreadable files, non-finite samples, lost devices") { Double($0.inputErrors) },
+                counter("written_bytes", "Bytes of explanations and window logs written") { Double($0.bytesWritten) },
+                counter("deleted_files", "Files deleted by the disk budget") { Double($0.filesDeleted) },
+                counter("deleted_bytes", "Bytes deleted by the disk budget") { Double($0.bytesDeleted) },
+                counter("writes_skipped_low_disk", "Explanations not written for lack of free space") { Double($0.writesSkippedLowDisk) },
+                counter("stale_files_removed", "Temporary files of interrupted writes and uploads removed at start") {
+                    Double($0.staleFilesRemoved)
+                },
+                counter("audio_seconds", "Seconds of audio classified") { $0.audioSeconds },
+            ]
+            + gated.map { decision in
+                counter("windows_gated", "Classified windows not explained, by gate", labels: [("reason", decision.rawValue)]) {
+                    Double($0.windowsGated[decision.rawValue] ?? 0)
+                }
             }
-        }
         exported = Mutex([Double](repeating: 0, count: counters.count))
 
         gauges = [
@@ -95,13 +101,20 @@ final class MetricsExporter: Sendable {
                 s.audioSeconds > 0 ? s.processingSeconds / s.audioSeconds : 0
             },
         ]
-        uploads = Dictionary(uniqueKeysWithValues: UploadOutcome.allCases.map {
-            ($0, registry.makeCounter(descriptor: name("uploads", unit: "total", "Recordings posted to /api/v1/explain, by result"),
-                                      labels: [("result", $0.rawValue)]))
-        })
+        uploads = Dictionary(
+            uniqueKeysWithValues: UploadOutcome.allCases.map {
+                (
+                    $0,
+                    registry.makeCounter(
+                        descriptor: name("uploads", unit: "total", "Recordings posted to /api/v1/explain, by result"),
+                        labels: [("result", $0.rawValue)])
+                )
+            })
         eventClients = registry.makeGauge(descriptor: name("event_clients", "Open /api/v1/events streams"), labels: [])
-        registry.makeGauge(descriptor: name("model_loaded", "The loaded model (always 1)"),
-                           labels: [("model", daemon.model.url.lastPathComponent), ("sha256", daemon.model.sha256)]).set(1.0)
+        registry.makeGauge(
+            descriptor: name("model_loaded", "The loaded model (always 1)"),
+            labels: [("model", daemon.model.url.lastPathComponent), ("sha256", daemon.model.sha256)]
+        ).set(1.0)
         registry.makeGauge(descriptor: name("build_info", "The version of wamd (always 1)"), labels: [("version", WamVersion.current)]).set(1.0)
 
         let buckets: [Duration] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30].map { .seconds($0) }

@@ -29,7 +29,8 @@ package struct MultipartFile: Sendable, Equatable {
         while true {
             guard body[cursor...].starts(with: Data("\r\n".utf8)) else { break }  // "--" after the last part
             guard let headerEnd = body.range(of: separator, in: cursor..<body.endIndex),
-                  let next = body.range(of: Data("\r\n".utf8) + delimiter, in: headerEnd.upperBound..<body.endIndex) else {
+                let next = body.range(of: Data("\r\n".utf8) + delimiter, in: headerEnd.upperBound..<body.endIndex)
+            else {
                 throw Malformed(description: "a part is not terminated by the boundary")
             }
             // A part may have no header lines at all: its blank line then starts at `cursor`.

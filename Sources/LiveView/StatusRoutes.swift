@@ -15,8 +15,9 @@ struct StatusRoutes: Sendable {
     func register(on router: Endpoints) {
         router.get("/healthz") { _, _ in try health() }
         router.get("/metrics") { _, _ in
-            APIResponse.bytes(Data(exporter.scrape().utf8), type: "text/plain; version=0.0.4; charset=utf-8",
-                               headers: [.cacheControl: "no-store"])
+            APIResponse.bytes(
+                Data(exporter.scrape().utf8), type: "text/plain; version=0.0.4; charset=utf-8",
+                headers: [.cacheControl: "no-store"])
         }
         router.get("/api/v1/info") { _, _ in try APIResponse.json(info()) }
     }
@@ -67,13 +68,17 @@ struct StatusRoutes: Sendable {
 
     private func info() -> Info {
         let c = daemon.currentConfiguration
-        return Info(version: WamVersion.current, source: c.input,
-                    model: .init(file: daemon.model.url.lastPathComponent, sha256: daemon.model.sha256, classes: daemon.labels,
-                                 sampleRate: c.modelRate, windowSamples: daemon.model.inputShape.last ?? 0),
-                    gates: .init(minProbability: c.minProbability, minDbfs: c.minDBFS, classes: c.classes,
-                                 maxPerClassPerMinute: c.maxPerClassPerMinute),
-                    explain: .init(method: c.explanation.method.rawValue, wavelet: c.explanation.wavelet, levels: c.explanation.levels ?? 0,
-                                   keep: c.explanation.keep),
-                    limits: .init(maxUploadBytes: settings.maxUploadBytes, maxUploadWindows: settings.maxUploadWindows))
+        return Info(
+            version: WamVersion.current, source: c.input,
+            model: .init(
+                file: daemon.model.url.lastPathComponent, sha256: daemon.model.sha256, classes: daemon.labels,
+                sampleRate: c.modelRate, windowSamples: daemon.model.inputShape.last ?? 0),
+            gates: .init(
+                minProbability: c.minProbability, minDbfs: c.minDBFS, classes: c.classes,
+                maxPerClassPerMinute: c.maxPerClassPerMinute),
+            explain: .init(
+                method: c.explanation.method.rawValue, wavelet: c.explanation.wavelet, levels: c.explanation.levels ?? 0,
+                keep: c.explanation.keep),
+            limits: .init(maxUploadBytes: settings.maxUploadBytes, maxUploadWindows: settings.maxUploadWindows))
     }
 }

@@ -109,8 +109,9 @@ struct UploadRoutes: Sendable {
         }
         let kind = try bodyKind(request)
         guard let admission = queue.admit(limit: settings.maxPendingUploads) else {
-            throw APIError(.serviceUnavailable, "busy explaining other uploads; try again later",
-                           headers: [.retryAfter: "5", .connection: "close"])
+            throw APIError(
+                .serviceUnavailable, "busy explaining other uploads; try again later",
+                headers: [.retryAfter: "5", .connection: "close"])
         }
         guard !daemon.metrics.snapshot.diskPaused else {
             throw APIError(.serviceUnavailable, UploadError.diskPaused.description, headers: [.retryAfter: "60", .connection: "close"])
@@ -119,7 +120,9 @@ struct UploadRoutes: Sendable {
         defer { try? FileManager.default.removeItem(at: folder) }
         let body = folder.appendingPathComponent("body")
         try await receive(request.body, to: body, limit: kind.isForm ? settings.maxUploadBytes + 64 * 1024 : settings.maxUploadBytes)
-        let (name, audio) = try kind.isForm ? extractFile(from: body, contentType: kind.contentType, into: folder)
+        let (name, audio) =
+            try kind.isForm
+            ? extractFile(from: body, contentType: kind.contentType, into: folder)
             : (Self.displayName(request.headers[.contentDisposition].flatMap { MultipartFile.parameter("filename", in: $0) }), body)
         let (daemon, limit) = (daemon, settings.maxUploadWindows)
         let outcome: UploadOutcome = try await queue.run {
@@ -147,15 +150,18 @@ struct UploadRoutes: Sendable {
         let media = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let isForm = media == "multipart/form-data"
         guard isForm || media.hasPrefix("audio/") || media == "application/octet-stream" else {
-            throw APIError(.unsupportedMediaType, "send the recording as multipart/form-data (field \"file\") or as the raw body "
-                            + "with Content-Type audio/wav (any audio/* type) or application/octet-stream; got \"\(type)\"")
+            throw APIError(
+                .unsupportedMediaType,
+                "send the recording as multipart/form-data (field \"file\") or as the raw body "
+                    + "with Content-Type audio/wav (any audio/* type) or application/octet-stream; got \"\(type)\"")
         }
         return BodyKind(isForm: isForm, contentType: type)
     }
 
     private var tooLarge: APIError {
-        APIError(.contentTooLarge, "the upload is larger than http.max_upload_bytes = \(settings.maxUploadBytes) bytes",
-                 headers: [.connection: "close"])
+        APIError(
+            .contentTooLarge, "the upload is larger than http.max_upload_bytes = \(settings.maxUploadBytes) bytes",
+            headers: [.connection: "close"])
     }
 
     /// A new private folder for one upload under `OUT/.uploads/` (removed by the caller; left
@@ -163,8 +169,9 @@ struct UploadRoutes: Sendable {
     private func temporaryFolder() throws -> URL {
         let folder = daemon.uploadsFolder.appendingPathComponent(UUID().uuidString)
         do {
-            try FileManager.default.createDirectory(at: daemon.uploadsFolder, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                at: daemon.uploadsFolder, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         } catch {
             throw APIError(.internalServerError, "cannot store the upload: \(FileErrorReason.describe(error))")
@@ -186,8 +193,9 @@ struct UploadRoutes: Sendable {
                 while offset < bytes.count {
                     let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                     guard written > 0 else {
-                        throw APIError(errno == ENOSPC ? .serviceUnavailable : .internalServerError,
-                                       "cannot store the upload: \(String(cString: strerror(errno)))")
+                        throw APIError(
+                            errno == ENOSPC ? .serviceUnavailable : .internalServerError,
+                            "cannot store the upload: \(String(cString: strerror(errno)))")
                     }
                     offset += written
                 }
@@ -218,8 +226,9 @@ struct UploadRoutes: Sendable {
     /// and `-` only, at most 100 characters; `upload` when nothing is left.
     static func displayName(_ name: String?) -> String {
         let last = name?.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        let safe = String(last.unicodeScalars.filter { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
-            .prefix(100).map(Character.init))
+        let safe = String(
+            last.unicodeScalars.filter { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+                .prefix(100).map(Character.init))
         return safe.trimmingCharacters(in: CharacterSet(charactersIn: ".")).isEmpty ? "upload" : safe
     }
 }

@@ -38,14 +38,16 @@ package struct WindowFiles: Sendable {
         guard id.utf8.count <= 400, parts.count == 3, parts.allSatisfy(isSafeName) else { return nil }
         let day = parts[1].map { $0 }
         guard day.count == 10, day[4] == "-", day[7] == "-",
-              day.enumerated().allSatisfy({ [4, 7].contains($0.offset) || $0.element.isASCII && $0.element.isNumber }) else { return nil }
+            day.enumerated().allSatisfy({ [4, 7].contains($0.offset) || $0.element.isASCII && $0.element.isNumber })
+        else { return nil }
         return (parts[0], parts[1], parts[2])
     }
 
     private static func isSafeName(_ name: Substring) -> Bool {
-        !name.isEmpty && name.first != "." && name.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
-        }
+        !name.isEmpty && name.first != "."
+            && name.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
+            }
     }
 
     /// The file of `kind` of window `id`.

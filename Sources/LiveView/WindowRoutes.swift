@@ -99,7 +99,8 @@ struct WindowRoutes: Sendable {
         guard let plot = document.audioPlot(input: waveform, interpretation: input == nil ? nil : interpretation) else {
             throw APIError(.notFound, "window \(id) has no scalogram")
         }
-        return APIResponse.bytes(PNGCodec.encode(plot.render()), type: "image/png",
-                                  headers: [.cacheControl: "private, max-age=86400, immutable"])
+        return APIResponse.bytes(
+            PNGCodec.encode(plot.render()), type: "image/png",
+            headers: [.cacheControl: "private, max-age=86400, immutable"])
     }
 }

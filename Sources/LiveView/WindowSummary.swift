@@ -38,10 +38,11 @@ struct WindowSummary: Encodable, Sendable {
         id = event.document.flatMap(WindowFiles.id(document:))
         links = id.map { id in
             let base = "/api/v1/windows/\(id)"
-            return Links(document: base,
-                         interpretationWav: files.has(id, .interpretation) ? base + "/interpretation.wav" : nil,
-                         inputWav: files.has(id, .input) ? base + "/input.wav" : nil,
-                         scalogramPng: base + "/scalogram.png")
+            return Links(
+                document: base,
+                interpretationWav: files.has(id, .interpretation) ? base + "/interpretation.wav" : nil,
+                inputWav: files.has(id, .input) ? base + "/input.wav" : nil,
+                scalogramPng: base + "/scalogram.png")
         }
     }
 }

@@ -11,8 +11,9 @@ public struct NDArray<Element: Sendable>: Sendable {
     /// Wraps `storage` with `shape`; the counts must agree.
     public init(shape: [Int], storage: [Element]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "NDArray shape \(shape) has a negative extent")
-        precondition(shape.reduce(1, *) == storage.count,
-                     "NDArray shape \(shape) needs \(shape.reduce(1, *)) elements, got \(storage.count)")
+        precondition(
+            shape.reduce(1, *) == storage.count,
+            "NDArray shape \(shape) needs \(shape.reduce(1, *)) elements, got \(storage.count)")
         self.shape = shape
         self.storage = storage
     }

@@ -105,7 +105,9 @@ public struct SeededNormal: Sendable {
         let swap = 0 &- (quadrant & 1)
         let (sineBits, cosineBits) = (unsafeBitCast(sine, to: SIMD8<Int32>.self), unsafeBitCast(cosine, to: SIMD8<Int32>.self))
         let s = (sineBits & ~swap) | (cosineBits & swap), c = (cosineBits & ~swap) | (sineBits & swap)
-        return (unsafeBitCast(s ^ ((quadrant & 2) &<< 30), to: SIMD8<Float>.self),
-                unsafeBitCast(c ^ (((quadrant &+ 1) & 2) &<< 30), to: SIMD8<Float>.self))
+        return (
+            unsafeBitCast(s ^ ((quadrant & 2) &<< 30), to: SIMD8<Float>.self),
+            unsafeBitCast(c ^ (((quadrant &+ 1) & 2) &<< 30), to: SIMD8<Float>.self)
+        )
     }
 }

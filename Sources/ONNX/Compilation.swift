@@ -82,10 +82,12 @@ struct Compilation {
         guard hasInput(index) else { throw failure("input \(index) is required") }
         guard let value = values[node.inputs[index]] else {
             if let producer = uncomputedOutputs[node.inputs[index]] {
-                throw failure("reads '\(node.inputs[index])', an optional output of \(producer.opType) (node '\(producer.name)') "
-                    + "that the engine does not compute")
+                throw failure(
+                    "reads '\(node.inputs[index])', an optional output of \(producer.opType) (node '\(producer.name)') "
+                        + "that the engine does not compute")
             }
-            throw .invalidModel(reason: "node '\(node.name)' (\(node.opType)) reads '\(node.inputs[index])', which no earlier node or initializer defines")
+            throw .invalidModel(
+                reason: "node '\(node.name)' (\(node.opType)) reads '\(node.inputs[index])', which no earlier node or initializer defines")
         }
         return value
     }
@@ -100,9 +102,10 @@ struct Compilation {
             if let folded = builder.constantValue(handle) { return ConstantTensor(folded) }
             fallthrough
         case .inputDependent:
-            throw .unresolvedShape(tensor: node.inputs[index],
-                                   reason: "\(node.opType) (node '\(node.name)') needs its \(role) at load time, but it depends on the "
-                                       + "values of the model input; only shapes computed from the input's shape can be folded")
+            throw .unresolvedShape(
+                tensor: node.inputs[index],
+                reason: "\(node.opType) (node '\(node.name)') needs its \(role) at load time, but it depends on the "
+                    + "values of the model input; only shapes computed from the input's shape can be folded")
         }
     }
 
@@ -110,8 +113,9 @@ struct Compilation {
     func integers(_ index: Int, role: String) throws(ONNXError) -> [Int]? {
         guard let tensor = try constant(index, role: role) else { return nil }
         guard let values = tensor.integers else {
-            throw .nonFloatTensor(tensor: node.inputs[index], dataType: tensor.dataType.name,
-                                  context: "\(node.opType) (node '\(node.name)') expects integers for its \(role)")
+            throw .nonFloatTensor(
+                tensor: node.inputs[index], dataType: tensor.dataType.name,
+                context: "\(node.opType) (node '\(node.name)') expects integers for its \(role)")
         }
         return values
     }
@@ -156,19 +160,23 @@ struct Compilation {
         case let .runtime(handle): return handle
         case let .constant(tensor):
             guard let array = tensor.floatArray else {
-                throw .nonFloatTensor(tensor: node.inputs[index], dataType: tensor.dataType.name,
-                                      context: "input \(index) of \(node.opType) (node '\(node.name)')")
+                throw .nonFloatTensor(
+                    tensor: node.inputs[index], dataType: tensor.dataType.name,
+                    context: "input \(index) of \(node.opType) (node '\(node.name)')")
             }
             return builder.constant(array)
         case let .inputDependent(_, dataType):
-            throw .nonFloatTensor(tensor: node.inputs[index], dataType: dataType.name,
-                                  context: "computed from the input's values and read by \(node.opType) (node '\(node.name)')")
+            throw .nonFloatTensor(
+                tensor: node.inputs[index], dataType: dataType.name,
+                context: "computed from the input's values and read by \(node.opType) (node '\(node.name)')")
         }
     }
 
     /// Appends `operation` on `inputs` and returns its output, reporting shape errors as errors of this node.
-    mutating func run<Operation: DifferentiableOperation>(_ operation: @autoclosure () throws(InferenceError) -> Operation,
-                                                          on inputs: [TensorHandle]) throws(ONNXError) -> TensorHandle {
+    mutating func run<Operation: DifferentiableOperation>(
+        _ operation: @autoclosure () throws(InferenceError) -> Operation,
+        on inputs: [TensorHandle]
+    ) throws(ONNXError) -> TensorHandle {
         do {
             return try builder.apply(try operation(), to: inputs)
         } catch {
@@ -177,8 +185,10 @@ struct Compilation {
     }
 
     /// `run` as a node output.
-    mutating func apply<Operation: DifferentiableOperation>(_ operation: @autoclosure () throws(InferenceError) -> Operation,
-                                                            to inputs: [TensorHandle]) throws(ONNXError) -> CompiledValue {
+    mutating func apply<Operation: DifferentiableOperation>(
+        _ operation: @autoclosure () throws(InferenceError) -> Operation,
+        to inputs: [TensorHandle]
+    ) throws(ONNXError) -> CompiledValue {
         .runtime(try run(try operation(), on: inputs))
     }
 }

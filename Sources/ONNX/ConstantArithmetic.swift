@@ -4,10 +4,13 @@ extension ConstantTensor {
     /// `f` applied to the broadcast elements of `a` and `b`: exact `Int64` arithmetic when both are
     /// integers (`integer` returns `nil` for an undefined result such as a division by zero),
     /// `Double` arithmetic otherwise. `resultType` overrides the result's type (comparisons give bool).
-    static func combine(_ a: ConstantTensor, _ b: ConstantTensor, resultType: DataType? = nil,
-                        integer: (Int64, Int64) -> Int64?, real: (Double, Double) -> Double) -> ConstantTensor? {
+    static func combine(
+        _ a: ConstantTensor, _ b: ConstantTensor, resultType: DataType? = nil,
+        integer: (Int64, Int64) -> Int64?, real: (Double, Double) -> Double
+    ) -> ConstantTensor? {
         guard let shape = Broadcasting.shape(a.shape, b.shape),
-              let mapA = try? IndexMaps.broadcast(a.shape, to: shape), let mapB = try? IndexMaps.broadcast(b.shape, to: shape) else {
+            let mapA = try? IndexMaps.broadcast(a.shape, to: shape), let mapB = try? IndexMaps.broadcast(b.shape, to: shape)
+        else {
             return nil
         }
         if case let .integer(x) = a.elements, case let .integer(y) = b.elements {

@@ -62,10 +62,12 @@ struct ConstantTensor: Sendable {
 
     /// The elements moved by an index map (`fill` where the map has no source).
     func moved(_ map: IndexMaps.Map, fill: Double = 0) -> ConstantTensor {
-        ConstantTensor(shape: map.shape, dataType: dataType, elements: transformed(
-            float: { IndexMaps.apply(map.sources, to: $0, fill: Float(fill)) },
-            integer: { IndexMaps.apply(map.sources, to: $0, fill: Int64(fill)) },
-            other: { IndexMaps.apply(map.sources, to: $0, fill: fill) }))
+        ConstantTensor(
+            shape: map.shape, dataType: dataType,
+            elements: transformed(
+                float: { IndexMaps.apply(map.sources, to: $0, fill: Float(fill)) },
+                integer: { IndexMaps.apply(map.sources, to: $0, fill: Int64(fill)) },
+                other: { IndexMaps.apply(map.sources, to: $0, fill: fill) }))
     }
 
     /// The values converted to `target` (ONNX `Cast`), `nil` for types the engine does not hold.

@@ -12,32 +12,40 @@ struct GraphCompiler: ProgramCompiler {
     init(graph: GraphDescription, exampleShape requested: [Int]?) throws(ONNXError) {
         self.graph = graph
         guard graph.inputs.count == 1, let input = graph.inputs.first else {
-            throw .invalidModel(reason: "expected exactly one input (the batch), found \(graph.inputs.count): "
-                + graph.inputs.map(\.name).joined(separator: ", "))
+            throw .invalidModel(
+                reason: "expected exactly one input (the batch), found \(graph.inputs.count): "
+                    + graph.inputs.map(\.name).joined(separator: ", "))
         }
         guard input.dataType == .float else {
             throw .nonFloatTensor(tensor: input.name, dataType: input.dataType.name, context: "the model input")
         }
         guard let dimensions = input.dimensions, !dimensions.isEmpty else {
-            throw .unresolvedShape(tensor: input.name, reason: "the model declares no shape for its input; "
-                + "expected at least a batch axis (pass the example shape to resolve it)")
+            throw .unresolvedShape(
+                tensor: input.name,
+                reason: "the model declares no shape for its input; "
+                    + "expected at least a batch axis (pass the example shape to resolve it)")
         }
         guard graph.outputs.count >= 1 else { throw .invalidModel(reason: "the graph has no output") }
         let declared = dimensions.dropFirst()
         if let requested {
             guard requested.count == declared.count, requested.allSatisfy({ $0 >= 1 }),
-                  zip(declared, requested).allSatisfy({ dimension, size in dimension.fixedValue.map { $0 == size } ?? true }) else {
-                throw .unresolvedShape(tensor: input.name, reason: "the requested example shape \(requested) does not match the "
-                    + "declared input shape \(Self.describe(dimensions)) without its batch axis")
+                zip(declared, requested).allSatisfy({ dimension, size in dimension.fixedValue.map { $0 == size } ?? true })
+            else {
+                throw .unresolvedShape(
+                    tensor: input.name,
+                    reason: "the requested example shape \(requested) does not match the "
+                        + "declared input shape \(Self.describe(dimensions)) without its batch axis")
             }
             exampleShape = requested
         } else {
             var shape: [Int] = []
             for (axis, dimension) in declared.enumerated() {
                 guard let value = dimension.fixedValue, value >= 1 else {
-                    throw .unresolvedShape(tensor: input.name, reason: "axis \(axis + 1) of the input \(Self.describe(dimensions)) is dynamic; "
-                        + "pass the example shape, the input shape without the batch axis (`--input-shape 1 16000` for wam, "
-                        + "`model.input_shape = [1, 16000]` for wamd)")
+                    throw .unresolvedShape(
+                        tensor: input.name,
+                        reason: "axis \(axis + 1) of the input \(Self.describe(dimensions)) is dynamic; "
+                            + "pass the example shape, the input shape without the batch axis (`--input-shape 1 16000` for wam, "
+                            + "`model.input_shape = [1, 16000]` for wamd)")
                 }
                 shape.append(value)
             }
@@ -49,14 +57,16 @@ struct GraphCompiler: ProgramCompiler {
 
     func program(batchSize: Int) throws -> Program {
         let builder = ProgramBuilder(inputShape: [batchSize] + exampleShape)
-        var compilation = Compilation(builder: builder, values: graph.initializers.mapValues(CompiledValue.constant),
-                                      opset: graph.opset)
+        var compilation = Compilation(
+            builder: builder, values: graph.initializers.mapValues(CompiledValue.constant),
+            opset: graph.opset)
         compilation.values[input.name] = .runtime(builder.input)
         compilation.builder.name(builder.input, input.name)
         for node in graph.nodes {
             guard let handler = OperatorTable.handler(for: node) else {
-                throw ONNXError.unsupportedOperator(opType: node.opType, domain: node.domain, node: node.name,
-                                                    supported: OperatorTable.supportedOperators)
+                throw ONNXError.unsupportedOperator(
+                    opType: node.opType, domain: node.domain, node: node.name,
+                    supported: OperatorTable.supportedOperators)
             }
             compilation.node = node
             let outputs: [CompiledValue]
@@ -86,12 +96,13 @@ struct GraphCompiler: ProgramCompiler {
     }
 
     private static func describe(_ dimensions: [GraphDescription.ValueInfo.Dimension]) -> String {
-        "[" + dimensions.map { dimension in
-            switch dimension {
-            case let .fixed(value): String(value)
-            case let .symbolic(name): name
-            }
-        }.joined(separator: ", ") + "]"
+        "["
+            + dimensions.map { dimension in
+                switch dimension {
+                case let .fixed(value): String(value)
+                case let .symbolic(name): name
+                }
+            }.joined(separator: ", ") + "]"
     }
 }
 

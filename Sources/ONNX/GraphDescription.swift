@@ -64,8 +64,10 @@ extension GraphDescription {
             for attribute in node.attribute {
                 attributes[attribute.name] = try Self.attribute(attribute, directory: directory)
             }
-            nodes.append(Node(opType: node.opType, domain: node.domain, name: node.name.isEmpty ? "\(node.opType)_\(index)" : node.name,
-                              inputs: node.input, outputs: node.output, attributes: attributes))
+            nodes.append(
+                Node(
+                    opType: node.opType, domain: node.domain, name: node.name.isEmpty ? "\(node.opType)_\(index)" : node.name,
+                    inputs: node.input, outputs: node.output, attributes: attributes))
         }
         self.nodes = nodes
         self.initializers = initializers
@@ -77,13 +79,15 @@ extension GraphDescription {
 
     private static func valueInfo(_ info: Onnx_ValueInfoProto) -> ValueInfo {
         let tensorType = info.type.tensorType
-        let dimensions: [ValueInfo.Dimension]? = tensorType.hasShape ? tensorType.shape.dim.map { dimension in
-            switch dimension.value {
-            case let .dimValue(value)?: return .fixed(Int(value))
-            case let .dimParam(name)?: return .symbolic(name)
-            case nil: return .symbolic("?")
-            }
-        } : nil
+        let dimensions: [ValueInfo.Dimension]? =
+            tensorType.hasShape
+            ? tensorType.shape.dim.map { dimension in
+                switch dimension.value {
+                case let .dimValue(value)?: return .fixed(Int(value))
+                case let .dimParam(name)?: return .symbolic(name)
+                case nil: return .symbolic("?")
+                }
+            } : nil
         return ValueInfo(name: info.name, dataType: DataType(code: tensorType.elemType), dimensions: dimensions)
     }
 

@@ -27,12 +27,14 @@ public struct ModelSummary: Sendable {
 
     init(_ graph: GraphDescription) {
         func tensor(_ info: GraphDescription.ValueInfo) -> Tensor {
-            Tensor(name: info.name, dataType: info.dataType.name, shape: info.dimensions?.map { dimension in
-                switch dimension {
-                case let .fixed(value): String(value)
-                case let .symbolic(name): name
-                }
-            })
+            Tensor(
+                name: info.name, dataType: info.dataType.name,
+                shape: info.dimensions?.map { dimension in
+                    switch dimension {
+                    case let .fixed(value): String(value)
+                    case let .symbolic(name): name
+                    }
+                })
         }
         inputs = graph.inputs.map(tensor)
         outputs = graph.outputs.map(tensor)

@@ -20,14 +20,17 @@ extension ONNXModel {
             guard let weightName = weightName(of: node), let weight = initializers[weightName]?.floatArray else { continue }
             let mean = weight.storage.reduce(0, +) / Float(max(weight.count, 1))
             let deviation = (weight.storage.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(max(weight.count, 1))).squareRoot()
-            initializers[weightName] = ConstantTensor(.init(shape: weight.shape,
-                                                            storage: generator.samples(weight.count, deviation: Double(deviation))))
+            initializers[weightName] = ConstantTensor(
+                .init(
+                    shape: weight.shape,
+                    storage: generator.samples(weight.count, deviation: Double(deviation))))
             if node.inputs.count > 2, let bias = initializers[node.inputs[2]]?.floatArray {
                 initializers[node.inputs[2]] = ConstantTensor(.init(shape: bias.shape, repeating: 0))
             }
         }
-        let changed = GraphDescription(nodes: graph.nodes, initializers: initializers, inputs: graph.inputs, outputs: graph.outputs,
-                                       opset: graph.opset, producer: graph.producer)
+        let changed = GraphDescription(
+            nodes: graph.nodes, initializers: initializers, inputs: graph.inputs, outputs: graph.outputs,
+            opset: graph.opset, producer: graph.producer)
         return ONNXModel(summary: summary, graph: changed)
     }
 

@@ -22,8 +22,10 @@ extension ConstantTensor {
             guard !overflow else { throw .invalidModel(reason: "tensor '\(name)' has dimensions \(shape) whose byte size overflows") }
             raw = try Self.externalData(of: proto, name: name, directory: directory, maxBytes: limit)
         }
-        func read<Stored: FixedWidthInteger, Value>(_ stored: Stored.Type, _ convert: (Stored) -> Value,
-                                                   field: @autoclosure () -> [Value]) throws(ONNXError) -> [Value] {
+        func read<Stored: FixedWidthInteger, Value>(
+            _ stored: Stored.Type, _ convert: (Stored) -> Value,
+            field: @autoclosure () -> [Value]
+        ) throws(ONNXError) -> [Value] {
             guard let raw else { return field() }
             return try Self.unpack(raw, as: Stored.self, count: count, name: name).map(convert)
         }
@@ -33,11 +35,15 @@ extension ConstantTensor {
         case .float: elements = .float(try read(UInt32.self, Float.init(bitPattern:), field: proto.floatData))
         case .double: elements = .otherFloat(try read(UInt64.self, Double.init(bitPattern:), field: proto.doubleData))
         case .float16:
-            elements = .otherFloat(try read(UInt16.self, { Double(Self.halfToFloat($0)) },
-                                            field: proto.int32Data.map { Double(Self.halfToFloat(UInt16(truncatingIfNeeded: $0))) }))
+            elements = .otherFloat(
+                try read(
+                    UInt16.self, { Double(Self.halfToFloat($0)) },
+                    field: proto.int32Data.map { Double(Self.halfToFloat(UInt16(truncatingIfNeeded: $0))) }))
         case .bfloat16:
-            elements = .otherFloat(try read(UInt16.self, { Double(Float(bitPattern: UInt32($0) << 16)) },
-                                            field: proto.int32Data.map { Double(Float(bitPattern: UInt32(truncatingIfNeeded: $0) << 16)) }))
+            elements = .otherFloat(
+                try read(
+                    UInt16.self, { Double(Float(bitPattern: UInt32($0) << 16)) },
+                    field: proto.int32Data.map { Double(Float(bitPattern: UInt32(truncatingIfNeeded: $0) << 16)) }))
         case .int64: elements = .integer(try read(Int64.self, { $0 }, field: proto.int64Data))
         case .int32: elements = .integer(try read(Int32.self, Int64.init, field: small))
         case .int16: elements = .integer(try read(Int16.self, Int64.init, field: small))
@@ -45,10 +51,13 @@ extension ConstantTensor {
         case .int8: elements = .integer(try read(Int8.self, Int64.init, field: small))
         case .uint8, .bool: elements = .integer(try read(UInt8.self, Int64.init, field: small))
         case .uint32: elements = .integer(try read(UInt32.self, Int64.init, field: proto.uint64Data.map { Int64(truncatingIfNeeded: $0) }))
-        case .uint64: elements = .integer(try read(UInt64.self, { Int64(truncatingIfNeeded: $0) }, field: proto.uint64Data.map { Int64(truncatingIfNeeded: $0) }))
+        case .uint64:
+            elements = .integer(
+                try read(UInt64.self, { Int64(truncatingIfNeeded: $0) }, field: proto.uint64Data.map { Int64(truncatingIfNeeded: $0) }))
         case .string, .complex64, .complex128, .undefined:
-            throw .nonFloatTensor(tensor: name, dataType: type == .undefined ? "of data type \(proto.dataType)" : type.name,
-                                  context: "an initializer or constant the engine cannot hold")
+            throw .nonFloatTensor(
+                tensor: name, dataType: type == .undefined ? "of data type \(proto.dataType)" : type.name,
+                context: "an initializer or constant the engine cannot hold")
         }
         let decodedCount: Int
         switch elements {
@@ -90,15 +99,18 @@ extension ConstantTensor {
     /// The bytes an external-data tensor refers to (`location`, `offset`, `length` keys): at most
     /// `maxBytes` (plus one, so that too much data is reported as such), from a regular file
     /// inside the model's folder, as ONNX requires (a relative path without `..`).
-    private static func externalData(of proto: Onnx_TensorProto, name: String, directory: URL?,
-                                     maxBytes: Int) throws(ONNXError) -> Data {
+    private static func externalData(
+        of proto: Onnx_TensorProto, name: String, directory: URL?,
+        maxBytes: Int
+    ) throws(ONNXError) -> Data {
         let entries = Dictionary(proto.externalData.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard let location = entries["location"], !location.isEmpty else {
             throw .invalidModel(reason: "tensor '\(name)' is marked external but names no location")
         }
         guard !location.hasPrefix("/"), !location.split(separator: "/").contains(".."), !location.contains("\0") else {
-            throw .invalidModel(reason: "tensor '\(name)' has external data at '\(location)'; expected a path inside the model's folder "
-                                + "(relative, without '..')")
+            throw .invalidModel(
+                reason: "tensor '\(name)' has external data at '\(location)'; expected a path inside the model's folder "
+                    + "(relative, without '..')")
         }
         func number(_ key: String) throws(ONNXError) -> Int? {
             guard let text = entries[key] else { return nil }

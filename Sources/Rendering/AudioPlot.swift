@@ -90,8 +90,10 @@ public struct AudioPlot: Sendable {
         value.isNaN ? 0 : min(1, max(-1, value))
     }
 
-    private func drawWave(_ samples: [Float], into raster: inout Raster, x: Int, y: Int, width: Int, height: Int,
-                          scale: Float, color: Color) {
+    private func drawWave(
+        _ samples: [Float], into raster: inout Raster, x: Int, y: Int, width: Int, height: Int,
+        scale: Float, color: Color
+    ) {
         guard !samples.isEmpty else { return }
         let middle = Double(y) + Double(height) / 2, half = Double(height) / 2 - 2
         for column in 0..<width {

@@ -15,8 +15,9 @@ public enum ColorMap {
             let value = a + t * (b + t * (c + t * (d + t * (e + t * (f + t * g)))))
             return UInt8((min(max(value, 0), 1) * 255).rounded())
         }
-        return Color(channel(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0, c6.0),
-                     channel(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1, c6.1),
-                     channel(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2, c6.2))
+        return Color(
+            channel(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0, c6.0),
+            channel(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1, c6.1),
+            channel(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2, c6.2))
     }
 }

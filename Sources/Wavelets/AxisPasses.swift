@@ -76,9 +76,11 @@ enum AxisKernels {
     /// Runs `pass` along `axis` of `input` (shape `shape`) into the halves of `output`, each of
     /// `pass.outputs` coefficients per line. `ext` and `scratch` hold at least
     /// `extensionScratch` and `lineScratch` elements.
-    static func analyze<T: WaveletScalar>(_ input: UnsafePointer<T>, shape: [Int], axis: Int, pass: AnalysisPass,
-                                          lo: [T], hi: [T], into output: SplitLines<UnsafeMutablePointer<T>>,
-                                          ext: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>) {
+    static func analyze<T: WaveletScalar>(
+        _ input: UnsafePointer<T>, shape: [Int], axis: Int, pass: AnalysisPass,
+        lo: [T], hi: [T], into output: SplitLines<UnsafeMutablePointer<T>>,
+        ext: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>
+    ) {
         let (outer, extent, inner) = NDArrayGeometry.split(shape, around: axis)
         precondition(extent == pass.plan.signalLength)
         let half = pass.outputs * inner
@@ -90,8 +92,9 @@ enum AxisKernels {
             }
         }
         let boundary = pass.plan.boundary.map { entry in
-            BoundarySample<T>(offset: entry.offset, anchor: entry.value.anchor!, sign: T(entry.value.sign),
-                              differences: entry.value.differences.map { (T($0.weight), $0.plus, $0.minus) })
+            BoundarySample<T>(
+                offset: entry.offset, anchor: entry.value.anchor!, sign: T(entry.value.sign),
+                differences: entry.value.differences.map { (T($0.weight), $0.plus, $0.minus) })
         }
         lo.withUnsafeBufferPointer { lo in
             hi.withUnsafeBufferPointer { hi in
@@ -113,8 +116,10 @@ enum AxisKernels {
     /// Writes the extended line split into its even and odd samples (`scratch` and
     /// `scratch + (length + 1) / 2`), straight from the signal.
     @inline(__always)
-    private static func fillPhases<T: WaveletScalar>(_ scratch: UnsafeMutablePointer<T>, from x: UnsafePointer<T>,
-                                                     plan: ExtensionPlan, boundary: [BoundarySample<T>]) {
+    private static func fillPhases<T: WaveletScalar>(
+        _ scratch: UnsafeMutablePointer<T>, from x: UnsafePointer<T>,
+        plan: ExtensionPlan, boundary: [BoundarySample<T>]
+    ) {
         let phase = (plan.length + 1) / 2
         let even = scratch, odd = scratch + phase
         let copied = plan.copiedOffsets
@@ -146,15 +151,18 @@ enum AxisKernels {
 
     /// Writes the extended line (or, with `inner > 1`, the extended slab of rows) of one line.
     @inline(__always)
-    private static func fillExtension<T: WaveletScalar>(_ e: UnsafeMutablePointer<T>, from x: UnsafePointer<T>,
-                                                        inner: Int, plan: ExtensionPlan, boundary: [BoundarySample<T>]) {
+    private static func fillExtension<T: WaveletScalar>(
+        _ e: UnsafeMutablePointer<T>, from x: UnsafePointer<T>,
+        inner: Int, plan: ExtensionPlan, boundary: [BoundarySample<T>]
+    ) {
         let total = plan.length * inner, copied = plan.copiedOffsets
         if copied.isEmpty {
             e.update(repeating: 0, count: total)
         } else {
             e.update(repeating: 0, count: copied.lowerBound * inner)
-            (e + copied.lowerBound * inner).update(from: x + (plan.start + copied.lowerBound) * inner,
-                                                    count: copied.count * inner)
+            (e + copied.lowerBound * inner).update(
+                from: x + (plan.start + copied.lowerBound) * inner,
+                count: copied.count * inner)
             (e + copied.upperBound * inner).update(repeating: 0, count: total - copied.upperBound * inner)
         }
         for sample in boundary {
@@ -171,10 +179,12 @@ enum AxisKernels {
     /// `out[q] = sum_j taps[2j] even[q+j] + taps[2j+1] odd[q+j]`,
     /// computed a block of outputs at a time as vectorisable multiply-adds.
     @inline(__always)
-    private static func analyzeLine<T: WaveletScalar>(into out: UnsafeMutablePointer<T>, _ outHigh: UnsafeMutablePointer<T>,
-                                                      pass: AnalysisPass,
-                                                      lo: UnsafeBufferPointer<T>, hi: UnsafeBufferPointer<T>,
-                                                      scratch: UnsafeMutablePointer<T>) {
+    private static func analyzeLine<T: WaveletScalar>(
+        into out: UnsafeMutablePointer<T>, _ outHigh: UnsafeMutablePointer<T>,
+        pass: AnalysisPass,
+        lo: UnsafeBufferPointer<T>, hi: UnsafeBufferPointer<T>,
+        scratch: UnsafeMutablePointer<T>
+    ) {
         let phase = (pass.plan.length + 1) / 2
         let even = scratch, odd = scratch + phase
         let blockLo = scratch + 2 * phase, blockHi = blockLo + blockSize
@@ -209,9 +219,11 @@ enum AxisKernels {
 
     /// A slab of `inner` interleaved lines: each output row is a sum of scaled extended rows.
     @inline(__always)
-    private static func analyzeSlab<T: WaveletScalar>(_ e: UnsafeMutablePointer<T>, into out: UnsafeMutablePointer<T>,
-                                                      _ outHigh: UnsafeMutablePointer<T>, inner: Int, pass: AnalysisPass,
-                                                      lo: UnsafeBufferPointer<T>, hi: UnsafeBufferPointer<T>) {
+    private static func analyzeSlab<T: WaveletScalar>(
+        _ e: UnsafeMutablePointer<T>, into out: UnsafeMutablePointer<T>,
+        _ outHigh: UnsafeMutablePointer<T>, inner: Int, pass: AnalysisPass,
+        lo: UnsafeBufferPointer<T>, hi: UnsafeBufferPointer<T>
+    ) {
         for q in 0..<pass.computed {
             let target = pass.folds ? pass.foldedIndex(q) : q
             let a = out + target * inner, d = outHigh + target * inner
@@ -234,9 +246,11 @@ enum AxisKernels {
     /// Runs `pass` along `axis` of `input`, whose lines hold `pass.coefficients` low- and
     /// high-pass coefficients (shape `shape` counts both halves), into `output`, whose extent
     /// along `axis` is `pass.outputs`; `scratch` holds at least `synthesisScratch` elements.
-    static func synthesize<T: WaveletScalar>(_ input: SplitLines<UnsafePointer<T>>, shape: [Int], axis: Int,
-                                             pass: SynthesisPass, taps: FilterTaps<T>, into output: UnsafeMutablePointer<T>,
-                                             scratch: UnsafeMutablePointer<T>) {
+    static func synthesize<T: WaveletScalar>(
+        _ input: SplitLines<UnsafePointer<T>>, shape: [Int], axis: Int,
+        pass: SynthesisPass, taps: FilterTaps<T>, into output: UnsafeMutablePointer<T>,
+        scratch: UnsafeMutablePointer<T>
+    ) {
         let (outer, extent, inner) = NDArrayGeometry.split(shape, around: axis)
         let n = pass.coefficients, k = pass.extended
         precondition(extent == 2 * n)
@@ -270,9 +284,11 @@ enum AxisKernels {
     /// One contiguous line: even and odd outputs as vectorisable multiply-adds over `u`, then
     /// interleaved.
     @inline(__always)
-    private static func synthesizeLine<T: WaveletScalar>(_ cLo: UnsafePointer<T>, _ cHi: UnsafePointer<T>,
-                                                         into out: UnsafeMutablePointer<T>, pass: SynthesisPass,
-                                                         taps: FilterTaps<T>, scratch: UnsafeMutablePointer<T>) {
+    private static func synthesizeLine<T: WaveletScalar>(
+        _ cLo: UnsafePointer<T>, _ cHi: UnsafePointer<T>,
+        into out: UnsafeMutablePointer<T>, pass: SynthesisPass,
+        taps: FilterTaps<T>, scratch: UnsafeMutablePointer<T>
+    ) {
         let pairs = pass.pairs, even = scratch, odd = scratch + blockSize, half = taps.length / 2
         var start = 0
         while start < pairs {
@@ -310,9 +326,11 @@ enum AxisKernels {
 
     /// A slab of `inner` interleaved lines: each output row is a sum of scaled coefficient rows.
     @inline(__always)
-    private static func synthesizeSlab<T: WaveletScalar>(_ cLo: UnsafePointer<T>, _ cHi: UnsafePointer<T>,
-                                                         into out: UnsafeMutablePointer<T>, inner: Int,
-                                                         pass: SynthesisPass, taps: FilterTaps<T>) {
+    private static func synthesizeSlab<T: WaveletScalar>(
+        _ cLo: UnsafePointer<T>, _ cHi: UnsafePointer<T>,
+        into out: UnsafeMutablePointer<T>, inner: Int,
+        pass: SynthesisPass, taps: FilterTaps<T>
+    ) {
         for u in 0..<pass.pairs {
             let t0 = 2 * u - pass.delta, t1 = t0 + 1
             for j in 0..<(taps.length / 2) {

@@ -1,8 +1,10 @@
 /// Copies rectangular boxes between row-major arrays of the same rank.
 enum BoxCopy {
     /// Copies the box of `size` at `origin` of `source` (shape `shape`) to contiguous `target`.
-    static func extract<T>(from source: UnsafePointer<T>, shape: [Int], origin: [Int], size: [Int],
-                           into target: UnsafeMutablePointer<T>) {
+    static func extract<T>(
+        from source: UnsafePointer<T>, shape: [Int], origin: [Int], size: [Int],
+        into target: UnsafeMutablePointer<T>
+    ) {
         var written = 0
         forEachRun(shape: shape, origin: origin, size: size) { start, length in
             (target + written).update(from: source + start, count: length)
@@ -11,8 +13,10 @@ enum BoxCopy {
     }
 
     /// Copies contiguous `box` (shape `size`) into `target` (shape `shape`) at `origin`.
-    static func insert<T>(_ box: UnsafePointer<T>, size: [Int], into target: UnsafeMutablePointer<T>,
-                          shape: [Int], origin: [Int]) {
+    static func insert<T>(
+        _ box: UnsafePointer<T>, size: [Int], into target: UnsafeMutablePointer<T>,
+        shape: [Int], origin: [Int]
+    ) {
         var read = 0
         forEachRun(shape: shape, origin: origin, size: size) { start, length in
             (target + start).update(from: box + read, count: length)

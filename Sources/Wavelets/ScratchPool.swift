@@ -25,8 +25,10 @@ final class ScratchPool: Sendable {
     }
 
     /// Calls `body` with one uninitialized buffer of each count in `counts`.
-    func withBuffers<T: WaveletScalar, R>(_ counts: [Int], of type: T.Type,
-                                          _ body: ([UnsafeMutablePointer<T>]) throws -> R) rethrows -> R {
+    func withBuffers<T: WaveletScalar, R>(
+        _ counts: [Int], of type: T.Type,
+        _ body: ([UnsafeMutablePointer<T>]) throws -> R
+    ) rethrows -> R {
         let blocks = counts.map { acquire(bytes: max($0, 1) * MemoryLayout<T>.stride) }
         defer { release(blocks) }
         return try body(blocks.map { $0.pointer.bindMemory(to: T.self, capacity: $0.bytes / MemoryLayout<T>.stride) })

@@ -65,7 +65,8 @@ public struct Wavelet: Sendable, Hashable, CustomStringConvertible {
             members[wavelet.shortFamilyName, default: []].append(wavelet)
         }
         let familyOrder = ["haar", "db", "sym", "coif", "bior", "rbio", "dmey"]
-        return order
+        return
+            order
             .sorted { (familyOrder.firstIndex(of: $0) ?? 99) < (familyOrder.firstIndex(of: $1) ?? 99) }
             .map { short in
                 let list = members[short]!.sorted { naturalOrder($0.name, $1.name) }

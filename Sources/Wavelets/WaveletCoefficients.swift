@@ -10,8 +10,9 @@ public struct WaveletCoefficients<T: WaveletScalar>: Sendable {
 
     /// Wraps a flat vector; its length must be `layout.count`.
     public init(layout: CoefficientLayout, values: [T]) {
-        precondition(values.count == layout.count,
-                     "coefficient vector has \(values.count) entries; layout needs \(layout.count)")
+        precondition(
+            values.count == layout.count,
+            "coefficient vector has \(values.count) entries; layout needs \(layout.count)")
         self.layout = layout
         self.values = values
     }

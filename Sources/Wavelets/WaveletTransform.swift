@@ -32,13 +32,16 @@ public struct WaveletTransform: Sendable {
     ///   - levels: number of levels; `nil` picks `maxLevel` (pywt's default). A single level is
     ///     always allowed, as in `pywt.dwt`; more than `max(maxLevel, 1)` is refused.
     ///   - axes: axes to transform (negative counts from the end); `nil` means all axes.
-    public init(wavelet: Wavelet, mode: ExtensionMode, signalShape: [Int], levels: Int? = nil,
-                axes: [Int]? = nil) throws(WaveletError) {
+    public init(
+        wavelet: Wavelet, mode: ExtensionMode, signalShape: [Int], levels: Int? = nil,
+        axes: [Int]? = nil
+    ) throws(WaveletError) {
         let rank = signalShape.count
         let requested = axes ?? Array(0..<rank)
         let resolved = requested.compactMap { NDArrayGeometry.normalizedAxis($0, rank: rank) }
         guard rank > 0, !requested.isEmpty, resolved.count == requested.count,
-              Set(resolved).count == resolved.count else {
+            Set(resolved).count == resolved.count
+        else {
             throw .invalidAxes(axes: requested, rank: rank)
         }
         let extents = resolved.map { signalShape[$0] }
@@ -55,9 +58,10 @@ public struct WaveletTransform: Sendable {
             if mode == .reflect || mode == .antireflect, let short = current.first(where: { $0 < 2 }) {
                 throw .signalTooShortForMode(mode: mode, length: short)
             }
-            lengths.append(current.map {
-                WaveletTransform.coefficientCount(length: $0, filterLength: wavelet.filterLength, mode: mode)
-            })
+            lengths.append(
+                current.map {
+                    WaveletTransform.coefficientCount(length: $0, filterLength: wavelet.filterLength, mode: mode)
+                })
         }
         let levelShapes = lengths.dropFirst().map { extentsAtLevel -> [Int] in
             var shape = signalShape
@@ -93,8 +97,8 @@ public struct WaveletTransform: Sendable {
 
     /// Decomposes `signal` (`wavedecn`).
     /// - Throws: when the shape differs from the planned one or a sample is NaN or infinite.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func decompose<T: WaveletScalar>(_ signal: NDArray<T>) throws(WaveletError) -> WaveletCoefficients<T> {
         guard signal.shape == signalShape else {
             throw .shapeMismatch(what: "signal", expected: signalShape, actual: signal.shape)
@@ -104,8 +108,8 @@ public struct WaveletTransform: Sendable {
     }
 
     /// Rebuilds the signal from its coefficients (`waverecn`), cropped to the signal shape.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func reconstruct<T: WaveletScalar>(_ coefficients: WaveletCoefficients<T>) throws(WaveletError) -> NDArray<T> {
         guard coefficients.layout == layout else {
             throw .shapeMismatch(what: "coefficients", expected: [layout.count], actual: [coefficients.layout.count])
@@ -117,8 +121,8 @@ public struct WaveletTransform: Sendable {
     /// Applies the transpose of `reconstruct`, `(W^-1)^T`, to an array of the signal's shape:
     /// the map that turns a gradient with respect to the signal into the gradient with respect
     /// to the coefficients.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func reconstructionAdjoint<T: WaveletScalar>(_ cotangent: NDArray<T>) throws(WaveletError) -> WaveletCoefficients<T> {
         guard cotangent.shape == signalShape else {
             throw .shapeMismatch(what: "cotangent", expected: signalShape, actual: cotangent.shape)
@@ -133,24 +137,24 @@ public struct WaveletTransform: Sendable {
     // MARK: - Unchecked flat entry points (hot paths)
 
     /// `decompose` on a flat row-major signal, without validation.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func decompose<T: WaveletScalar>(values signal: [T]) -> [T] {
         let taps = FilterTaps<T>(wavelet)
         return cascade(signal, passes: analysisPasses, lo: taps.analysisLo, hi: taps.analysisHi)
     }
 
     /// `reconstructionAdjoint` on a flat row-major array, without validation.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func reconstructionAdjoint<T: WaveletScalar>(values cotangent: [T]) -> [T] {
         let taps = FilterTaps<T>(wavelet)
         return cascade(cotangent, passes: adjointPasses, lo: taps.adjointLo, hi: taps.adjointHi)
     }
 
     /// `reconstruct` on a flat coefficient vector, without validation.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func reconstruct<T: WaveletScalar>(values coefficients: [T]) -> [T] {
         guard levels > 0 else { return coefficients }
         let taps = FilterTaps<T>(wavelet)
@@ -188,18 +192,22 @@ public struct WaveletTransform: Sendable {
                         let half = lines.extent / 2 * lines.inner
                         if axes.count == 1 {
                             // One axis: read the approximation and the detail band where they are.
-                            input = SplitLines(low: UnsafePointer(current), high: c.baseAddress! + bands[bandIndex].offset,
-                                               stride: half)
+                            input = SplitLines(
+                                low: UnsafePointer(current), high: c.baseAddress! + bands[bandIndex].offset,
+                                stride: half)
                             bandIndex += 1
                         } else {
                             for key in keys {
                                 let box: UnsafePointer<T>
-                                if key == keys[0] { box = UnsafePointer(current) } else {
+                                if key == keys[0] {
+                                    box = UnsafePointer(current)
+                                } else {
                                     box = c.baseAddress! + bands[bandIndex].offset
                                     bandIndex += 1
                                 }
-                                BoxCopy.insert(box, size: bandShape, into: spare, shape: shape,
-                                               origin: origin(of: key, bandShape: bandShape))
+                                BoxCopy.insert(
+                                    box, size: bandShape, into: spare, shape: shape,
+                                    origin: origin(of: key, bandShape: bandShape))
                             }
                             swap(&current, &spare)
                             input = .packed(UnsafePointer(current), half: half)
@@ -208,8 +216,9 @@ public struct WaveletTransform: Sendable {
                             let pass = passes[level - 1][i]
                             let last = level == 1 && i == 0
                             let target = last ? result.baseAddress! : spare
-                            AxisKernels.synthesize(input, shape: shape, axis: axes[i], pass: pass, taps: taps,
-                                                   into: target, scratch: buffers[2])
+                            AxisKernels.synthesize(
+                                input, shape: shape, axis: axes[i], pass: pass, taps: taps,
+                                into: target, scratch: buffers[2])
                             shape[axes[i]] = pass.outputs
                             if i > 0 {
                                 let next = NDArrayGeometry.split(shape, around: axes[i - 1])
@@ -269,25 +278,31 @@ public struct WaveletTransform: Sendable {
                             // One axis: low half to the next level's input, high half to its band.
                             let band = layout.bands.first { $0.level == level && !$0.isApproximation }!
                             let half = NDArrayGeometry.split(bandShape, around: axes[0])
-                            AxisKernels.analyze(source, shape: shape, axis: axes[0], pass: passes[level - 1][0], lo: lo, hi: hi,
-                                                into: SplitLines(low: target, high: output.baseAddress! + band.offset,
-                                                                 stride: half.extent * half.inner),
-                                                ext: buffers[2], scratch: buffers[3])
+                            AxisKernels.analyze(
+                                source, shape: shape, axis: axes[0], pass: passes[level - 1][0], lo: lo, hi: hi,
+                                into: SplitLines(
+                                    low: target, high: output.baseAddress! + band.offset,
+                                    stride: half.extent * half.inner),
+                                ext: buffers[2], scratch: buffers[3])
                         } else {
                             for i in axes.indices {
                                 let half = lengths[level][i] * NDArrayGeometry.split(shape, around: axes[i]).inner
-                                AxisKernels.analyze(source, shape: shape, axis: axes[i], pass: passes[level - 1][i],
-                                                    lo: lo, hi: hi, into: .packed(target, half: half),
-                                                    ext: buffers[2], scratch: buffers[3])
+                                AxisKernels.analyze(
+                                    source, shape: shape, axis: axes[i], pass: passes[level - 1][i],
+                                    lo: lo, hi: hi, into: .packed(target, half: half),
+                                    ext: buffers[2], scratch: buffers[3])
                                 source = UnsafePointer(target)
                                 swap(&target, &spare)
                                 shape[axes[i]] = 2 * lengths[level][i]
                             }
                             for key in keys {
-                                let destination = key == keys[0] ? target
+                                let destination =
+                                    key == keys[0]
+                                    ? target
                                     : output.baseAddress! + layout.bands.first { $0.level == level && $0.key == key }!.offset
-                                BoxCopy.extract(from: source, shape: shape, origin: origin(of: key, bandShape: bandShape),
-                                                size: bandShape, into: destination)
+                                BoxCopy.extract(
+                                    from: source, shape: shape, origin: origin(of: key, bandShape: bandShape),
+                                    size: bandShape, into: destination)
                             }
                         }
                         source = UnsafePointer(target)
@@ -312,7 +327,8 @@ public struct WaveletTransform: Sendable {
     private static func analysisPass(signal n: Int, coefficients m: Int, filterLength f: Int, mode: ExtensionMode) -> AnalysisPass {
         let first = mode == .periodization ? f / 2 : 1
         let start = first - (f - 1), length = 2 * m + f - 2
-        let plan = mode == .periodization
+        let plan =
+            mode == .periodization
             ? ExtensionPlan(periodizedSignalLength: n, start: start, length: length)
             : ExtensionPlan(signalLength: n, mode: mode, start: start, length: length)
         return AnalysisPass(plan: plan, computed: m, outputs: m, foldOffset: 0)
@@ -328,17 +344,20 @@ public struct WaveletTransform: Sendable {
         // circularly from index `offset`, read from sample `delta` on.
         let delta = (f / 2) % 2 == 0 ? 1 : 0
         let offset = delta == 1 ? -(f / 4) : (1 - f / 2) / 2
-        return SynthesisPass(coefficients: n, extended: n + f / 2 - 1 + delta, extensionOffset: offset,
-                             delta: delta, outputs: outputs)
+        return SynthesisPass(
+            coefficients: n, extended: n + f / 2 - 1 + delta, extensionOffset: offset,
+            delta: delta, outputs: outputs)
     }
 
     /// The adjoint of `synthesis`: an analysis-type pass over zero-extended lines, folded back
     /// onto the coefficients when synthesis extended them circularly.
     private static func adjointPass(of synthesis: SynthesisPass, filterLength f: Int) -> AnalysisPass {
         let k = synthesis.extended
-        let plan = ExtensionPlan(signalLength: synthesis.outputs, mode: .zero,
-                                 start: (1 - synthesis.delta) - (f - 1), length: 2 * k + f - 2)
-        return AnalysisPass(plan: plan, computed: k, outputs: synthesis.coefficients,
-                            foldOffset: synthesis.extensionOffset)
+        let plan = ExtensionPlan(
+            signalLength: synthesis.outputs, mode: .zero,
+            start: (1 - synthesis.delta) - (f - 1), length: 2 * k + f - 2)
+        return AnalysisPass(
+            plan: plan, computed: k, outputs: synthesis.coefficients,
+            foldOffset: synthesis.extensionOffset)
     }
 }

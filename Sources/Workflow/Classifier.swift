@@ -23,8 +23,10 @@ public struct Classifier: Sendable {
     public init(url: URL, threads: Int = 1, maxBatch: Int = 16, exampleShape: [Int]? = nil) throws {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw WorkflowError(source: url.path, reason: FileManager.default.fileExists(atPath: url.path)
-                ? "unreadable model file" : "no such model file")
+            throw WorkflowError(
+                source: url.path,
+                reason: FileManager.default.fileExists(atPath: url.path)
+                    ? "unreadable model file" : "no such model file")
         }
         model = try ONNXModel(data: data, name: url.path, externalDataDirectory: url.deletingLastPathComponent())
         self.url = url
@@ -38,8 +40,10 @@ public struct Classifier: Sendable {
             var seen: [String: Int] = [:]
             for (index, name) in names.enumerated() {
                 if let first = seen.updateValue(index, forKey: name) {
-                    throw WorkflowError(source: labelsURL.path, reason: "class \(index) has the name \"\(name.prefix(80))\" of class \(first); "
-                                        + "expected \(engine.classCount) distinct class names")
+                    throw WorkflowError(
+                        source: labelsURL.path,
+                        reason: "class \(index) has the name \"\(name.prefix(80))\" of class \(first); "
+                            + "expected \(engine.classCount) distinct class names")
                 }
                 if name.isEmpty { throw WorkflowError(source: labelsURL.path, reason: "class \(index) has an empty name") }
             }
@@ -61,8 +65,9 @@ public struct Classifier: Sendable {
     /// (`ONNXModel.randomizingTopLayers`), for the randomisation check.
     public func randomizingTopLayers(_ count: Int, seed: UInt64) throws -> Classifier {
         let randomized = model.randomizingTopLayers(count, seed: seed)
-        return Classifier(url: url, model: randomized, engine: try randomized.makeEngine(options: engine.options), labels: labels,
-                          sha256: sha256)
+        return Classifier(
+            url: url, model: randomized, engine: try randomized.makeEngine(options: engine.options), labels: labels,
+            sha256: sha256)
     }
 
     /// The class index of `name` (a label or an index).
@@ -70,12 +75,15 @@ public struct Classifier: Sendable {
         if let index = labels.firstIndex(of: name) { return index }
         if let index = Int(name) {
             guard labels.indices.contains(index) else {
-                throw WorkflowError(source: "--target", reason: "class index \(index) is out of range; expected 0...\(labels.count - 1) or a class name")
+                throw WorkflowError(
+                    source: "--target", reason: "class index \(index) is out of range; expected 0...\(labels.count - 1) or a class name")
             }
             return index
         }
-        throw WorkflowError(source: "--target", reason: "unknown class '\(name)'; the model's classes are "
-                            + labels.joined(separator: ", "))
+        throw WorkflowError(
+            source: "--target",
+            reason: "unknown class '\(name)'; the model's classes are "
+                + labels.joined(separator: ", "))
     }
 
     /// The bundled audio model: `WAM_MODELS` if set, else `share/wam/models` beside the

@@ -19,8 +19,10 @@ public struct DenoisingEvaluation: Sendable {
     public var smoothingWidths: [Int] = [5, 9, 17]
     public var seed: UInt64 = 0
 
-    public init(classifier: Classifier, settings: ExplanationSettings, options: MethodOptions, methods: [EvaluationMethod],
-                snr: Double) {
+    public init(
+        classifier: Classifier, settings: ExplanationSettings, options: MethodOptions, methods: [EvaluationMethod],
+        snr: Double
+    ) {
         self.classifier = classifier
         self.settings = settings
         self.options = options
@@ -61,12 +63,19 @@ public struct DenoisingEvaluation: Sendable {
             rows["\(method.rawValue) |a z|"] = byFraction(az)
             rows["\(method.rawValue) |z| where a > 0"] = byFraction(zip(result.attribution, z).map { $0 > 0 ? $1 : 0 })
             for width in smoothingWidths {
-                rows["\(method.rawValue) |a z| smoothed \(width)"] = byFraction(BandSmoothing.average(az.map(abs), layout: transform.layout, width: width))
+                rows["\(method.rawValue) |a z| smoothed \(width)"] = byFraction(
+                    BandSmoothing.average(az.map(abs), layout: transform.layout, width: width))
             }
-            rows["\(method.rawValue) per-level"] = Dictionary(uniqueKeysWithValues: try thresholds.map { threshold in
-                ("eps \(threshold)", score(try Interpretation.mask(attribution: result.attribution, coefficients: z,
-                                                                   rule: .perLevel(threshold: threshold), layout: transform.layout)))
-            })
+            rows["\(method.rawValue) per-level"] = Dictionary(
+                uniqueKeysWithValues: try thresholds.map { threshold in
+                    (
+                        "eps \(threshold)",
+                        score(
+                            try Interpretation.mask(
+                                attribution: result.attribution, coefficients: z,
+                                rule: .perLevel(threshold: threshold), layout: transform.layout))
+                    )
+                })
         }
         return Clip(file: example.url.path, noisy: Self.siSDR(noisy, reference: clean), rows: rows)
     }

@@ -21,11 +21,13 @@ extension ExplanationDocument {
         guard input.kind == .audio, let scalogram else { return nil }
         let bands = Dictionary(uniqueKeysWithValues: scaleProfile.levels.map { ($0.name, $0.frequencyBand) })
         let rows = zip(scalogram.rows, scalogram.values).map { name, values in
-            AudioPlot.Row(label: "\(name) " + (bands[name].flatMap { $0 }.map { Self.hertz($0[0]) + "-" + Self.hertz($0[1]) } ?? ""),
-                          values: values)
+            AudioPlot.Row(
+                label: "\(name) " + (bands[name].flatMap { $0 }.map { Self.hertz($0[0]) + "-" + Self.hertz($0[1]) } ?? ""),
+                values: values)
         }
-        return AudioPlot(title: pictureTitle, subtitle: pictureSubtitle, sampleRate: input.sampleRate ?? 1, input: samples,
-                         interpretation: interpretation, rows: rows)
+        return AudioPlot(
+            title: pictureTitle, subtitle: pictureSubtitle, sampleRate: input.sampleRate ?? 1, input: samples,
+            interpretation: interpretation, rows: rows)
     }
 
     static func hertz(_ value: Double) -> String {

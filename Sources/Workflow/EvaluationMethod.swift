@@ -9,8 +9,10 @@ public struct MethodOptions: Sendable {
     /// GradCAM's feature map.
     public var gradcamLayer: String?
 
-    public init(smoothgrad: SmoothGradOptions = SmoothGradOptions(), intgrad: IntegratedGradientsOptions = IntegratedGradientsOptions(),
-                gradcamLayer: String? = nil) {
+    public init(
+        smoothgrad: SmoothGradOptions = SmoothGradOptions(), intgrad: IntegratedGradientsOptions = IntegratedGradientsOptions(),
+        gradcamLayer: String? = nil
+    ) {
         self.smoothgrad = smoothgrad
         self.intgrad = intgrad
         self.gradcamLayer = gradcamLayer
@@ -40,8 +42,10 @@ public enum EvaluationMethod: String, Spelled, Codable {
 
     /// Runs the method on one example, with the wavelet transform of `settings` and the sampling
     /// of `options`.
-    public func run(_ signal: [Float], kind: SignalKind, classifier: Classifier, settings: ExplanationSettings,
-                    options: MethodOptions, target: Int) throws -> Result {
+    public func run(
+        _ signal: [Float], kind: SignalKind, classifier: Classifier, settings: ExplanationSettings,
+        options: MethodOptions, target: Int
+    ) throws -> Result {
         let model = classifier.engine
         let maxBatch = model.options.maxBatch
         let wavelets = try settings.transform(exampleShape: classifier.inputShape, kind: kind)
@@ -49,8 +53,9 @@ public enum EvaluationMethod: String, Spelled, Codable {
         func explain(_ representation: any SignalRepresentation, _ method: AttributionMethod) throws -> Result {
             let explanation = try Explainer(model: model, representation: representation, maxBatch: maxBatch)
                 .explain(signal, method: method, target: target)
-            return Result(representation: representation, coefficients: explanation.coefficients,
-                          attribution: explanation.attribution, target: target)
+            return Result(
+                representation: representation, coefficients: explanation.coefficients,
+                attribution: explanation.attribution, target: target)
         }
         let smoothing = AttributionMethod.smoothgrad(options.smoothgrad)
         let integrating = AttributionMethod.intgrad(options.intgrad)
@@ -65,8 +70,9 @@ public enum EvaluationMethod: String, Spelled, Codable {
             return Result(representation: input, coefficients: signal, attribution: gradient.attribution.map(abs), target: target)
         case .inputxgrad:
             let gradient = try explain(input, .gradient)
-            return Result(representation: input, coefficients: signal, attribution: zip(signal, gradient.attribution).map { $0 * $1 },
-                          target: target)
+            return Result(
+                representation: input, coefficients: signal, attribution: zip(signal, gradient.attribution).map { $0 * $1 },
+                target: target)
         case .gradcam:
             guard let layer = options.gradcamLayer else {
                 throw WorkflowError(source: "--gradcam-layer", reason: "GradCAM needs the name of a feature map (see `wam model info`)")

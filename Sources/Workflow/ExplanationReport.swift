@@ -38,11 +38,13 @@ public struct ExplanationSummary: Codable, Sendable {
     /// Adds one written window.
     public mutating func append(_ document: ExplanationDocument) {
         let strongest = document.scaleProfile.levels.max { $0.importance < $1.importance }
-        windows.append(Window(index: document.input.windowIndex,
-                              startSeconds: document.input.sampleRate.map { Double(document.input.windowStart) / $0 },
-                              prediction: document.prediction.label, probability: document.prediction.probability,
-                              target: document.target.label, strongestLevel: strongest?.name,
-                              strongestLevelImportance: strongest?.importance, json: document.files.json))
+        windows.append(
+            Window(
+                index: document.input.windowIndex,
+                startSeconds: document.input.sampleRate.map { Double(document.input.windowStart) / $0 },
+                prediction: document.prediction.label, probability: document.prediction.probability,
+                target: document.target.label, strongestLevel: strongest?.name,
+                strongestLevelImportance: strongest?.importance, json: document.files.json))
     }
 }
 
@@ -60,16 +62,19 @@ public enum ExplanationReport {
             for w in summary.windows {
                 let start = w.startSeconds.map { String(format: "%7.2f", $0) } ?? "      -"
                 let strongest = w.strongestLevel.map { "\($0) (\(percent(w.strongestLevelImportance ?? 0)))" } ?? "-"
-                lines.append(String(format: "%6d  %@  %@ %5.3f  %@", w.index, start,
-                                    w.prediction.padding(toLength: 16, withPad: " ", startingAt: 0), w.probability, strongest))
+                lines.append(
+                    String(
+                        format: "%6d  %@  %@ %5.3f  %@", w.index, start,
+                        w.prediction.padding(toLength: 16, withPad: " ", startingAt: 0), w.probability, strongest))
             }
         } else {
             for d in tables { lines += table(d) }
         }
         let count = summary.windows.count
         let kind = tables.first?.input.kind ?? (summary.windows.first?.startSeconds != nil ? .audio : .image)
-        lines.append("Wrote \(count) explanation\(count == 1 ? "" : "s") to \(output)/ "
-                     + "(JSON\(kind == .audio ? ", interpretation WAV" : "")\(pictures ? ", PNG" : ""); summary.json).")
+        lines.append(
+            "Wrote \(count) explanation\(count == 1 ? "" : "s") to \(output)/ "
+                + "(JSON\(kind == .audio ? ", interpretation WAV" : "")\(pictures ? ", PNG" : ""); summary.json).")
         if kind == .audio, let json = summary.windows.first?.json {
             let wav = json.hasSuffix(".json") ? String(json.dropLast(5)) + ".wav" : json
             lines.append("Listen: aplay \(output)/\(wav)   (the input rebuilt from its most important wavelet coefficients)")
@@ -80,18 +85,21 @@ public enum ExplanationReport {
     static func table(_ d: ExplanationDocument) -> [String] {
         var lines: [String] = []
         let window = d.input.windowCount > 1 ? " window \(d.input.windowIndex + 1)/\(d.input.windowCount)" : ""
-        lines.append("\(d.input.file)\(window): predicted \(d.prediction.label) (p = \(String(format: "%.3f", d.prediction.probability)))"
-                     + (d.target.index == d.prediction.index ? "" : "; explaining \(d.target.label)"))
+        lines.append(
+            "\(d.input.file)\(window): predicted \(d.prediction.label) (p = \(String(format: "%.3f", d.prediction.probability)))"
+                + (d.target.index == d.prediction.index ? "" : "; explaining \(d.target.label)"))
         if let completeness = d.completeness {
-            lines.append("  completeness gap \(percent(completeness.relativeGap)) after \(completeness.steps) steps"
-                         + (completeness.converged ? "" : " (tolerance not reached)"))
+            lines.append(
+                "  completeness gap \(percent(completeness.relativeGap)) after \(completeness.steps) steps"
+                    + (completeness.converged ? "" : " (tolerance not reached)"))
         }
         lines.append("  level  band                 importance")
         for level in d.scaleProfile.levels {
             let band = level.frequencyBand.map { String(format: "%6.0f-%-6.0f Hz", $0[0], $0[1]) } ?? ""
             let bar = String(repeating: "#", count: Int((level.importance * 40).rounded()))
-            lines.append("  \(level.name.padding(toLength: 5, withPad: " ", startingAt: 0))  "
-                         + "\(band.padding(toLength: 19, withPad: " ", startingAt: 0))  \(percent(level.importance).leftPad(6)) \(bar)")
+            lines.append(
+                "  \(level.name.padding(toLength: 5, withPad: " ", startingAt: 0))  "
+                    + "\(band.padding(toLength: 19, withPad: " ", startingAt: 0))  \(percent(level.importance).leftPad(6)) \(bar)")
         }
         return lines
     }

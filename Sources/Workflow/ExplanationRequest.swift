@@ -97,8 +97,9 @@ public struct ExplanationRequest: Sendable, Equatable {
 
     /// What the explainer runs; throws when the wavelet is unknown.
     public func settings() throws(WaveletError) -> ExplanationSettings {
-        ExplanationSettings(method: attributionMethod, wavelet: try Wavelet(wavelet), mode: mode, levels: levels, target: target,
-                            interpretation: interpretation)
+        ExplanationSettings(
+            method: attributionMethod, wavelet: try Wavelet(wavelet), mode: mode, levels: levels, target: target,
+            interpretation: interpretation)
     }
 }
 

@@ -15,9 +15,11 @@ public struct ExplanationSettings: Sendable {
     /// Columns of the scalogram in the JSON (audio).
     public var scalogramBins: Int
 
-    public init(method: AttributionMethod = .intgrad(IntegratedGradientsOptions()), wavelet: Wavelet,
-                mode: ExtensionMode = .symmetric, levels: Int? = nil, target: Int? = nil,
-                interpretation: InterpretationRule = .top(fraction: 0.1), scalogramBins: Int = 200) {
+    public init(
+        method: AttributionMethod = .intgrad(IntegratedGradientsOptions()), wavelet: Wavelet,
+        mode: ExtensionMode = .symmetric, levels: Int? = nil, target: Int? = nil,
+        interpretation: InterpretationRule = .top(fraction: 0.1), scalogramBins: Int = 200
+    ) {
         self.method = method
         self.wavelet = wavelet
         self.mode = mode
@@ -37,8 +39,12 @@ public struct ExplanationSettings: Sendable {
     public func transform(exampleShape: [Int], kind: SignalKind) throws -> WaveletTransform {
         let axes = exampleShape.count > 1 ? Array(1..<exampleShape.count) : [0]
         let extents = axes.map { exampleShape[$0] }
-        let levels = levels ?? Self.defaultLevels(kind: kind, maximum: WaveletTransform.maxLevel(
-            lengths: extents, filterLength: wavelet.filterLength))
+        let levels =
+            levels
+            ?? Self.defaultLevels(
+                kind: kind,
+                maximum: WaveletTransform.maxLevel(
+                    lengths: extents, filterLength: wavelet.filterLength))
         return try WaveletTransform(wavelet: wavelet, mode: mode, signalShape: exampleShape, levels: levels, axes: axes)
     }
 }

@@ -18,8 +18,10 @@ public struct FaithfulnessEvaluation: Sendable {
     /// K of the insertion and deletion curves.
     public var insertionSteps = 64
 
-    public init(classifier: Classifier, settings: ExplanationSettings, options: MethodOptions, methods: [EvaluationMethod],
-                metrics: [Metric]) {
+    public init(
+        classifier: Classifier, settings: ExplanationSettings, options: MethodOptions, methods: [EvaluationMethod],
+        metrics: [Metric]
+    ) {
         self.classifier = classifier
         self.settings = settings
         self.options = options
@@ -45,21 +47,25 @@ public struct FaithfulnessEvaluation: Sendable {
         let predicted = logits.indices.max { logits[$0] < logits[$1] }!
         return try methods.map { method in
             let started = Date()
-            let result = try method.run(samples, kind: signal.kind, classifier: classifier, settings: settings,
-                                        options: options, target: predicted)
-            let scorer = FaithfulnessMetrics(model: classifier.engine, representation: result.representation,
-                                             maxBatch: classifier.engine.options.maxBatch)
+            let result = try method.run(
+                samples, kind: signal.kind, classifier: classifier, settings: settings,
+                options: options, target: predicted)
+            let scorer = FaithfulnessMetrics(
+                model: classifier.engine, representation: result.representation,
+                maxBatch: classifier.engine.options.maxBatch)
             var values: [String: Double] = [:]
             if metrics.contains(where: { [.insertion, .deletion, .faithfulness].contains($0) }) {
-                let curves = try scorer.insertionDeletion(coefficients: result.coefficients, attribution: result.attribution,
-                                                          target: predicted, steps: insertionSteps)
+                let curves = try scorer.insertionDeletion(
+                    coefficients: result.coefficients, attribution: result.attribution,
+                    target: predicted, steps: insertionSteps)
                 values["insertion"] = curves.insertion.area
                 values["deletion"] = curves.deletion.area
                 values["faithfulness"] = curves.insertion.area - curves.deletion.area
             }
             if metrics.contains(.mufidelity) {
-                values["mufidelity"] = try scorer.muFidelity(coefficients: result.coefficients, attribution: result.attribution,
-                                                             target: predicted)
+                values["mufidelity"] = try scorer.muFidelity(
+                    coefficients: result.coefficients, attribution: result.attribution,
+                    target: predicted)
             }
             if metrics.contains(.ff) {
                 let removed = try scorer.logits(coefficients: result.coefficients, attribution: result.attribution, fraction: 0.5, keep: false)
@@ -70,8 +76,9 @@ public struct FaithfulnessEvaluation: Sendable {
                 values["fidin"] = kept.indices.max { kept[$0] < kept[$1] } == predicted ? 1 : 0
             }
             values = values.filter { metrics.map(\.rawValue).contains($0.key) }
-            return Scores(file: example.url.path, label: example.label, predicted: classifier.labels[predicted], method: method,
-                          values: values, seconds: Date().timeIntervalSince(started))
+            return Scores(
+                file: example.url.path, label: example.label, predicted: classifier.labels[predicted], method: method,
+                values: values, seconds: Date().timeIntervalSince(started))
         }
     }
 
@@ -83,7 +90,8 @@ public struct FaithfulnessEvaluation: Sendable {
             for metric in metrics {
                 let values = rows.compactMap { $0.values[metric.rawValue] }.sorted()
                 guard !values.isEmpty else { continue }
-                table[method, default: [:]][metric] = metric == .ff
+                table[method, default: [:]][metric] =
+                    metric == .ff
                     ? (values[(values.count - 1) / 2] + values[values.count / 2]) / 2
                     : values.reduce(0, +) / Double(values.count)
             }

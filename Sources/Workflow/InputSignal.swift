@@ -47,8 +47,9 @@ public struct InputSignal: Sendable {
     }
 
     init(file: String, kind: SignalKind, sampleRate: Double?, fileSampleRate: Double?, fileChannels: Int?, windowCount: Int) {
-        (self.file, self.kind, self.sampleRate, self.fileSampleRate, self.fileChannels, self.windowCount)
-            = (file, kind, sampleRate, fileSampleRate, fileChannels, windowCount)
+        (self.file, self.kind, self.sampleRate, self.fileSampleRate, self.fileChannels, self.windowCount) = (
+            file, kind, sampleRate, fileSampleRate, fileChannels, windowCount
+        )
     }
 }
 
@@ -95,8 +96,9 @@ public final class InputReader {
             guard spatial.count >= 2 else {
                 throw WorkflowError(source: name, reason: "a .npy input must be an image or a volume; for audio use a sound file")
             }
-            signal = InputSignal(file: name, kind: spatial.count == 2 ? .image : .volume, sampleRate: nil, fileSampleRate: nil,
-                                 fileChannels: nil, windowCount: 1)
+            signal = InputSignal(
+                file: name, kind: spatial.count == 2 ? .image : .volume, sampleRate: nil, fileSampleRate: nil,
+                fileChannels: nil, windowCount: 1)
             source = .whole([InputWindow(index: 0, samples: array.storage, startSample: 0, paddedSamples: 0)])
         default:
             guard spatial.count == 1 else {
@@ -108,11 +110,13 @@ public final class InputReader {
             guard reader.frameCount != 0 else { throw WorkflowError(source: name, reason: "holds no audio frames") }
             // libsndfile announces the length (unknown lengths come as a huge count: clamp them).
             let frames = Int(min(Double(Int32.max), (Double(max(reader.frameCount, 1)) * modelRate / reader.sampleRate).rounded()))
-            signal = InputSignal(file: name, kind: .audio, sampleRate: modelRate, fileSampleRate: reader.sampleRate,
-                                 fileChannels: reader.channels,
-                                 windowCount: max(1, WindowAssembler.windowCount(samples: frames, length: length, hop: step)))
-            let cutter = try WindowCutter(streamRate: reader.sampleRate, channels: reader.channels, modelRate: modelRate,
-                                          length: length, hop: step)
+            signal = InputSignal(
+                file: name, kind: .audio, sampleRate: modelRate, fileSampleRate: reader.sampleRate,
+                fileChannels: reader.channels,
+                windowCount: max(1, WindowAssembler.windowCount(samples: frames, length: length, hop: step)))
+            let cutter = try WindowCutter(
+                streamRate: reader.sampleRate, channels: reader.channels, modelRate: modelRate,
+                length: length, hop: step)
             source = .audio(reader, cutter, pending: [], ended: false)
         }
     }

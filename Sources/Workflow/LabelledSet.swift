@@ -42,8 +42,10 @@ public struct LabelledSet: Sendable {
                 guard fields.count >= 2, !fields[0].isEmpty, !fields[1].isEmpty else {
                     throw WorkflowError(source: "\(path):\(number + 1)", reason: "expected `path,label`, got '\(line)'")
                 }
-                rows.append(Example(url: URL(fileURLWithPath: fields[0], relativeTo: url.deletingLastPathComponent()).standardizedFileURL,
-                                    label: fields[1]))
+                rows.append(
+                    Example(
+                        url: URL(fileURLWithPath: fields[0], relativeTo: url.deletingLastPathComponent()).standardizedFileURL,
+                        label: fields[1]))
             }
             examples = rows
         }
@@ -55,7 +57,9 @@ public struct LabelledSet: Sendable {
     public func check(classes: [String]) throws(WorkflowError) {
         let known = Set(classes)
         guard let stranger = examples.first(where: { !known.contains($0.label) }) else { return }
-        throw WorkflowError(source: path, reason: "the label '\(stranger.label)' of \(stranger.url.lastPathComponent) is not a class of the "
-                            + "model; its classes are " + classes.joined(separator: ", "))
+        throw WorkflowError(
+            source: path,
+            reason: "the label '\(stranger.label)' of \(stranger.url.lastPathComponent) is not a class of the "
+                + "model; its classes are " + classes.joined(separator: ", "))
     }
 }

@@ -30,10 +30,16 @@ public struct RandomizationCheck: Sendable {
         let signals = try examples.map { try InputReader.first(url: $0.url, exampleShape: classifier.inputShape, sampleRate: sampleRate) }
         func explanations(_ model: Classifier, targets: [Int]) throws -> [[EvaluationMethod: [Float]]] {
             try zip(signals, targets).map { signal, target in
-                Dictionary(uniqueKeysWithValues: try methods.map { method in
-                    (method, try method.run(signal.window.samples, kind: signal.signal.kind, classifier: model, settings: settings,
-                                            options: options, target: target).attribution)
-                })
+                Dictionary(
+                    uniqueKeysWithValues: try methods.map { method in
+                        (
+                            method,
+                            try method.run(
+                                signal.window.samples, kind: signal.signal.kind, classifier: model, settings: settings,
+                                options: options, target: target
+                            ).attribution
+                        )
+                    })
             }
         }
         let targets = try signals.map { signal -> Int in

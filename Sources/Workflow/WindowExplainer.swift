@@ -53,37 +53,48 @@ public struct WindowExplainer: Sendable {
     public func explain(_ window: InputWindow, of input: InputSignal) throws -> WindowResult {
         let started = Date()
         if let bad = window.samples.firstIndex(where: { !$0.isFinite }) {
-            throw InvalidWindow(window: window, input: input, reason: "sample \(window.startSample + bad) is \(window.samples[bad]); NaN or infinity cannot be explained")
+            throw InvalidWindow(
+                window: window, input: input,
+                reason: "sample \(window.startSample + bad) is \(window.samples[bad]); NaN or infinity cannot be explained")
         }
         let transform = try settings.transform(exampleShape: classifier.inputShape, kind: input.kind)
         let explainer = try Explainer(model: classifier.engine, representation: transform, maxBatch: classifier.engine.options.maxBatch)
         let explanation = try explainer.explain(window.samples, method: settings.method, target: settings.target)
         guard explanation.logits.allSatisfy(\.isFinite) else {
-            throw InvalidWindow(window: window, input: input, reason: "the model's outputs are not finite (NaN or infinite): "
-                                + "samples this large or odd overflow it")
+            throw InvalidWindow(
+                window: window, input: input,
+                reason: "the model's outputs are not finite (NaN or infinite): "
+                    + "samples this large or odd overflow it")
         }
         guard explanation.attribution.allSatisfy(\.isFinite) else {
             throw InvalidWindow(window: window, input: input, reason: "the attributions are not finite (NaN or infinite)")
         }
-        let kept = try Interpretation.mask(attribution: explanation.attribution, coefficients: explanation.coefficients,
-                                           rule: settings.interpretation, layout: transform.layout)
+        let kept = try Interpretation.mask(
+            attribution: explanation.attribution, coefficients: explanation.coefficients,
+            rule: settings.interpretation, layout: transform.layout)
         let interpretation = Interpretation.rebuild(coefficients: explanation.coefficients, mask: kept, representation: transform)
-        let document = makeDocument(window: window, input: input, explanation: explanation, transform: transform,
-                                    kept: Int(kept.reduce(0, +)), seconds: Date().timeIntervalSince(started))
-        return WindowResult(window: window, explanation: explanation, document: document, interpretation: interpretation,
-                            transform: transform)
+        let document = makeDocument(
+            window: window, input: input, explanation: explanation, transform: transform,
+            kept: Int(kept.reduce(0, +)), seconds: Date().timeIntervalSince(started))
+        return WindowResult(
+            window: window, explanation: explanation, document: document, interpretation: interpretation,
+            transform: transform)
     }
 
-    private func makeDocument(window: InputWindow, input: InputSignal, explanation: Explanation, transform: WaveletTransform,
-                              kept: Int, seconds: Double) -> ExplanationDocument {
+    private func makeDocument(
+        window: InputWindow, input: InputSignal, explanation: Explanation, transform: WaveletTransform,
+        kept: Int, seconds: Double
+    ) -> ExplanationDocument {
         let probabilities = softmax(explanation.logits)
         func score(_ index: Int) -> ExplanationDocument.ClassScore {
-            ExplanationDocument.ClassScore(index: index, label: classifier.labels[index], logit: Double(explanation.logits[index]),
-                                           probability: probabilities[index])
+            ExplanationDocument.ClassScore(
+                index: index, label: classifier.labels[index], logit: Double(explanation.logits[index]),
+                probability: probabilities[index])
         }
         let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
-        var method = ExplanationDocument.Method(name: settings.method.name, domain: "wavelet", wavelet: transform.wavelet.name,
-                                                mode: transform.mode.rawValue, levels: transform.levels)
+        var method = ExplanationDocument.Method(
+            name: settings.method.name, domain: "wavelet", wavelet: transform.wavelet.name,
+            mode: transform.mode.rawValue, levels: transform.levels)
         switch settings.method {
         case .gradient: break
         case let .smoothgrad(options):
@@ -97,23 +108,28 @@ public struct WindowExplainer: Sendable {
         let interpretationInfo: ExplanationDocument.InterpretationInfo
         switch settings.interpretation {
         case let .top(fraction):
-            interpretationInfo = .init(rule: "top", keep: fraction, threshold: nil, width: nil, keptCoefficients: kept,
-                                       totalCoefficients: explanation.attribution.count)
+            interpretationInfo = .init(
+                rule: "top", keep: fraction, threshold: nil, width: nil, keptCoefficients: kept,
+                totalCoefficients: explanation.attribution.count)
         case let .topEvidence(fraction, width):
-            interpretationInfo = .init(rule: "evidence", keep: fraction, threshold: nil, width: width, keptCoefficients: kept,
-                                       totalCoefficients: explanation.attribution.count)
+            interpretationInfo = .init(
+                rule: "evidence", keep: fraction, threshold: nil, width: width, keptCoefficients: kept,
+                totalCoefficients: explanation.attribution.count)
         case let .perLevel(threshold):
-            interpretationInfo = .init(rule: "per_level", keep: nil, threshold: threshold, width: nil, keptCoefficients: kept,
-                                       totalCoefficients: explanation.attribution.count)
+            interpretationInfo = .init(
+                rule: "per_level", keep: nil, threshold: threshold, width: nil, keptCoefficients: kept,
+                totalCoefficients: explanation.attribution.count)
         }
         return ExplanationDocument(
             schemaVersion: ExplanationDocument.currentSchemaVersion,
             tool: .init(name: "wam", version: WamVersion.current),
-            model: .init(file: classifier.url.path, sha256: classifier.sha256, classes: classifier.labels,
-                         inputShape: classifier.inputShape),
-            input: .init(file: input.file, kind: input.kind, sampleRate: input.sampleRate, fileSampleRate: input.fileSampleRate,
-                         fileChannels: input.fileChannels, windowIndex: window.index, windowCount: input.windowCount,
-                         windowStart: window.startSample, windowLength: window.samples.count, paddedSamples: window.paddedSamples),
+            model: .init(
+                file: classifier.url.path, sha256: classifier.sha256, classes: classifier.labels,
+                inputShape: classifier.inputShape),
+            input: .init(
+                file: input.file, kind: input.kind, sampleRate: input.sampleRate, fileSampleRate: input.fileSampleRate,
+                fileChannels: input.fileChannels, windowIndex: window.index, windowCount: input.windowCount,
+                windowStart: window.startSample, windowLength: window.samples.count, paddedSamples: window.paddedSamples),
             stream: nil,
             method: method,
             prediction: score(ranked[0]),
@@ -122,8 +138,9 @@ public struct WindowExplainer: Sendable {
             completeness: explanation.integration.map {
                 .init(steps: $0.steps, gap: $0.gap, relativeGap: $0.relativeGap, expectedTotal: $0.expectedTotal, converged: $0.converged)
             },
-            cost: .init(gradientEvaluations: explanation.gradientEvaluations, forwardEvaluations: explanation.forwardEvaluations,
-                        seconds: seconds),
+            cost: .init(
+                gradientEvaluations: explanation.gradientEvaluations, forwardEvaluations: explanation.forwardEvaluations,
+                seconds: seconds),
             scaleProfile: ScaleProfile(attribution: explanation.attribution, layout: transform.layout, sampleRate: input.sampleRate),
             scalogram: input.kind == .audio
                 ? Scalogram(attribution: explanation.attribution, layout: transform.layout, bins: settings.scalogramBins) : nil,
@@ -145,24 +162,31 @@ public struct WindowExplainer: Sendable {
         if extents.count == 2 {
             let (h, w) = (extents[0], extents[1])
             panels.append(.init(caption: "input", width: w, height: h, values: [], background: result.window.samples))
-            panels.append(.init(caption: "kept \(document.interpretation.keptCoefficients)", width: w, height: h, values: [],
-                                background: result.interpretation))
+            panels.append(
+                .init(
+                    caption: "kept \(document.interpretation.keptCoefficients)", width: w, height: h, values: [],
+                    background: result.interpretation))
             if let mosaic = Mosaic.arrange(attribution: result.explanation.attribution, layout: layout) {
-                panels.append(.init(caption: "wavelet domain", width: mosaic.width, height: mosaic.height, values: mosaic.values,
-                                    background: nil))
+                panels.append(
+                    .init(
+                        caption: "wavelet domain", width: mosaic.width, height: mosaic.height, values: mosaic.values,
+                        background: nil))
             }
             for map in maps { panels.append(.init(caption: map.name, width: w, height: h, values: map.values, background: result.window.samples)) }
             return MapPlot(title: title, subtitle: subtitle, panels: panels, columns: min(panels.count, 6)).render()
         }
         // Volumes: the middle slice along each axis, for the input and every level.
-        let sources: [(String, [Float], [Float])] = [("input", [], result.window.samples)]
+        let sources: [(String, [Float], [Float])] =
+            [("input", [], result.window.samples)]
             + maps.map { ($0.name, $0.values, result.window.samples) }
         for (name, values, background) in sources {
             for axis in 0..<3 {
                 let slice = Self.middleSlice(values.isEmpty ? background : values, extents: extents, axis: axis)
                 let backgroundSlice = Self.middleSlice(background, extents: extents, axis: axis)
-                panels.append(.init(caption: "\(name) axis \(axis)", width: slice.width, height: slice.height,
-                                    values: values.isEmpty ? [] : slice.values, background: backgroundSlice.values))
+                panels.append(
+                    .init(
+                        caption: "\(name) axis \(axis)", width: slice.width, height: slice.height,
+                        values: values.isEmpty ? [] : slice.values, background: backgroundSlice.values))
             }
         }
         return MapPlot(title: title, subtitle: subtitle, panels: panels, columns: 3).render(cell: 120)

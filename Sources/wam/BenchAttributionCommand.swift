@@ -27,12 +27,15 @@ struct BenchAttributionCommand: ParsableCommand {
         let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)
         let clip = modelURL.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("audio/yes.wav")
         let samples = try InputReader.first(url: clip, exampleShape: classifier.inputShape, sampleRate: 16000).window.samples
-        let transform = try WaveletTransform(wavelet: try Wavelet("db4"), mode: .symmetric, signalShape: classifier.inputShape,
-                                             levels: 6, axes: [1])
+        let transform = try WaveletTransform(
+            wavelet: try Wavelet("db4"), mode: .symmetric, signalShape: classifier.inputShape,
+            levels: 6, axes: [1])
         let explainer = try Explainer(model: classifier.engine, representation: transform, maxBatch: maxBatch)
         var results: [String: Double] = [:]
-        for (name, method) in [("wam_smoothgrad_n25_ms", AttributionMethod.smoothgrad(SmoothGradOptions(samples: 25, spread: 0.1))),
-                               ("wam_intgrad_m32_ms", .intgrad(IntegratedGradientsOptions(steps: .fixed(32))))] {
+        for (name, method) in [
+            ("wam_smoothgrad_n25_ms", AttributionMethod.smoothgrad(SmoothGradOptions(samples: 25, spread: 0.1))),
+            ("wam_intgrad_m32_ms", .intgrad(IntegratedGradientsOptions(steps: .fixed(32)))),
+        ] {
             _ = try explainer.explain(samples, method: method)
             var times: [Double] = []
             for _ in 0..<repeats {
@@ -50,7 +53,9 @@ struct BenchAttributionCommand: ParsableCommand {
         if json {
             print(String(decoding: try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
         } else {
-            for (key, value) in results.sorted(by: { $0.key < $1.key }) { print("\(key.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.1f", value))") }
+            for (key, value) in results.sorted(by: { $0.key < $1.key }) {
+                print("\(key.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.1f", value))")
+            }
         }
     }
 }

@@ -47,18 +47,24 @@ struct BenchCommand: ParsableCommand {
                     decompose.append(Double(middle.uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
                     reconstruct.append(Double(end.uptimeNanoseconds - middle.uptimeNanoseconds) / 1e6)
                 }
-                results.append(["case": c.name, "levels": transform.levels,
-                                "decompose_ms": median(decompose), "reconstruct_ms": median(reconstruct)])
+                results.append([
+                    "case": c.name, "levels": transform.levels,
+                    "decompose_ms": median(decompose), "reconstruct_ms": median(reconstruct),
+                ])
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: ["wavelet": "db4", "dtype": "float32", "results": results],
-                                                      options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(
+                    withJSONObject: ["wavelet": "db4", "dtype": "float32", "results": results],
+                    options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print("case                          levels  decompose ms  reconstruct ms")
                 for r in results {
-                    print(String(format: "%@  %6d  %12.3f  %14.3f", (r["case"] as! String).padding(toLength: 28, withPad: " ", startingAt: 0), r["levels"] as! Int,
-                                 r["decompose_ms"] as! Double, r["reconstruct_ms"] as! Double))
+                    print(
+                        String(
+                            format: "%@  %6d  %12.3f  %14.3f", (r["case"] as! String).padding(toLength: 28, withPad: " ", startingAt: 0),
+                            r["levels"] as! Int,
+                            r["decompose_ms"] as! Double, r["reconstruct_ms"] as! Double))
                 }
             }
         }

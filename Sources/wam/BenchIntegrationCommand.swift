@@ -34,18 +34,22 @@ struct BenchIntegrationCommand: ParsableCommand {
     }
 
     func run() throws {
-        let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? Classifier.bundledModel().orThrow(
-            WorkflowError(source: "--model", reason: "the bundled model was not found"))
+        let modelURL =
+            try model.map { URL(fileURLWithPath: $0) }
+            ?? Classifier.bundledModel().orThrow(
+                WorkflowError(source: "--model", reason: "the bundled model was not found"))
         let classifier = try Classifier(url: modelURL, maxBatch: maxBatch)
         let files = inputs.isEmpty ? Self.bundledClips(near: modelURL) : inputs
         let settings = ExplanationSettings(wavelet: try Wavelet(wavelet))
         print("clip                 auto: gradients  forwards  gap      doubling: steps  gradients  gap")
         var autoTotal = 0, doublingTotal = 0
         for file in files {
-            let samples = try InputReader.first(url: URL(fileURLWithPath: file), exampleShape: classifier.inputShape, sampleRate: 16000).window.samples
+            let samples = try InputReader.first(url: URL(fileURLWithPath: file), exampleShape: classifier.inputShape, sampleRate: 16000).window
+                .samples
             let transform = try settings.transform(exampleShape: classifier.inputShape, kind: .audio)
             let explainer = try Explainer(model: classifier.engine, representation: transform, maxBatch: maxBatch)
-            let adaptive = try explainer.explain(samples, method: .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: tolerance, maxSteps: cap))))
+            let adaptive = try explainer.explain(
+                samples, method: .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: tolerance, maxSteps: cap))))
             var steps = 8, spent = 0, gap = Double.infinity
             while spent + steps <= cap {
                 let fixed = try explainer.explain(samples, method: .intgrad(IntegratedGradientsOptions(steps: .fixed(steps))))
@@ -57,13 +61,17 @@ struct BenchIntegrationCommand: ParsableCommand {
             let report = adaptive.integration!
             autoTotal += report.steps
             doublingTotal += spent
-            print(String(format: "%@ %15d %9d  %+6.2f%%%@ %15d %10d  %+6.2f%%%@",
-                         URL(fileURLWithPath: file).lastPathComponent.padding(toLength: 20, withPad: " ", startingAt: 0),
-                         report.steps, adaptive.forwardEvaluations, report.relativeGap * 100, report.converged ? " " : "!",
-                         steps, spent, gap * 100, abs(gap) <= tolerance ? " " : "!"))
+            print(
+                String(
+                    format: "%@ %15d %9d  %+6.2f%%%@ %15d %10d  %+6.2f%%%@",
+                    URL(fileURLWithPath: file).lastPathComponent.padding(toLength: 20, withPad: " ", startingAt: 0),
+                    report.steps, adaptive.forwardEvaluations, report.relativeGap * 100, report.converged ? " " : "!",
+                    steps, spent, gap * 100, abs(gap) <= tolerance ? " " : "!"))
         }
-        print("total gradient evaluations: auto \(autoTotal), doubling \(doublingTotal) "
-              + String(format: "(auto spends %.0f%% of doubling's); ! = tolerance not reached", 100 * Double(autoTotal) / Double(max(doublingTotal, 1))))
+        print(
+            "total gradient evaluations: auto \(autoTotal), doubling \(doublingTotal) "
+                + String(
+                    format: "(auto spends %.0f%% of doubling's); ! = tolerance not reached", 100 * Double(autoTotal) / Double(max(doublingTotal, 1))))
     }
 
     static func bundledClips(near model: URL) -> [String] {

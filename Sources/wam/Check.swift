@@ -8,11 +8,14 @@ enum Check {
     /// - Parameters:
     ///   - shown: the value as the user typed it, when it differs from `value`'s text.
     ///   - or: an alternative the option also accepts, named in the message.
-    static func range<Value: Comparable>(_ value: Value, _ range: ClosedRange<Value>, _ option: String, unit: String = "",
-                                         shown: String? = nil, or alternative: String? = nil) throws {
+    static func range<Value: Comparable>(
+        _ value: Value, _ range: ClosedRange<Value>, _ option: String, unit: String = "",
+        shown: String? = nil, or alternative: String? = nil
+    ) throws {
         guard !range.contains(value) else { return }
-        throw ValidationError("\(option) \(shown ?? "\(value)"): expected a number in \(range.lowerBound)...\(range.upperBound)\(unit)"
-                              + (alternative.map { " or \($0)" } ?? ""))
+        throw ValidationError(
+            "\(option) \(shown ?? "\(value)"): expected a number in \(range.lowerBound)...\(range.upperBound)\(unit)"
+                + (alternative.map { " or \($0)" } ?? ""))
     }
 
     /// Throws unless `rate` is a sample rate wam supports (`SampleRates`).

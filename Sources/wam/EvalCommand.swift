@@ -37,7 +37,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Run the denoising experiment at this signal-to-noise ratio (dB) instead.")
     var denoise: Double?
 
-    @Flag(help: "Run the cascading randomisation check instead: re-initialise layers from the top down and report the Spearman rank correlation of each method's explanations with the trained model's.")
+    @Flag(
+        help:
+            "Run the cascading randomisation check instead: re-initialise layers from the top down and report the Spearman rank correlation of each method's explanations with the trained model's."
+    )
     var sanity = false
 
     @Option(help: "Wavelet.") var wavelet: String = "db4"
@@ -69,13 +72,16 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? Classifier.bundledModel().orThrow(
-            WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
+        let modelURL =
+            try model.map { URL(fileURLWithPath: $0) }
+            ?? Classifier.bundledModel().orThrow(
+                WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
         let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)
         let chosen = try EvaluationMethod.list(methods, key: "--methods"), measured = try Metric.list(metrics, key: "--metrics")
         let settings = ExplanationSettings(wavelet: try Wavelet(wavelet), mode: mode, levels: levels)
-        let options = MethodOptions(smoothgrad: SmoothGradOptions(samples: samples, spread: spread),
-                                    intgrad: IntegratedGradientsOptions(steps: .fixed(steps)), gradcamLayer: gradcamLayer)
+        let options = MethodOptions(
+            smoothgrad: SmoothGradOptions(samples: samples, spread: spread),
+            intgrad: IntegratedGradientsOptions(steps: .fixed(steps)), gradcamLayer: gradcamLayer)
         let set = try LabelledSet(path: data)
         try set.check(classes: classifier.labels)
         var examples = set.examples
@@ -86,17 +92,20 @@ struct EvalCommand: ParsableCommand {
             return url
         }
         if sanity {
-            try runSanityCheck(RandomizationCheck(classifier: classifier, settings: settings, options: options, methods: chosen),
-                               examples: examples, folder: folder)
+            try runSanityCheck(
+                RandomizationCheck(classifier: classifier, settings: settings, options: options, methods: chosen),
+                examples: examples, folder: folder)
             return
         }
         if let denoise {
-            try runDenoising(DenoisingEvaluation(classifier: classifier, settings: settings, options: options, methods: chosen, snr: denoise),
-                             examples: examples, folder: folder)
+            try runDenoising(
+                DenoisingEvaluation(classifier: classifier, settings: settings, options: options, methods: chosen, snr: denoise),
+                examples: examples, folder: folder)
             return
         }
-        var evaluation = FaithfulnessEvaluation(classifier: classifier, settings: settings, options: options, methods: chosen,
-                                                metrics: measured)
+        var evaluation = FaithfulnessEvaluation(
+            classifier: classifier, settings: settings, options: options, methods: chosen,
+            metrics: measured)
         evaluation.insertionSteps = insertionSteps
         var progress = ProgressBar(total: examples.count, label: "evaluating")
         var scores: [FaithfulnessEvaluation.Scores] = []
@@ -107,14 +116,16 @@ struct EvalCommand: ParsableCommand {
         progress.finish()
         let table = FaithfulnessEvaluation.summarize(scores, methods: chosen, metrics: measured)
         let accuracy = Dictionary(grouping: scores, by: \.file).values.filter { $0[0].label == $0[0].predicted }.count
-        print("\(examples.count) inputs from \(data), model \(modelURL.lastPathComponent) "
-              + "(accuracy \(accuracy)/\(examples.count)); \(settings.wavelet.name) \(settings.mode.rawValue), "
-              + "\(levels.map { "\($0)" } ?? "default") levels, intgrad \(steps) steps, smoothgrad n=\(samples) spread \(spread)")
+        print(
+            "\(examples.count) inputs from \(data), model \(modelURL.lastPathComponent) "
+                + "(accuracy \(accuracy)/\(examples.count)); \(settings.wavelet.name) \(settings.mode.rawValue), "
+                + "\(levels.map { "\($0)" } ?? "default") levels, intgrad \(steps) steps, smoothgrad n=\(samples) spread \(spread)")
         print(Self.render(table, methods: chosen, metrics: measured))
         if let folder {
             try ResultWriter(folder: folder).writeJSON(scores, to: folder.appendingPathComponent("eval-scores.json"))
-            try Self.csv(table, methods: chosen, metrics: measured).write(to: folder.appendingPathComponent("eval-table.csv"),
-                                                                           atomically: true, encoding: .utf8)
+            try Self.csv(table, methods: chosen, metrics: measured).write(
+                to: folder.appendingPathComponent("eval-table.csv"),
+                atomically: true, encoding: .utf8)
             print("Wrote eval-scores.json and eval-table.csv to \(folder.path)")
         }
     }
@@ -148,12 +159,14 @@ struct EvalCommand: ParsableCommand {
     private func runSanityCheck(_ check: RandomizationCheck, examples: [LabelledSet.Example], folder: URL?) throws {
         let steps = try check.run(examples, sampleRate: rate)
         print("Cascading randomisation, \(examples.count) inputs: mean Spearman correlation of |a| with the trained model's explanation")
-        print("layers  last re-initialised".padding(toLength: 44, withPad: " ", startingAt: 0)
-              + check.methods.map { $0.rawValue.leftPadded(16) }.joined())
+        print(
+            "layers  last re-initialised".padding(toLength: 44, withPad: " ", startingAt: 0)
+                + check.methods.map { $0.rawValue.leftPadded(16) }.joined())
         for step in steps {
             let name = step.lastLayer.map { String($0.suffix(34)) } ?? "(trained)"
-            print(String(format: "%6d  ", step.layersRandomized) + name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                  + check.methods.map { String(format: "%.3f", step.spearman[$0.rawValue] ?? .nan).leftPadded(16) }.joined())
+            print(
+                String(format: "%6d  ", step.layersRandomized) + name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                    + check.methods.map { String(format: "%.3f", step.spearman[$0.rawValue] ?? .nan).leftPadded(16) }.joined())
         }
         if let folder { try ResultWriter(folder: folder).writeJSON(steps, to: folder.appendingPathComponent("sanity.json")) }
     }
@@ -175,15 +188,16 @@ struct EvalCommand: ParsableCommand {
     static func render(_ table: [EvaluationMethod: [Metric: Double]], methods: [EvaluationMethod], metrics: [Metric]) -> String {
         var lines = ["method          " + metrics.map { "\($0.rawValue) \(direction[$0]!)".leftPadded(16) }.joined()]
         for method in methods {
-            lines.append(method.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
-                         + metrics.map { ((table[method]?[$0]).map { String(format: "%.3f", $0) } ?? "-").leftPadded(16) }.joined())
+            lines.append(
+                method.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + metrics.map { ((table[method]?[$0]).map { String(format: "%.3f", $0) } ?? "-").leftPadded(16) }.joined())
         }
         return lines.joined(separator: "\n")
     }
 
     static func csv(_ table: [EvaluationMethod: [Metric: Double]], methods: [EvaluationMethod], metrics: [Metric]) -> String {
         (["method," + metrics.map(\.rawValue).joined(separator: ",")]
-         + methods.map { method in method.rawValue + "," + metrics.map { table[method]?[$0].map { "\($0)" } ?? "" }.joined(separator: ",") })
+            + methods.map { method in method.rawValue + "," + metrics.map { table[method]?[$0].map { "\($0)" } ?? "" }.joined(separator: ",") })
             .joined(separator: "\n") + "\n"
     }
 }

@@ -62,7 +62,10 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Interpretation by level instead: keep |a| above this share of each level's peak (e.g. 0.2).")
     var threshold: Double?
 
-    @Option(help: "Rank coefficients for the interpretation by `attribution` (|a|, METHOD.md) or `evidence` (|a z| averaged over --width neighbours in a band; denoises best).")
+    @Option(
+        help:
+            "Rank coefficients for the interpretation by `attribution` (|a|, METHOD.md) or `evidence` (|a z| averaged over --width neighbours in a band; denoises best)."
+    )
     var rank = ExplanationRequest.Rank.attribution
 
     @Option(help: "With --rank evidence: coefficients averaged per band.")
@@ -116,10 +119,13 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? Classifier.bundledModel().orThrow(
-            WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
-        let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch,
-                                        exampleShape: inputShape.isEmpty ? nil : inputShape)
+        let modelURL =
+            try model.map { URL(fileURLWithPath: $0) }
+            ?? Classifier.bundledModel().orThrow(
+                WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
+        let classifier = try Classifier(
+            url: modelURL, threads: threads, maxBatch: maxBatch,
+            exampleShape: inputShape.isEmpty ? nil : inputShape)
         var request = try request
         request.target = try target.map(classifier.classIndex)
         let settings = try request.settings()
@@ -159,11 +165,15 @@ struct ExplainCommand: ParsableCommand {
         summary.skipped = skipped.map { .init($0) }
         try writer.writeJSON(summary, to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
         try attributions?.write()
-        print(ExplanationReport.text(summary, tables: summary.windows.count <= ExplanationReport.tablesUpTo ? shown : [], output: out,
-                                     pictures: !noPicture))
+        print(
+            ExplanationReport.text(
+                summary, tables: summary.windows.count <= ExplanationReport.tablesUpTo ? shown : [], output: out,
+                pictures: !noPicture))
         if !skipped.isEmpty {
-            throw WorkflowError(source: input, reason: "\(skipped.count) of \(skipped.count + summary.windows.count) windows could not be "
-                                + "explained (listed above and in summary.json)")
+            throw WorkflowError(
+                source: input,
+                reason: "\(skipped.count) of \(skipped.count + summary.windows.count) windows could not be "
+                    + "explained (listed above and in summary.json)")
         }
     }
 

@@ -77,8 +77,9 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             let onnx = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
-            let engine = try onnx.makeEngine(exampleShape: inputShape.isEmpty ? nil : inputShape,
-                                             options: EngineOptions(threads: threads))
+            let engine = try onnx.makeEngine(
+                exampleShape: inputShape.isEmpty ? nil : inputShape,
+                options: EngineOptions(threads: threads))
             let batch = try NpyFile.read(URL(fileURLWithPath: input)).asFloat
             var entries: [(key: String, array: NpyArray)]
             if let grad {

@@ -21,7 +21,8 @@ struct ProgressBar {
         let width = 30, filled = width * done / max(total, 1)
         let elapsed = Date().timeIntervalSince(started)
         let remaining = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-        let line = "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line =
+            "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             + "] \(done)/\(total)  \(String(format: "%.0f", remaining)) s left "
         FileHandle.standardError.write(Data(line.utf8))
     }

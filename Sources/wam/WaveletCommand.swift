@@ -62,8 +62,9 @@ struct WaveletCommand: ParsableCommand {
         func run() throws {
             let (wavelet, mode, axes) = try transform.parsed()
             let array = try NpyFile.read(URL(fileURLWithPath: input))
-            let plan = try WaveletTransform(wavelet: wavelet, mode: mode, signalShape: array.shape,
-                                            levels: level, axes: axes)
+            let plan = try WaveletTransform(
+                wavelet: wavelet, mode: mode, signalShape: array.shape,
+                levels: level, axes: axes)
             var entries: [(key: String, array: NpyArray)]
             if case let .float32(signal) = array {
                 entries = try plan.decompose(signal).namedBands.map { ($0.name, NpyArray.float32($0.array)) }
@@ -102,8 +103,9 @@ struct WaveletCommand: ParsableCommand {
         func run() throws {
             let (wavelet, mode, requestedAxes) = try transform.parsed()
             let entries = try NpzArchive.read(URL(fileURLWithPath: input))
-            let plan = try CoefficientArchive.plan(entries: entries, file: input, wavelet: wavelet, mode: mode,
-                                                   axes: requestedAxes, shape: shape.isEmpty ? nil : shape)
+            let plan = try CoefficientArchive.plan(
+                entries: entries, file: input, wavelet: wavelet, mode: mode,
+                axes: requestedAxes, shape: shape.isEmpty ? nil : shape)
             let isFloat32 = entries.contains { if case .float32 = $0.array { true } else { false } }
             let output: NpyArray
             if isFloat32 {

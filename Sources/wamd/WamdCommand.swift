@@ -70,7 +70,8 @@ struct WamdCommand: AsyncParsableCommand {
         let path = configPath
         let configuration: DaemonConfiguration
         do {
-            configuration = try path.map { try ConfigurationLoader.load(path: $0, overrides: allOverrides) }
+            configuration =
+                try path.map { try ConfigurationLoader.load(path: $0, overrides: allOverrides) }
                 ?? ConfigurationLoader.load(text: "", file: "command line", overrides: allOverrides)
         } catch {
             // Before the configured level is known; with journald's priority prefixes under systemd.
@@ -100,10 +101,13 @@ struct WamdCommand: AsyncParsableCommand {
         }
         // READY=1 only once the live view listens, so a socket systemd forbids fails the start.
         daemon.holdReadiness { try await liveView.waitUntilListening() }
-        let group = ServiceGroup(configuration: .init(services: [
-            .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: liveView, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-        ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: liveView, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch let error as LiveViewError {
@@ -128,8 +132,9 @@ struct WamdCommand: AsyncParsableCommand {
         let files = OpenFileLimit.raise()
         if settings.maxConnections > files - OpenFileLimit.reserved {
             let allowed = max(4, files - OpenFileLimit.reserved)
-            logger.warning("http.max_connections lowered to fit the open-file limit",
-                           metadata: ["configured": "\(settings.maxConnections)", "allowed": "\(allowed)", "open_file_limit": "\(files)"])
+            logger.warning(
+                "http.max_connections lowered to fit the open-file limit",
+                metadata: ["configured": "\(settings.maxConnections)", "allowed": "\(allowed)", "open_file_limit": "\(files)"])
             settings.maxConnections = allowed
         }
         let registry = PrometheusCollectorRegistry()

@@ -2,6 +2,7 @@ import Inference
 import NDArray
 import Testing
 import Wavelets
+
 @testable import Attribution
 
 @Suite struct MethodTests {
@@ -41,15 +42,18 @@ import Wavelets
     func completeness() throws {
         var numbers = SeededNumbers(seed: 5)
         let signal = numbers.signal(Self.length).map { $0 * 3 }
-        let linear = try Explainer(model: CubicClassifier(inputShape: [1, Self.length], classes: 2, curvature: 0, seed: 6),
-                                   representation: try Self.transform("db2"))
+        let linear = try Explainer(
+            model: CubicClassifier(inputShape: [1, Self.length], classes: 2, curvature: 0, seed: 6),
+            representation: try Self.transform("db2"))
         let exact = try linear.explain(signal, method: .intgrad(IntegratedGradientsOptions(steps: .fixed(1))), target: 0)
         #expect(abs(exact.integration!.relativeGap) < 1e-4)
-        let cubic = try Explainer(model: CubicClassifier(inputShape: [1, Self.length], classes: 2, curvature: 2, seed: 6),
-                                  representation: try Self.transform("db2"))
+        let cubic = try Explainer(
+            model: CubicClassifier(inputShape: [1, Self.length], classes: 2, curvature: 2, seed: 6),
+            representation: try Self.transform("db2"))
         let gaps = try [2, 8, 32].map { steps in
-            abs(try cubic.explain(signal, method: .intgrad(IntegratedGradientsOptions(steps: .fixed(steps))), target: 0)
-                .integration!.relativeGap)
+            abs(
+                try cubic.explain(signal, method: .intgrad(IntegratedGradientsOptions(steps: .fixed(steps))), target: 0)
+                    .integration!.relativeGap)
         }
         #expect(gaps[0] > gaps[1] && gaps[1] > gaps[2], "gaps \(gaps)")
         #expect(gaps[2] < 1e-2)
@@ -59,24 +63,28 @@ import Wavelets
     func adaptiveSteps() throws {
         var numbers = SeededNumbers(seed: 7)
         let signal = numbers.signal(Self.length).map { $0 * 3 }
-        let cubic = try Explainer(model: CubicClassifier(inputShape: [1, Self.length], classes: 2, curvature: 2, seed: 6),
-                                  representation: try Self.transform("db2"), maxBatch: 8)
-        let result = try cubic.explain(signal, method: .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: 1e-3, maxSteps: 256))),
-                                       target: 0)
+        let cubic = try Explainer(
+            model: CubicClassifier(inputShape: [1, Self.length], classes: 2, curvature: 2, seed: 6),
+            representation: try Self.transform("db2"), maxBatch: 8)
+        let result = try cubic.explain(
+            signal, method: .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: 1e-3, maxSteps: 256))),
+            target: 0)
         let report = try #require(result.integration)
         #expect(report.converged)
         #expect(abs(report.relativeGap) <= 1e-3 * 1.01)
         #expect(report.steps == result.gradientEvaluations && report.steps <= 256)
-        let capped = try cubic.explain(signal, method: .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: 1e-12, maxSteps: 12))),
-                                       target: 0)
+        let capped = try cubic.explain(
+            signal, method: .intgrad(IntegratedGradientsOptions(steps: .auto(tolerance: 1e-12, maxSteps: 12))),
+            target: 0)
         #expect(capped.integration!.steps <= 12)
         #expect(!capped.integration!.converged)
     }
 
     @Test("smoothgrad: the same seed gives the same result, another seed another one")
     func seeds() throws {
-        let explainer = try Explainer(model: CubicClassifier(inputShape: [1, Self.length], classes: 2, curvature: 1, seed: 8),
-                                      representation: try Self.transform("sym4"))
+        let explainer = try Explainer(
+            model: CubicClassifier(inputShape: [1, Self.length], classes: 2, curvature: 1, seed: 8),
+            representation: try Self.transform("sym4"))
         var numbers = SeededNumbers(seed: 9)
         let signal = numbers.signal(Self.length)
         let options = SmoothGradOptions(samples: 6, spread: 0.2, seed: 42)

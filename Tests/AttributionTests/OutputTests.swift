@@ -1,5 +1,6 @@
 import Testing
 import Wavelets
+
 @testable import Attribution
 
 @Suite struct OutputTests {
@@ -20,9 +21,10 @@ import Wavelets
         let mask = try Interpretation.mask(attribution: [0.1, -3, 2, 2, 0], coefficients: [1, 1, 1, 1, 1], rule: .top(fraction: 0.4), layout: nil)
         #expect(mask == [0, 1, 1, 0, 0])
         let transform = try WaveletTransform(wavelet: try Wavelet("haar"), mode: .zero, signalShape: [8], levels: 1)
-        let perLevel = try Interpretation.mask(attribution: [1, 0.1, 0.5, 0.3, 10, 1, 2.5, 0], coefficients: [Float](repeating: 1, count: 8),
-                                               rule: .perLevel(threshold: 0.2),
-                                               layout: transform.layout)
+        let perLevel = try Interpretation.mask(
+            attribution: [1, 0.1, 0.5, 0.3, 10, 1, 2.5, 0], coefficients: [Float](repeating: 1, count: 8),
+            rule: .perLevel(threshold: 0.2),
+            layout: transform.layout)
         #expect(perLevel == [1, 0, 1, 1, 1, 0, 1, 0])
     }
 
@@ -34,8 +36,9 @@ import Wavelets
         let coefficients: [Float] = [1, 1, 1, 1, 1, 1, 1, 1]
         let raw = try Interpretation.mask(attribution: attribution, coefficients: coefficients, rule: .top(fraction: 0.25), layout: transform.layout)
         #expect(raw == [1, 0, 0, 0, 0, 0, 1, 0])
-        let smoothed = try Interpretation.mask(attribution: attribution, coefficients: coefficients,
-                                               rule: .topEvidence(fraction: 0.25, width: 3), layout: transform.layout)
+        let smoothed = try Interpretation.mask(
+            attribution: attribution, coefficients: coefficients,
+            rule: .topEvidence(fraction: 0.25, width: 3), layout: transform.layout)
         // Averages over 3: cA [1, 1, 2/3, 1/2], cD [0, 3, 3, 9/2]: cD[3] and then cD[1] (ties by index).
         #expect(smoothed == [0, 0, 0, 0, 0, 1, 0, 1])
         #expect(BandSmoothing.average([3, 0, 0, 6, 0, 0, 0, 0], layout: transform.layout, width: 3) == [1.5, 1, 2, 3, 0, 0, 0, 0])
@@ -47,8 +50,9 @@ import Wavelets
         var numbers = SeededNumbers(seed: 1)
         let signal = numbers.signal(64)
         let z = transform.encode(signal)
-        let rebuilt = try Interpretation.signal(coefficients: z, attribution: z, rule: .top(fraction: 1), representation: transform,
-                                                layout: transform.layout)
+        let rebuilt = try Interpretation.signal(
+            coefficients: z, attribution: z, rule: .top(fraction: 1), representation: transform,
+            layout: transform.layout)
         #expect(zip(rebuilt, signal).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 
@@ -70,16 +74,19 @@ import Wavelets
         let transform = try WaveletTransform(wavelet: try Wavelet("haar"), mode: .periodization, signalShape: [1, 4, 4], levels: 1, axes: [1, 2])
         // Bands (2x2 each): cA, ad (cV), da (cH), dd (cD); mark one coefficient in each.
         var attribution = [Float](repeating: 0, count: 16)
-        attribution[0] = 1      // cA (0, 0)
+        attribution[0] = 1  // cA (0, 0)
         attribution[4 + 1] = 2  // ad (0, 1)
         attribution[8 + 2] = 3  // da (1, 0)
-        attribution[12 + 3] = 4 // dd (1, 1)
+        attribution[12 + 3] = 4  // dd (1, 1)
         let mosaic = try #require(Mosaic.arrange(attribution: attribution, layout: transform.layout))
         #expect(mosaic.width == 4 && mosaic.height == 4)
-        #expect(mosaic.values == [1, 0, 0, 1,
-                                  0, 0, 0, 0,
-                                  0, 0, 0, 0,
-                                  1, 0, 0, 1])
+        #expect(
+            mosaic.values == [
+                1, 0, 0, 1,
+                0, 0, 0, 0,
+                0, 0, 0, 0,
+                1, 0, 0, 1,
+            ])
     }
 }
 

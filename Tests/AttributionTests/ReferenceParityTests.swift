@@ -1,11 +1,12 @@
-import NumericTestSupport
 import ArrayIO
 import Foundation
 import Inference
 import NDArray
+import NumericTestSupport
 import ONNX
 import Testing
 import Wavelets
+
 @testable import Attribution
 
 /// WAM computed by the engine and the wavelet core agrees with an independent float64
@@ -15,7 +16,8 @@ import Wavelets
     static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Samples")
 
-    static let cases: [String] = (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path))?
+    static let cases: [String] =
+        (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path))?
         .filter { $0.hasSuffix(".npz") }.sorted() ?? []
 
     struct Case {
@@ -34,15 +36,19 @@ import Wavelets
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("index.json")))
         let entry = try #require(((index as? [String: Any])?["cases"] as? [[String: Any]])?.first { ($0["file"] as? String) == name })
         let modelFile = try #require(entry["model"] as? String)
-        let model = try ONNXModel(contentsOf: samples.appendingPathComponent("models").appendingPathComponent(
-            URL(fileURLWithPath: modelFile).lastPathComponent)).makeEngine(options: EngineOptions(maxBatch: 8))
+        let model = try ONNXModel(
+            contentsOf: samples.appendingPathComponent("models").appendingPathComponent(
+                URL(fileURLWithPath: modelFile).lastPathComponent)
+        ).makeEngine(options: EngineOptions(maxBatch: 8))
         let shape = model.inputShape
-        let transform = try WaveletTransform(wavelet: try Wavelet(try #require(entry["wavelet"] as? String)),
-                                             mode: try ExtensionMode(parsing: try #require(entry["mode"] as? String)),
-                                             signalShape: shape, levels: arrays["levels"]!.asIntegers![0],
-                                             axes: Array(1..<shape.count))
-        return Case(arrays: arrays, explainer: try Explainer(model: model, representation: transform, maxBatch: 8),
-                    transform: transform, model: model)
+        let transform = try WaveletTransform(
+            wavelet: try Wavelet(try #require(entry["wavelet"] as? String)),
+            mode: try ExtensionMode(parsing: try #require(entry["mode"] as? String)),
+            signalShape: shape, levels: arrays["levels"]!.asIntegers![0],
+            axes: Array(1..<shape.count))
+        return Case(
+            arrays: arrays, explainer: try Explainer(model: model, representation: transform, maxBatch: 8),
+            transform: transform, model: model)
     }
 
     /// Max-abs difference over max-abs reference.
@@ -67,12 +73,14 @@ import Wavelets
         let expectedLevels = c.double("profile_levels_grad")
         #expect(zip(profile.levels.map(\.importance), expectedLevels).allSatisfy { abs($0 - $1) < 1e-4 }, "level profile")
         #expect(zip(profile.bands.map(\.importance), c.double("profile_bands_grad")).allSatisfy { abs($0 - $1) < 1e-4 }, "band profile")
-        let interpretation = try Interpretation.signal(coefficients: explanation.coefficients, attribution: explanation.attribution,
-                                                       rule: .top(fraction: 0.1), representation: c.transform, layout: c.transform.layout)
+        let interpretation = try Interpretation.signal(
+            coefficients: explanation.coefficients, attribution: explanation.attribution,
+            rule: .top(fraction: 0.1), representation: c.transform, layout: c.transform.layout)
         #expect(relativeError(interpretation, c.float("interp_grad")) < 1e-3, "interpretation")
         let metrics = FaithfulnessMetrics(model: c.model, representation: c.transform, maxBatch: 8)
-        let curves = try metrics.insertionDeletion(coefficients: explanation.coefficients, attribution: explanation.attribution,
-                                                   target: target, steps: c.int("eval_K"))
+        let curves = try metrics.insertionDeletion(
+            coefficients: explanation.coefficients, attribution: explanation.attribution,
+            target: target, steps: c.int("eval_K"))
         #expect(abs(curves.insertion.area - c.double("insertion_auc_grad")[0]) < 1e-3, "insertion AUC")
         #expect(abs(curves.deletion.area - c.double("deletion_auc_grad")[0]) < 1e-3, "deletion AUC")
     }
@@ -80,15 +88,17 @@ import Wavelets
     @Test("WAM_IG (m = 32) and its completeness gap", arguments: cases)
     func integratedGradients(name: String) throws {
         let c = try Self.load(name)
-        let explanation = try c.explainer.explain(c.float("x"), method: .intgrad(IntegratedGradientsOptions(steps: .fixed(c.int("ig_steps")))),
-                                                  target: c.int("target"))
+        let explanation = try c.explainer.explain(
+            c.float("x"), method: .intgrad(IntegratedGradientsOptions(steps: .fixed(c.int("ig_steps")))),
+            target: c.int("target"))
         #expect(relativeError(explanation.attribution, c.float("wam_ig")) < 1e-3, "WAM_IG")
         let report = try #require(explanation.integration)
         #expect(abs(report.relativeGap - c.double("ig_gap_relative")[0]) < 1e-3, "relative gap")
         let profile = ScaleProfile(attribution: explanation.attribution, layout: c.transform.layout)
         #expect(zip(profile.levels.map(\.importance), c.double("profile_levels_ig")).allSatisfy { abs($0 - $1) < 1e-4 })
-        let interpretation = try Interpretation.signal(coefficients: explanation.coefficients, attribution: explanation.attribution,
-                                                       rule: .top(fraction: 0.1), representation: c.transform, layout: c.transform.layout)
+        let interpretation = try Interpretation.signal(
+            coefficients: explanation.coefficients, attribution: explanation.attribution,
+            rule: .top(fraction: 0.1), representation: c.transform, layout: c.transform.layout)
         #expect(relativeError(interpretation, c.float("interp_ig")) < 1e-3, "interpretation")
     }
 
@@ -98,8 +108,9 @@ import Wavelets
         let noise = c.arrays["sg_noise"]!.asFloat
         let count = noise.shape[0], size = noise.count / count
         let perturbations = (0..<count).map { Array(noise.storage[($0 * size)..<(($0 + 1) * size)]) }
-        let explanation = try c.explainer.explain(c.float("x"), method: .smoothgrad(SmoothGradOptions(samples: count)),
-                                                  target: c.int("target"), noise: perturbations)
+        let explanation = try c.explainer.explain(
+            c.float("x"), method: .smoothgrad(SmoothGradOptions(samples: count)),
+            target: c.int("target"), noise: perturbations)
         #expect(relativeError(explanation.attribution, c.float("wam_sg")) < 1e-3, "WAM_SG")
     }
 }

@@ -77,8 +77,9 @@ import Testing
         return Data("RIFF".utf8) + le(UInt32(body.count)) + body
     }
 
-    @Test("headers stating a sample rate outside 1 kHz to 384 kHz are refused, naming the file and the range",
-          arguments: [UInt32(1), 999, 384_001, 768_000])
+    @Test(
+        "headers stating a sample rate outside 1 kHz to 384 kHz are refused, naming the file and the range",
+        arguments: [UInt32(1), 999, 384_001, 768_000])
     func implausibleRates(_ rate: UInt32) throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }

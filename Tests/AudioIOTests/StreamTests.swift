@@ -26,8 +26,9 @@ import Testing
         let values = (0..<frames).map { Int16(truncatingIfNeeded: ($0 * 37) % 20000 - 10000) }
         let raw = folder.appendingPathComponent("in.raw")
         try values.withUnsafeBytes { Data($0) }.write(to: raw)
-        let capture = try ALSACapture(device: "testcap", rate: 16000, channels: 1, periodFrames: 512,
-                                      configuration: Self.captureConfiguration(raw: raw.path))
+        let capture = try ALSACapture(
+            device: "testcap", rate: 16000, channels: 1, periodFrames: 512,
+            configuration: Self.captureConfiguration(raw: raw.path))
         #expect(capture.name == "alsa:testcap")
         var received: [Float] = []
         while received.count < frames, let block = try capture.read(frames: 512) { received += block }

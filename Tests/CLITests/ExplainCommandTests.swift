@@ -34,8 +34,10 @@ import Testing
     @Test("a long recording is cut into windows; attributions are saved per band with a window axis")
     func longInput() throws {
         let folder = try TemporaryFolder()
-        let result = try WamProcess.run(["explain", Self.sample("audio/stream-40s.wav"), "--method", "gradient", "--levels", "4",
-                                         "--no-picture", "--attributions", folder.path("a.npz"), "--out", folder.path("out")])
+        let result = try WamProcess.run([
+            "explain", Self.sample("audio/stream-40s.wav"), "--method", "gradient", "--levels", "4",
+            "--no-picture", "--attributions", folder.path("a.npz"), "--out", folder.path("out"),
+        ])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains("(JSON, interpretation WAV; summary.json)"), "--no-picture, yet: \(result.output)")
         let summary = try Self.json(folder.path("out/summary.json"))
@@ -66,8 +68,10 @@ import Testing
             try AudioFile.writeWAV(samples, sampleRate: 16000, to: URL(fileURLWithPath: folder.path("long-\(minutes).wav")))
         }
         let arguments = { (minutes: Int) in
-            ["explain", folder.path("long-\(minutes).wav"), "--method", "gradient", "--levels", "4", "--hop", "64000", "--no-picture",
-             "--out", folder.path("out-\(minutes)")]
+            [
+                "explain", folder.path("long-\(minutes).wav"), "--method", "gradient", "--levels", "4", "--hop", "64000", "--no-picture",
+                "--out", folder.path("out-\(minutes)"),
+            ]
         }
         let short = try Self.peakMemory(arguments(2)), long = try Self.peakMemory(arguments(10))
         #expect(long - short < 15_000, "2 min: \(short / 1000) MB, 10 min: \(long / 1000) MB")
@@ -96,20 +100,25 @@ import Testing
     @Test("images and volumes go through the same command with their models")
     func imagesAndVolumes() throws {
         let folder = try TemporaryFolder()
-        let image = try WamProcess.run(["explain", Self.sample("images/digit-3.png"), "--model", Self.sample("models/digits-cnn.onnx"),
-                                        "--method", "smoothgrad", "--samples", "4", "--out", folder.path("img")])
+        let image = try WamProcess.run([
+            "explain", Self.sample("images/digit-3.png"), "--model", Self.sample("models/digits-cnn.onnx"),
+            "--method", "smoothgrad", "--samples", "4", "--out", folder.path("img"),
+        ])
         #expect(image.status == 0, "\(image.error)")
         #expect(image.output.contains("predicted 3"))
         let document = try Self.json(folder.path("img/digit-3.json"))
         #expect((document["input"] as? [String: Any])?["kind"] as? String == "image")
-        let volume = try WamProcess.run(["explain", Self.sample("volumes/cone.npy"), "--model", Self.sample("models/shapes3d-cnn.onnx"),
-                                         "--method", "gradient", "--out", folder.path("vol")])
+        let volume = try WamProcess.run([
+            "explain", Self.sample("volumes/cone.npy"), "--model", Self.sample("models/shapes3d-cnn.onnx"),
+            "--method", "gradient", "--out", folder.path("vol"),
+        ])
         #expect(volume.status == 0, "\(volume.error)")
         #expect(volume.output.contains("predicted cone"))
     }
 
-    @Test("bad inputs fail with one clear line and write nothing",
-          arguments: [
+    @Test(
+        "bad inputs fail with one clear line and write nothing",
+        arguments: [
             (["NOTAUDIO"], "not a readable audio file"),
             (["PIANO", "--target", "banjo"], "unknown class 'banjo'"),
             (["PIANO", "--target", "12"], "class index 12 is out of range; expected 0...11"),
@@ -118,15 +127,17 @@ import Testing
             (["NAN"], "NaN or infinity"),
             (["DIGIT"], "a PNG needs an image model"),
             (["PIANO", "--model", "MISSING"], "no such model file"),
-          ])
+        ])
     func badInputs(arguments: [String], message: String) throws {
         let folder = try TemporaryFolder()
         try Data("plain text".utf8).write(to: URL(fileURLWithPath: folder.path("notes.wav")))
         var nan = (0..<16000).map { Float(sin(Double($0) / 10)) }
         nan[100] = .nan
         try WAVBytes.float32(nan, channels: 1, rate: 16000).write(to: URL(fileURLWithPath: folder.path("nan.wav")))
-        let substitutions = ["NOTAUDIO": folder.path("notes.wav"), "PIANO": Self.sample("audio/piano.wav"), "NAN": folder.path("nan.wav"),
-                             "DIGIT": Self.sample("images/digit-3.png"), "MISSING": folder.path("missing.onnx")]
+        let substitutions = [
+            "NOTAUDIO": folder.path("notes.wav"), "PIANO": Self.sample("audio/piano.wav"), "NAN": folder.path("nan.wav"),
+            "DIGIT": Self.sample("images/digit-3.png"), "MISSING": folder.path("missing.onnx"),
+        ]
         let result = try WamProcess.run(["explain"] + arguments.map { substitutions[$0] ?? $0 } + ["--out", folder.path("out")])
         #expect(result.status != 0)
         #expect(result.error.contains(message), "stderr was: \(result.error)")
@@ -139,9 +150,11 @@ import Testing
     @Test("eval prints a table per method and writes JSON and CSV")
     func table() throws {
         let folder = try TemporaryFolder()
-        let result = try WamProcess.run(["eval", "--data", ExplainCommandTests.sample("audio/eval"), "--limit", "2",
-                                         "--methods", "wam-gradient,saliency", "--metrics", "insertion,deletion,faithfulness,fidin",
-                                         "--insertion-steps", "4", "--out", folder.path("eval")])
+        let result = try WamProcess.run([
+            "eval", "--data", ExplainCommandTests.sample("audio/eval"), "--limit", "2",
+            "--methods", "wam-gradient,saliency", "--metrics", "insertion,deletion,faithfulness,fidin",
+            "--insertion-steps", "4", "--out", folder.path("eval"),
+        ])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains("2 inputs from"))
         #expect(result.output.contains("wam-gradient"))

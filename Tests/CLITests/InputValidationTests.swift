@@ -5,26 +5,28 @@ import Testing
 /// Options and inputs that must be refused with one clear line and a non-zero exit, never a
 /// crash, a hang or an unbounded allocation.
 @Suite struct InputValidationTests {
-    @Test("numeric options out of range are refused before any work", arguments: [
-        (["--rate", "inf"], "--rate inf: expected a number in 1000.0...384000.0"),
-        (["--rate", "nan"], "--rate nan"),
-        (["--rate", "1e9"], "--rate 1000000000.0"),
-        (["--rate", "0"], "--rate 0.0"),
-        (["--spread", "nan"], "--spread nan"),
-        (["--spread=-1"], "--spread -1.0"),
-        (["--samples", "0"], "--samples 0"),
-        (["--levels", "0"], "--levels 0"),
-        (["--hop", "0"], "--hop 0"),
-        (["--steps", "0"], "--steps 0: expected a number in 1...100000 or `auto`"),
-        (["--steps", "99999999999"], "--steps 99999999999"),
-        (["--threshold", "nan"], "--threshold nan"),
-        (["--keep", "nan"], "--keep nan is outside (0, 1]"),
-        (["--tolerance", "0"], "--tolerance 0.0"),
-        (["--max-steps=-3"], "--max-steps -3"),
-        (["--threads", "0"], "--threads 0"),
-        (["--max-batch", "100000"], "--max-batch 100000"),
-        (["--width", "0"], "--width 0"),
-    ])
+    @Test(
+        "numeric options out of range are refused before any work",
+        arguments: [
+            (["--rate", "inf"], "--rate inf: expected a number in 1000.0...384000.0"),
+            (["--rate", "nan"], "--rate nan"),
+            (["--rate", "1e9"], "--rate 1000000000.0"),
+            (["--rate", "0"], "--rate 0.0"),
+            (["--spread", "nan"], "--spread nan"),
+            (["--spread=-1"], "--spread -1.0"),
+            (["--samples", "0"], "--samples 0"),
+            (["--levels", "0"], "--levels 0"),
+            (["--hop", "0"], "--hop 0"),
+            (["--steps", "0"], "--steps 0: expected a number in 1...100000 or `auto`"),
+            (["--steps", "99999999999"], "--steps 99999999999"),
+            (["--threshold", "nan"], "--threshold nan"),
+            (["--keep", "nan"], "--keep nan is outside (0, 1]"),
+            (["--tolerance", "0"], "--tolerance 0.0"),
+            (["--max-steps=-3"], "--max-steps -3"),
+            (["--threads", "0"], "--threads 0"),
+            (["--max-batch", "100000"], "--max-batch 100000"),
+            (["--width", "0"], "--width 0"),
+        ])
     func numericOptions(_ options: [String], _ message: String) throws {
         let folder = try TemporaryFolder()
         let result = try WamProcess.run(["explain", ExplainCommandTests.sample("audio/piano.wav")] + options + ["--out", folder.path("out")])
@@ -33,12 +35,15 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.path("out")))
     }
 
-    @Test("the numeric options of eval, model run and bench are range-checked too", arguments: [
-        (["eval", "--data", "DATA", "--rate", "nan"], "--rate nan"), (["eval", "--data", "DATA", "--limit", "0"], "--limit 0"),
-        (["eval", "--data", "DATA", "--denoise", "inf"], "--denoise inf"), (["eval", "--data", "DATA", "--insertion-steps", "0"], "--insertion-steps 0"),
-        (["model", "run", "MODEL", "DATA", "--threads", "0", "--out", "x.npz"], "--threads 0"),
-        (["bench", "wavelets", "--repeats", "0"], "--repeats 0"), (["bench", "attribution", "--max-batch", "0"], "--max-batch 0"),
-    ])
+    @Test(
+        "the numeric options of eval, model run and bench are range-checked too",
+        arguments: [
+            (["eval", "--data", "DATA", "--rate", "nan"], "--rate nan"), (["eval", "--data", "DATA", "--limit", "0"], "--limit 0"),
+            (["eval", "--data", "DATA", "--denoise", "inf"], "--denoise inf"),
+            (["eval", "--data", "DATA", "--insertion-steps", "0"], "--insertion-steps 0"),
+            (["model", "run", "MODEL", "DATA", "--threads", "0", "--out", "x.npz"], "--threads 0"),
+            (["bench", "wavelets", "--repeats", "0"], "--repeats 0"), (["bench", "attribution", "--max-batch", "0"], "--max-batch 0"),
+        ])
     func otherCommands(_ arguments: [String], _ message: String) throws {
         let substitutions = ["DATA": ExplainCommandTests.sample("audio/eval"), "MODEL": ExplainCommandTests.sample("models/audio-resnet.onnx")]
         let result = try WamProcess.run(arguments.map { substitutions[$0] ?? $0 })

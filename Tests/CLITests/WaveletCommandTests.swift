@@ -9,14 +9,18 @@ import Testing
         let folder = try TemporaryFolder()
         let signal = NDArray<Double>((0..<101).map { sin(Double($0) * 0.3) + Double($0 % 7) })
         try NpyFile.write(.float64(signal), to: URL(fileURLWithPath: folder.path("x.npy")))
-        let decompose = try WamProcess.run(["wavelet", "decompose", folder.path("x.npy"), "--wavelet", "db2",
-                                            "--level", "3", "--mode", "periodization", "--out", folder.path("c.npz")])
+        let decompose = try WamProcess.run([
+            "wavelet", "decompose", folder.path("x.npy"), "--wavelet", "db2",
+            "--level", "3", "--mode", "periodization", "--out", folder.path("c.npz"),
+        ])
         #expect(decompose.status == 0, "\(decompose.error)")
         let bands = try NpzArchive.read(URL(fileURLWithPath: folder.path("c.npz")))
         #expect(bands.map(\.key) == ["cA3", "cD3", "cD2", "cD1", "signal_shape", "axes"])
         #expect(bands.map(\.array.shape) == [[13], [13], [26], [51], [1], [1]])
-        let reconstruct = try WamProcess.run(["wavelet", "reconstruct", folder.path("c.npz"), "--wavelet", "db2",
-                                              "--mode", "periodization", "--out", folder.path("y.npy")])
+        let reconstruct = try WamProcess.run([
+            "wavelet", "reconstruct", folder.path("c.npz"), "--wavelet", "db2",
+            "--mode", "periodization", "--out", folder.path("y.npy"),
+        ])
         #expect(reconstruct.status == 0, "\(reconstruct.error)")
         let rebuilt = try NpyFile.read(URL(fileURLWithPath: folder.path("y.npy"))).asDouble
         #expect(rebuilt.shape == [101])
@@ -28,8 +32,10 @@ import Testing
         let folder = try TemporaryFolder()
         let image = NDArray<Float>(shape: [12, 9], storage: (0..<108).map { Float($0 % 11) })
         try NpyFile.write(.float32(image), to: URL(fileURLWithPath: folder.path("i.npy")))
-        let result = try WamProcess.run(["wavelet", "decompose", folder.path("i.npy"), "--wavelet", "haar",
-                                         "--level", "2", "--out", folder.path("c.npz")])
+        let result = try WamProcess.run([
+            "wavelet", "decompose", folder.path("i.npy"), "--wavelet", "haar",
+            "--level", "2", "--out", folder.path("c.npz"),
+        ])
         #expect(result.status == 0, "\(result.error)")
         let bands = try NpzArchive.read(URL(fileURLWithPath: folder.path("c.npz")))
         #expect(Set(bands.map(\.key)) == ["cA2", "cH2", "cV2", "cD2", "cH1", "cV1", "cD1", "signal_shape", "axes"])
@@ -51,13 +57,14 @@ import Testing
         }
     }
 
-    @Test("bad arguments fail with one clear line, never a crash",
-          arguments: [
+    @Test(
+        "bad arguments fail with one clear line, never a crash",
+        arguments: [
             (["--wavelet", "db99"], "unknown wavelet 'db99'"),
             (["--mode", "mirror"], "unknown extension mode 'mirror'"),
             (["--level", "40"], "level 40 is above the maximum"),
             (["--axes", "3"], "axes [3] are invalid"),
-          ])
+        ])
     func badArguments(arguments: [String], message: String) throws {
         let folder = try TemporaryFolder()
         try NpyFile.write(.float64(NDArray((0..<64).map(Double.init))), to: URL(fileURLWithPath: folder.path("x.npy")))
@@ -80,8 +87,9 @@ import Testing
         try NpyFile.write(.float64(NDArray([1, .nan, 3, 4])), to: URL(fileURLWithPath: folder.path("nan.npy")))
         let nan = try WamProcess.run(["wavelet", "decompose", folder.path("nan.npy"), "--wavelet", "haar", "--out", folder.path("c.npz")])
         #expect(nan.error.contains("NaN or infinity (first at flat index 1)"))
-        try NpzArchive.write([("cA1", .float64(NDArray([1, 2]))), ("cD1", .float64(NDArray([1, 2, 3])))],
-                             to: URL(fileURLWithPath: folder.path("c.npz")))
+        try NpzArchive.write(
+            [("cA1", .float64(NDArray([1, 2]))), ("cD1", .float64(NDArray([1, 2, 3])))],
+            to: URL(fileURLWithPath: folder.path("c.npz")))
         let mismatch = try WamProcess.run(["wavelet", "reconstruct", folder.path("c.npz"), "--wavelet", "haar", "--out", folder.path("y.npy")])
         #expect(mismatch.status != 0)
         #expect(mismatch.error.contains("band cA1 has shape [2]; expected [3] for a 1-level haar"), "stderr was: \(mismatch.error)")

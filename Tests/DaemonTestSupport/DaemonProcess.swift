@@ -62,7 +62,8 @@ public final class DaemonProcess: @unchecked Sendable {
     /// The process's peak resident memory so far (`VmHWM` of /proc/PID/status), while it runs.
     public var peakResidentKilobytes: Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
         return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
     }
 

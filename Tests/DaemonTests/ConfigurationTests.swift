@@ -1,6 +1,7 @@
-import Foundation
 import Attribution
+import Foundation
 import Testing
+
 @testable import Daemon
 
 @Suite struct ConfigurationTests {
@@ -14,8 +15,9 @@ import Testing
         #expect(configuration.input == "alsa:default")
         #expect(configuration.outputDirectory == "/var/lib/wamd")
         for field in DaemonConfiguration.fields {
-            #expect(ConfigurationLoader.line(of: field.key, in: field.section, lines: text.components(separatedBy: "\n")) != nil,
-                    "the example does not document \(field.path)")
+            #expect(
+                ConfigurationLoader.line(of: field.key, in: field.section, lines: text.components(separatedBy: "\n")) != nil,
+                "the example does not document \(field.path)")
         }
     }
 
@@ -48,9 +50,11 @@ import Testing
     @Test("command-line overrides win over the file and are checked too")
     func overrides() throws {
         let text = "[model]\npath = \"m.onnx\"\n[gates]\nmin_probability = 0.5\n"
-        let configuration = try ConfigurationLoader.load(text: text, file: "f", overrides: [
-            "gates.min_probability=0.8", "source.input=-", "gates.classes=[\"piano\", \"drums\"]", "explain.steps=auto",
-        ])
+        let configuration = try ConfigurationLoader.load(
+            text: text, file: "f",
+            overrides: [
+                "gates.min_probability=0.8", "source.input=-", "gates.classes=[\"piano\", \"drums\"]", "explain.steps=auto",
+            ])
         #expect(configuration.minProbability == 0.8)
         #expect(configuration.input == "-")
         #expect(configuration.classes == ["piano", "drums"])
@@ -85,9 +89,11 @@ import Testing
         #expect(settings.interpretation == .topEvidence(fraction: 0.1, width: 9))
         #expect(settings.levels == 6)
         #expect(configuration.onStop == .drop)
-        for (line, message) in [("steps = \"many\"", "explain.steps: expected a number in 1...100000 or `auto`"),
-                                ("method = \"magic\"", "explain.method: expected one of \"gradient\", \"smoothgrad\", \"intgrad\""),
-                                ("on_stop = \"later\"", "explain.on_stop: expected one of \"finish\", \"drop\"")] {
+        for (line, message) in [
+            ("steps = \"many\"", "explain.steps: expected a number in 1...100000 or `auto`"),
+            ("method = \"magic\"", "explain.method: expected one of \"gradient\", \"smoothgrad\", \"intgrad\""),
+            ("on_stop = \"later\"", "explain.on_stop: expected one of \"finish\", \"drop\""),
+        ] {
             do {
                 _ = try ConfigurationLoader.load(text: "[model]\npath = \"m.onnx\"\n[explain]\n\(line)\n", file: "bad.toml")
                 Issue.record("\(line) accepted")
@@ -107,9 +113,11 @@ import Testing
 }
 
 @Suite struct TOMLSafetyTests {
-    @Test("table headers toml++ would abort on are syntax errors with their line; valid headers and strings are not", arguments: [
-        ("[=]\n", 1), ("[source]\nrate = 16000\n[#x]\n", 3), ("[\n", 1), ("  [[ =\n", 1), ("[\u{7}]\n", 1),
-    ])
+    @Test(
+        "table headers toml++ would abort on are syntax errors with their line; valid headers and strings are not",
+        arguments: [
+            ("[=]\n", 1), ("[source]\nrate = 16000\n[#x]\n", 3), ("[\n", 1), ("  [[ =\n", 1), ("[\u{7}]\n", 1),
+        ])
     func refusedHeaders(_ text: String, _ line: Int) {
         do {
             _ = try ConfigurationLoader.load(text: text, file: "t.toml")
@@ -167,7 +175,9 @@ import Testing
         #expect(queue.pop() == nil)
         let waiting = BlockingQueue<Int>(capacity: 1, overflow: .wait)
         waiting.push(1)
-        let consumer = Thread { Thread.sleep(forTimeInterval: 0.05); _ = waiting.pop() }
+        let consumer = Thread {
+            Thread.sleep(forTimeInterval: 0.05); _ = waiting.pop()
+        }
         consumer.start()
         #expect(waiting.push(2) == [])
         #expect(waiting.pop(timeout: 1) == 2)
@@ -206,10 +216,14 @@ import Testing
         let result = budget.enforce(now: now)
         let left = try FileManager.default.contentsOfDirectory(atPath: day.path).sorted()
         #expect(result.files == 4 && result.bytes == 4000 && result.remaining == 4000)
-        #expect(left == ["100002.000_noise_burst_0.80.json", "100002.000_noise_burst_0.80.wav",
-                         "100003.000_piano_0.95.json", "100003.000_piano_0.95.wav"])
+        #expect(
+            left == [
+                "100002.000_noise_burst_0.80.json", "100002.000_noise_burst_0.80.wav",
+                "100003.000_piano_0.95.json", "100003.000_piano_0.95.wav",
+            ])
         let expired = DiskBudget(root: root, maxBytes: 0, maxAge: 250, keepNewestPerClass: 0).enforce(now: now)
         #expect(expired.files == 2)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: day.path).sorted() == ["100003.000_piano_0.95.json", "100003.000_piano_0.95.wav"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: day.path).sorted() == ["100003.000_piano_0.95.json", "100003.000_piano_0.95.wav"])
     }
 }

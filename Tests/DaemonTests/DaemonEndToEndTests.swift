@@ -7,8 +7,10 @@ import Testing
 @Suite(.serialized) struct DaemonEndToEndTests {
     /// Fast settings: cheap explanations of every window above 0.6 probability.
     static func arguments(out: URL, _ extra: [String] = []) -> [String] {
-        ["--model", DaemonProcess.model, "--out", out.path, "--set", "explain.method=\"gradient\"", "--set", "gates.min_probability=0.6",
-         "--set", "gates.max_per_class_per_minute=0", "--set", "output.check_interval=0.2", "--set", "log.level=\"debug\""] + extra
+        [
+            "--model", DaemonProcess.model, "--out", out.path, "--set", "explain.method=\"gradient\"", "--set", "gates.min_probability=0.6",
+            "--set", "gates.max_per_class_per_minute=0", "--set", "output.check_interval=0.2", "--set", "log.level=\"debug\"",
+        ] + extra
     }
 
     @Test("a file: 40 windows classified and logged, the confident ones explained with valid JSON and WAV")
@@ -34,8 +36,11 @@ import Testing
             #expect(audio.frames == 16000 && audio.sampleRate == 16000)
         }
         // The events of the recording (Samples/audio/stream-40s.json) are what gets explained.
-        let events = try JSONSerialization.jsonObject(with: Data(contentsOf: DaemonProcess.stream.deletingPathExtension()
-            .appendingPathExtension("json"))) as? [String: Any]
+        let events =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf: DaemonProcess.stream.deletingPathExtension()
+                        .appendingPathExtension("json"))) as? [String: Any]
         let classes = Set(((events?["events"] as? [[String: Any]]) ?? []).compactMap { $0["class"] as? String })
         let predicted = Set(explained.compactMap { $0["prediction"] as? String })
         #expect(predicted.intersection(classes).count >= 5, "explained \(predicted), events \(classes)")
@@ -45,8 +50,9 @@ import Testing
     @Test("raw PCM on standard input read like a file (source.backpressure) gives the same windows as the file")
     func standardInput() throws {
         let scratch = try Scratch()
-        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000", "--channels", "1"]
-                                       + Self.arguments(out: scratch.url, ["--set", "source.backpressure=true"]))
+        let daemon = try DaemonProcess(
+            ["-", "--format", "s16le", "--rate", "16000", "--channels", "1"]
+                + Self.arguments(out: scratch.url, ["--set", "source.backpressure=true"]))
         daemon.input.fileHandleForWriting.write(try rawStream())
         try daemon.input.fileHandleForWriting.close()
         #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
@@ -59,8 +65,9 @@ import Testing
     func rawStreamRates() throws {
         let scratch = try Scratch()
         // 40 s of 16 kHz samples declared as 32 kHz: 20 s of audio once resampled to the model's rate.
-        let resampled = try DaemonProcess(["-", "--format", "s16le", "--rate", "32000"]
-                                          + Self.arguments(out: scratch.path("fast"), ["--set", "source.backpressure=true"]))
+        let resampled = try DaemonProcess(
+            ["-", "--format", "s16le", "--rate", "32000"]
+                + Self.arguments(out: scratch.path("fast"), ["--set", "source.backpressure=true"]))
         resampled.input.fileHandleForWriting.write(try rawStream())
         try resampled.input.fileHandleForWriting.close()
         #expect(resampled.wait(timeout: 120) == 0, "\(resampled.log)")
@@ -75,8 +82,9 @@ import Testing
     func standardInputMemoryStaysFlat() throws {
         let scratch = try Scratch()
         // Classification only (no window is loud enough to be explained): the fastest way through many windows.
-        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000"]
-                                       + Self.arguments(out: scratch.url, ["--set", "gates.min_dbfs=0", "--set", "source.backpressure=true"]))
+        let daemon = try DaemonProcess(
+            ["-", "--format", "s16le", "--rate", "16000"]
+                + Self.arguments(out: scratch.url, ["--set", "gates.min_dbfs=0", "--set", "source.backpressure=true"]))
         let (stream, input) = (try rawStream(), daemon.input.fileHandleForWriting)
         func logged(_ count: Int) -> Bool { OutputFolder(root: scratch.url).logLines.count >= count }
         input.write(stream)
@@ -129,7 +137,8 @@ import Testing
         let clip = DaemonProcess.root.appendingPathComponent("Samples/audio/piano.wav")
         try FileManager.default.copyItem(at: clip, to: spool.appendingPathComponent("processing/leftover.wav"))
         let daemon = try DaemonProcess(["spool:" + spool.path] + Self.arguments(out: out))
-        #expect(DaemonProcess.eventually { daemon.log.contains("\"ready\"") || daemon.log.contains(" ready ") || daemon.log.contains("ready source") })
+        #expect(
+            DaemonProcess.eventually { daemon.log.contains("\"ready\"") || daemon.log.contains(" ready ") || daemon.log.contains("ready source") })
         // A good recording arrives by rename; bad ones are written in place.
         try FileManager.default.copyItem(at: DaemonProcess.stream, to: spool.appendingPathComponent(".incoming.wav"))
         try FileManager.default.moveItem(at: spool.appendingPathComponent(".incoming.wav"), to: spool.appendingPathComponent("long.wav"))
@@ -139,9 +148,10 @@ import Testing
         try Data("fLaC but not really".utf8).write(to: spool.appendingPathComponent("unsupported.flac"))
         let done = spool.appendingPathComponent("done"), failed = spool.appendingPathComponent("failed")
         func names(_ folder: URL) -> Set<String> { Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []) }
-        #expect(DaemonProcess.eventually(timeout: 120) {
-            names(done) == ["long.wav", "leftover.wav"] && names(failed) == ["empty.wav", "corrupt.wav", "truncated.wav", "unsupported.flac"]
-        }, "done \(names(done)), failed \(names(failed))\n\(daemon.log)")
+        #expect(
+            DaemonProcess.eventually(timeout: 120) {
+                names(done) == ["long.wav", "leftover.wav"] && names(failed) == ["empty.wav", "corrupt.wav", "truncated.wav", "unsupported.flac"]
+            }, "done \(names(done)), failed \(names(failed))\n\(daemon.log)")
         daemon.signal(SIGTERM)
         #expect(daemon.wait(timeout: 60) == 0)
         let lines = OutputFolder(root: out).logLines
@@ -154,9 +164,11 @@ import Testing
     @Test("a model that does not take audio windows is refused at start with a clear error and exit 78 (EX_CONFIG: not restarted)")
     func wrongModel() throws {
         let scratch = try Scratch()
-        let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path, "--model",
-                                        DaemonProcess.root.appendingPathComponent("Samples/models/digits-cnn.onnx").path,
-                                        "--out", scratch.url.path])
+        let daemon = try DaemonProcess([
+            "file:" + DaemonProcess.stream.path, "--model",
+            DaemonProcess.root.appendingPathComponent("Samples/models/digits-cnn.onnx").path,
+            "--out", scratch.url.path,
+        ])
         #expect(daemon.wait(timeout: 60) == 78)
         #expect(daemon.log.contains("wamd needs a mono waveform model"))
     }
@@ -176,9 +188,13 @@ import Testing
     func diskBudget() throws {
         let scratch = try Scratch()
         let limit = 300_000
-        let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path] + Self.arguments(out: scratch.url, [
-            "--set", "gates.min_probability=0", "--set", "output.max_bytes=\(limit)", "--set", "output.keep_newest_per_class=0",
-        ]))
+        let daemon = try DaemonProcess(
+            ["file:" + DaemonProcess.stream.path]
+                + Self.arguments(
+                    out: scratch.url,
+                    [
+                        "--set", "gates.min_probability=0", "--set", "output.max_bytes=\(limit)", "--set", "output.keep_newest_per_class=0",
+                    ]))
         #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
         let explanationBytes = OutputFolder(root: scratch.url).files.filter { $0.lastPathComponent != "windows.jsonl" }
             .reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
@@ -187,9 +203,13 @@ import Testing
 
         // A file waits for space rather than being read without its results.
         let floor = try Scratch()
-        let paused = try DaemonProcess(["file:" + DaemonProcess.stream.path] + Self.arguments(out: floor.url, [
-            "--set", "output.min_free_bytes=\(Int.max / 2)",
-        ]))
+        let paused = try DaemonProcess(
+            ["file:" + DaemonProcess.stream.path]
+                + Self.arguments(
+                    out: floor.url,
+                    [
+                        "--set", "output.min_free_bytes=\(Int.max / 2)",
+                    ]))
         #expect(DaemonProcess.eventually(timeout: 60) { paused.log.contains("pausing writes: free space under the floor") })
         Thread.sleep(forTimeInterval: 2)
         #expect(paused.process.isRunning, "the file was read on while writes were paused")

@@ -11,14 +11,14 @@ import Testing
         try rawStream().write(to: raw)
         let config = scratch.path("asound.conf")
         try """
-            pcm.testcap {
-                type file
-                slave.pcm { type null }
-                file "/dev/null"
-                infile "\(raw.path)"
-                format "raw"
-            }
-            """.write(to: config, atomically: true, encoding: .utf8)
+        pcm.testcap {
+            type file
+            slave.pcm { type null }
+            file "/dev/null"
+            infile "\(raw.path)"
+            format "raw"
+        }
+        """.write(to: config, atomically: true, encoding: .utf8)
         return ["ALSA_CONFIG_PATH": config.path]
     }
 
@@ -48,9 +48,13 @@ import Testing
     @Test("SIGTERM in the middle of a stream: no partial files, every document complete, exit 0")
     func terminateMidStream() throws {
         let scratch = try Scratch()
-        let daemon = try DaemonProcess(["-", "--format", "s16le"] + DaemonEndToEndTests.arguments(out: scratch.url, [
-            "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=64", "--set", "explain.on_stop=\"drop\"",
-        ]))
+        let daemon = try DaemonProcess(
+            ["-", "--format", "s16le"]
+                + DaemonEndToEndTests.arguments(
+                    out: scratch.url,
+                    [
+                        "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=64", "--set", "explain.on_stop=\"drop\"",
+                    ]))
         daemon.input.fileHandleForWriting.write(try rawStream())
         #expect(DaemonProcess.eventually(timeout: 120) { !OutputFolder(root: scratch.url).documents.isEmpty })
         daemon.signal(SIGTERM)
@@ -71,17 +75,17 @@ import Testing
         let config = scratch.path("wamd.toml")
         func write(minDBFS: Double) throws {
             try """
-                [source]
-                backpressure = true
-                [model]
-                path = "\(DaemonProcess.model)"
-                [gates]
-                min_dbfs = \(minDBFS)
-                min_probability = 0.0
-                max_per_class_per_minute = 0
-                [explain]
-                method = "gradient"
-                """.write(to: config, atomically: true, encoding: .utf8)
+            [source]
+            backpressure = true
+            [model]
+            path = "\(DaemonProcess.model)"
+            [gates]
+            min_dbfs = \(minDBFS)
+            min_probability = 0.0
+            max_per_class_per_minute = 0
+            [explain]
+            method = "gradient"
+            """.write(to: config, atomically: true, encoding: .utf8)
         }
         try write(minDBFS: 0)  // Nothing is that loud: every window is "quiet".
         let out = scratch.path("out")
@@ -105,12 +109,14 @@ import Testing
     func notifyProtocol() throws {
         let scratch = try Scratch()
         let socket = try NotifySocket(path: scratch.path("notify").path)
-        let daemon = try DaemonProcess(["-", "--format", "s16le"] + DaemonEndToEndTests.arguments(out: scratch.path("out")),
-                                       environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "1000000"])
+        let daemon = try DaemonProcess(
+            ["-", "--format", "s16le"] + DaemonEndToEndTests.arguments(out: scratch.path("out")),
+            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "1000000"])
         let audio = try rawStream()
         // Feed about real time for 3 s so that windows keep flowing.
         for second in 0..<3 {
-            daemon.input.fileHandleForWriting.write(audio.subdata(in: (audio.startIndex + second * 32000)..<(audio.startIndex + (second + 1) * 32000)))
+            daemon.input.fileHandleForWriting.write(
+                audio.subdata(in: (audio.startIndex + second * 32000)..<(audio.startIndex + (second + 1) * 32000)))
             Thread.sleep(forTimeInterval: 1)
         }
         let flowing = socket.receive(for: 0.6)

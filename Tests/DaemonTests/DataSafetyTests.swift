@@ -1,9 +1,10 @@
 import AudioIO
-@testable import Daemon
 import DaemonTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import Daemon
 
 /// What wamd may and may not do to files: only its own are counted and deleted, nothing is
 /// consumed without its results, leftovers of interrupted runs are cleaned.
@@ -67,9 +68,13 @@ import Testing
         try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: link, withDestinationURL: real)
         let limit = 150_000
-        let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path] + DaemonEndToEndTests.arguments(out: link, [
-            "--set", "gates.min_probability=0", "--set", "output.max_bytes=\(limit)", "--set", "output.keep_newest_per_class=0",
-        ]))
+        let daemon = try DaemonProcess(
+            ["file:" + DaemonProcess.stream.path]
+                + DaemonEndToEndTests.arguments(
+                    out: link,
+                    [
+                        "--set", "gates.min_probability=0", "--set", "output.max_bytes=\(limit)", "--set", "output.keep_newest_per_class=0",
+                    ]))
         #expect(await daemon.exit(timeout: 120) == 0, "\(daemon.log)")
         let explanationBytes = OutputFolder(root: real).files.filter { $0.lastPathComponent != "windows.jsonl" }
             .reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
@@ -82,16 +87,21 @@ import Testing
         let scratch = try Scratch()
         let root = scratch.path("out")
         let day = root.appendingPathComponent("stdin/2026-01-01")
-        let stale = [day.appendingPathComponent(".120000.000_yes_0.93.json.\(UUID().uuidString).tmp"),
-                     day.appendingPathComponent(".windows.jsonl.\(UUID().uuidString).tmp"),
-                     root.appendingPathComponent(".uploads/\(UUID().uuidString)/body")]
-        let kept = [day.appendingPathComponent(".keep"), day.appendingPathComponent(".notes.\(UUID().uuidString).tmp"),
-                    root.appendingPathComponent(".hidden/.x.\(UUID().uuidString).tmp")]
+        let stale = [
+            day.appendingPathComponent(".120000.000_yes_0.93.json.\(UUID().uuidString).tmp"),
+            day.appendingPathComponent(".windows.jsonl.\(UUID().uuidString).tmp"),
+            root.appendingPathComponent(".uploads/\(UUID().uuidString)/body"),
+        ]
+        let kept = [
+            day.appendingPathComponent(".keep"), day.appendingPathComponent(".notes.\(UUID().uuidString).tmp"),
+            root.appendingPathComponent(".hidden/.x.\(UUID().uuidString).tmp"),
+        ]
         for file in stale + kept { try Self.write("x", to: file, modified: Date()) }
         var configuration = DaemonConfiguration()
         (configuration.input, configuration.modelPath, configuration.outputDirectory) = ("-", DaemonProcess.model, root.path)
-        let daemon = try AttributionDaemon(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                           notifier: QuietNotifier())
+        let daemon = try AttributionDaemon(
+            configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            notifier: QuietNotifier())
         let run = Task { try await daemon.run() }
         defer { run.cancel(); daemon.requestStop() }
         for _ in 0..<300 where daemon.metrics.snapshot.staleFilesRemoved < 3 { try await Task.sleep(for: .milliseconds(100)) }
@@ -107,20 +117,20 @@ import Testing
         try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
         func write(floor: Int) throws {
             try """
-                [source]
-                input = "spool:\(spool.path)"
-                [model]
-                path = "\(DaemonProcess.model)"
-                [explain]
-                method = "gradient"
-                [gates]
-                min_probability = 0.6
-                max_per_class_per_minute = 0
-                [output]
-                dir = "\(out.path)"
-                min_free_bytes = \(floor)
-                check_interval = 0.2
-                """.write(to: config, atomically: true, encoding: .utf8)
+            [source]
+            input = "spool:\(spool.path)"
+            [model]
+            path = "\(DaemonProcess.model)"
+            [explain]
+            method = "gradient"
+            [gates]
+            min_probability = 0.6
+            max_per_class_per_minute = 0
+            [output]
+            dir = "\(out.path)"
+            min_free_bytes = \(floor)
+            check_interval = 0.2
+            """.write(to: config, atomically: true, encoding: .utf8)
         }
         try write(floor: Int.max / 2)
         let daemon = try DaemonProcess(["--config", config.path])
@@ -133,9 +143,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path))
         try write(floor: 0)
         daemon.signal(SIGHUP)
-        #expect(await DaemonProcess.waitUntil(timeout: 120) {
-            FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path)
-        })
+        #expect(
+            await DaemonProcess.waitUntil(timeout: 120) {
+                FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path)
+            })
         let output = OutputFolder(root: out)
         #expect(output.logLines.count == 40)
         #expect(!output.documents.isEmpty)
@@ -149,10 +160,14 @@ import Testing
         let spool = scratch.path("spool"), out = scratch.path("out")
         try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
         // Every window explained, slowly, so that the stop comes mid-file on any machine.
-        let arguments = ["spool:\(spool.path)"] + DaemonEndToEndTests.arguments(out: out, [
-            "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=256", "--set", "explain.on_stop=\"drop\"",
-            "--set", "gates.min_probability=0", "--set", "gates.min_dbfs=-200",
-        ])
+        let arguments =
+            ["spool:\(spool.path)"]
+            + DaemonEndToEndTests.arguments(
+                out: out,
+                [
+                    "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=256", "--set", "explain.on_stop=\"drop\"",
+                    "--set", "gates.min_probability=0", "--set", "gates.min_dbfs=-200",
+                ])
         let first = try DaemonProcess(arguments)
         #expect(await DaemonProcess.waitUntil(timeout: 60) { first.log.contains("ready") })
         try FileManager.default.copyItem(at: DaemonProcess.stream, to: scratch.path(".stream.wav"))
@@ -167,9 +182,10 @@ import Testing
         let second = try DaemonProcess(["spool:\(spool.path)"] + DaemonEndToEndTests.arguments(out: out))
         defer { second.signal(SIGKILL) }
         #expect(await DaemonProcess.waitUntil(timeout: 60) { second.log.contains("ready") }, "\(second.log)")
-        #expect(await DaemonProcess.waitUntil(timeout: 120) {
-            FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path)
-        })
+        #expect(
+            await DaemonProcess.waitUntil(timeout: 120) {
+                FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/stream.wav").path)
+            })
         second.signal(SIGTERM)
         #expect(await second.exit(timeout: 60) == 0)
     }
@@ -177,10 +193,14 @@ import Testing
     @Test("on_stop = \"finish\" is bounded by stop_timeout: a stop mid-file does not wait for the file's whole queue")
     func finishIsBounded() async throws {
         let scratch = try Scratch()
-        let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path] + DaemonEndToEndTests.arguments(out: scratch.url, [
-            "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=256", "--set", "explain.stop_timeout=1",
-            "--set", "gates.min_probability=0", "--set", "gates.min_dbfs=-200",
-        ]))
+        let daemon = try DaemonProcess(
+            ["file:" + DaemonProcess.stream.path]
+                + DaemonEndToEndTests.arguments(
+                    out: scratch.url,
+                    [
+                        "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=256", "--set", "explain.stop_timeout=1",
+                        "--set", "gates.min_probability=0", "--set", "gates.min_dbfs=-200",
+                    ]))
         #expect(await DaemonProcess.waitUntil(timeout: 60) { daemon.log.contains("explained") })
         let stopped = Date()
         daemon.signal(SIGTERM)
@@ -193,10 +213,14 @@ import Testing
     @Test("standard input is live: a writer faster than the explanations is never held up; explanations are dropped, counted")
     func standardInputIsLive() async throws {
         let scratch = try Scratch()
-        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000"] + DaemonEndToEndTests.arguments(out: scratch.url, [
-            "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=256", "--set", "explain.queue=1",
-            "--set", "gates.min_probability=0", "--set", "explain.on_stop=\"drop\"",
-        ]))
+        let daemon = try DaemonProcess(
+            ["-", "--format", "s16le", "--rate", "16000"]
+                + DaemonEndToEndTests.arguments(
+                    out: scratch.url,
+                    [
+                        "--set", "explain.method=\"intgrad\"", "--set", "explain.steps=256", "--set", "explain.queue=1",
+                        "--set", "gates.min_probability=0", "--set", "explain.on_stop=\"drop\"",
+                    ]))
         let raw = try rawStream()
         let started = Date()
         daemon.input.fileHandleForWriting.write(raw)
@@ -211,9 +235,14 @@ import Testing
     @Test("with source.backpressure standard input is read like a file: every window explained, none dropped")
     func standardInputWithBackpressure() async throws {
         let scratch = try Scratch()
-        let daemon = try DaemonProcess(["-", "--format", "s16le", "--rate", "16000"] + DaemonEndToEndTests.arguments(out: scratch.url, [
-            "--set", "source.backpressure=true", "--set", "explain.queue=1", "--set", "gates.min_probability=0", "--set", "gates.min_dbfs=-200",
-        ]))
+        let daemon = try DaemonProcess(
+            ["-", "--format", "s16le", "--rate", "16000"]
+                + DaemonEndToEndTests.arguments(
+                    out: scratch.url,
+                    [
+                        "--set", "source.backpressure=true", "--set", "explain.queue=1", "--set", "gates.min_probability=0", "--set",
+                        "gates.min_dbfs=-200",
+                    ]))
         daemon.input.fileHandleForWriting.write(try rawStream().prefix(16000 * 2 * 8))
         try daemon.input.fileHandleForWriting.close()
         #expect(await daemon.exit(timeout: 120) == 0, "\(daemon.log)")
@@ -236,7 +265,10 @@ import Testing
         try FileManager.default.copyItem(at: empty, to: spool.appendingPathComponent("empty.wav"))
         let daemon = try DaemonProcess(["spool:\(spool.path)"] + DaemonEndToEndTests.arguments(out: scratch.path("out")))
         defer { daemon.signal(SIGKILL) }
-        #expect(await DaemonProcess.waitUntil(timeout: 60) { FileManager.default.fileExists(atPath: spool.appendingPathComponent("failed/empty.wav").path) })
+        #expect(
+            await DaemonProcess.waitUntil(timeout: 60) {
+                FileManager.default.fileExists(atPath: spool.appendingPathComponent("failed/empty.wav").path)
+            })
         #expect(daemon.log.contains("holds no audio frames"))
     }
 

@@ -13,8 +13,11 @@ import Testing
         return model
     }
 
-    static let labels = try! JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: DaemonProcess.model)
-        .deletingPathExtension().appendingPathExtension("labels.json"))) as! [String]
+    static let labels =
+        try! JSONSerialization.jsonObject(
+            with: Data(
+                contentsOf: URL(fileURLWithPath: DaemonProcess.model)
+                    .deletingPathExtension().appendingPathExtension("labels.json"))) as! [String]
 
     @Test("duplicate class names in the labels file are refused at start with a clear error (exit 78, no crash)")
     func duplicateLabels() async throws {
@@ -33,8 +36,10 @@ import Testing
         var labels = Self.labels
         labels = labels.map { String(repeating: "x", count: 290) + $0 }
         let model = try Self.model(labels: labels, in: scratch)
-        let daemon = try DaemonProcess(["file:" + DaemonProcess.stream.path] + DaemonEndToEndTests.arguments(out: scratch.path("out"))
-                                       .replacingModel(with: model.path))
+        let daemon = try DaemonProcess(
+            ["file:" + DaemonProcess.stream.path]
+                + DaemonEndToEndTests.arguments(out: scratch.path("out"))
+                .replacingModel(with: model.path))
         #expect(await daemon.exit(timeout: 120) == 0, "\(daemon.log)")
         let output = OutputFolder(root: scratch.path("out"))
         #expect(!output.documents.isEmpty)
@@ -48,25 +53,28 @@ import Testing
         let odd = scratch.path("we\\tird \"name\" 'x'")
         let input = scratch.path("in \\n \"q\".wav")
         try FileManager.default.copyItem(at: DaemonProcess.stream, to: input)
-        let daemon = try DaemonProcess(["file:" + input.path, "--model", DaemonProcess.model, "--out", odd.path,
-                                        "--set", "explain.method=\"gradient\""])
+        let daemon = try DaemonProcess([
+            "file:" + input.path, "--model", DaemonProcess.model, "--out", odd.path,
+            "--set", "explain.method=\"gradient\"",
+        ])
         #expect(await daemon.exit(timeout: 120) == 0, "\(daemon.log)")
         #expect(OutputFolder(root: odd).logLines.count == 40)
     }
 
-    @Test("--check-config checks against the model: unknown wavelet, mode, too many levels, each with its line; at start an invalid file exits 2, one that cannot work with the model 78",
-          arguments: [
+    @Test(
+        "--check-config checks against the model: unknown wavelet, mode, too many levels, each with its line; at start an invalid file exits 2, one that cannot work with the model 78",
+        arguments: [
             ("wavelet = \"db45\"", "explain.wavelet", Int32(2)), ("mode = \"mirror\"", "explain.mode", 2), ("levels = 30", "explain.levels", 78),
-          ])
+        ])
     func checkConfigAgainstModel(_ line: String, _ key: String, _ startStatus: Int32) async throws {
         let scratch = try Scratch()
         let file = scratch.path("wamd.toml")
         try """
-            [model]
-            path = "\(DaemonProcess.model)"
-            [explain]
-            \(line)
-            """.write(to: file, atomically: true, encoding: .utf8)
+        [model]
+        path = "\(DaemonProcess.model)"
+        [explain]
+        \(line)
+        """.write(to: file, atomically: true, encoding: .utf8)
         let daemon = try DaemonProcess(["--check-config", file.path])
         #expect(await daemon.exit(timeout: 60) == 2)
         #expect(daemon.log.contains("wamd.toml:4: \(key):"), "\(daemon.log)")

@@ -1,6 +1,6 @@
-import NumericTestSupport
 import Inference
 import NDArray
+import NumericTestSupport
 import Testing
 
 /// `Convolution` against a direct double-precision loop, and its backward pass against the
@@ -26,8 +26,12 @@ struct ConvolutionTests {
         Case(input: [2, 3, 9, 11], weights: [5, 3, 3, 2], groups: 1, strides: [2, 1], dilations: [1, 2], padsBegin: [1, 0], padsEnd: [2, 1]),
         Case(input: [2, 4, 7, 9], weights: [8, 1, 3, 3], groups: 4, strides: [1, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1]),
         Case(input: [1, 4, 12, 12], weights: [4, 1, 5, 5], groups: 4, strides: [1, 1], dilations: [2, 1], padsBegin: [4, 2], padsEnd: [4, 2]),
-        Case(input: [1, 2, 5, 6, 7], weights: [3, 2, 3, 3, 2], groups: 1, strides: [1, 2, 1], dilations: [1, 1, 2], padsBegin: [1, 0, 0], padsEnd: [1, 1, 1]),
-        Case(input: [1, 4, 4, 5, 6], weights: [4, 1, 2, 3, 3], groups: 4, strides: [2, 1, 2], dilations: [1, 1, 1], padsBegin: [0, 1, 1], padsEnd: [1, 1, 0]),
+        Case(
+            input: [1, 2, 5, 6, 7], weights: [3, 2, 3, 3, 2], groups: 1, strides: [1, 2, 1], dilations: [1, 1, 2], padsBegin: [1, 0, 0],
+            padsEnd: [1, 1, 1]),
+        Case(
+            input: [1, 4, 4, 5, 6], weights: [4, 1, 2, 3, 3], groups: 4, strides: [2, 1, 2], dilations: [1, 1, 1], padsBegin: [0, 1, 1],
+            padsEnd: [1, 1, 0]),
     ]
 
     /// Large enough (17M multiply-adds) to be split over two threads: tiles of one example, with
@@ -35,7 +39,8 @@ struct ConvolutionTests {
     /// examples on separate threads.
     static let largeCases: [Case] = [
         Case(input: [1, 64, 1400], weights: [64, 64, 3], groups: 1, strides: [1], dilations: [1], padsBegin: [1], padsEnd: [1]),
-        Case(input: [1, 32, 120, 120], weights: [32, 32, 3, 3], groups: 1, strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1]),
+        Case(
+            input: [1, 32, 120, 120], weights: [32, 32, 3, 3], groups: 1, strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1]),
         Case(input: [3, 64, 2800], weights: [64, 64, 3], groups: 1, strides: [2], dilations: [1], padsBegin: [1], padsEnd: [1]),
     ]
 
@@ -43,8 +48,9 @@ struct ConvolutionTests {
         var random = SplitMix64(seed: UInt64(c.input.reduce(7, *)))
         let weights = random.array(c.weights)
         let bias = withBias ? random.array([c.weights[0]]) : NDArray(shape: [c.weights[0]], repeating: 0)
-        let operation = try Convolution(inputShape: c.input, weights: weights, bias: withBias ? bias : nil, groups: c.groups,
-                                        strides: c.strides, dilations: c.dilations, padsBegin: c.padsBegin, padsEnd: c.padsEnd)
+        let operation = try Convolution(
+            inputShape: c.input, weights: weights, bias: withBias ? bias : nil, groups: c.groups,
+            strides: c.strides, dilations: c.dilations, padsBegin: c.padsBegin, padsEnd: c.padsEnd)
         return (operation, weights, bias)
     }
 
@@ -89,10 +95,12 @@ struct ConvolutionTests {
     func transposedConvolutionIsTheAdjointOfConvolution(stride: Int, padsBegin: [Int], padsEnd: [Int]) throws {
         var random = SplitMix64(seed: 9)
         let weights = random.array([4, 3, 4])  // [C_in of the transposed op = M of the convolution, M/g, k]
-        let convolution = try Convolution(inputShape: [2, 3, 23], weights: weights, bias: nil, groups: 1, strides: [stride],
-                                          dilations: [1], padsBegin: padsBegin, padsEnd: padsEnd)
-        let transposed = try TransposedConvolution(inputShape: convolution.outputShape, outputSize: [23], weights: weights, bias: nil,
-                                                   groups: 1, strides: [stride], dilations: [1], padsBegin: padsBegin, padsEnd: padsEnd)
+        let convolution = try Convolution(
+            inputShape: [2, 3, 23], weights: weights, bias: nil, groups: 1, strides: [stride],
+            dilations: [1], padsBegin: padsBegin, padsEnd: padsEnd)
+        let transposed = try TransposedConvolution(
+            inputShape: convolution.outputShape, outputSize: [23], weights: weights, bias: nil,
+            groups: 1, strides: [stride], dilations: [1], padsBegin: padsBegin, padsEnd: padsEnd)
         let x = random.array([2, 3, 23]), y = random.array(convolution.outputShape)
         let difference: Double = dot(runForward(convolution, [x]), y) - dot(x, runForward(transposed, [y]))
         #expect(Swift.abs(difference) < 1e-4)
@@ -102,22 +110,28 @@ struct ConvolutionTests {
     @Test func invalidGeometriesAreRejected() {
         let weights = NDArray<Float>(shape: [4, 3, 5], repeating: 1)
         #expect(throws: InferenceError.self) {  // Kernel longer than the padded input.
-            try Convolution(inputShape: [1, 3, 3], weights: weights, bias: nil, groups: 1, strides: [1], dilations: [1], padsBegin: [0], padsEnd: [0])
+            try Convolution(
+                inputShape: [1, 3, 3], weights: weights, bias: nil, groups: 1, strides: [1], dilations: [1], padsBegin: [0], padsEnd: [0])
         }
         #expect(throws: InferenceError.self) {  // Channels do not match the weights.
-            try Convolution(inputShape: [1, 2, 30], weights: weights, bias: nil, groups: 1, strides: [1], dilations: [1], padsBegin: [0], padsEnd: [0])
+            try Convolution(
+                inputShape: [1, 2, 30], weights: weights, bias: nil, groups: 1, strides: [1], dilations: [1], padsBegin: [0], padsEnd: [0])
         }
         #expect(throws: InferenceError.self) {  // Groups do not divide the channels.
-            try Convolution(inputShape: [1, 3, 30], weights: weights, bias: nil, groups: 2, strides: [1], dilations: [1], padsBegin: [0], padsEnd: [0])
+            try Convolution(
+                inputShape: [1, 3, 30], weights: weights, bias: nil, groups: 2, strides: [1], dilations: [1], padsBegin: [0], padsEnd: [0])
         }
         #expect(throws: InferenceError.self) {  // Zero stride.
-            try Convolution(inputShape: [1, 3, 30], weights: weights, bias: nil, groups: 1, strides: [0], dilations: [1], padsBegin: [0], padsEnd: [0])
+            try Convolution(
+                inputShape: [1, 3, 30], weights: weights, bias: nil, groups: 1, strides: [0], dilations: [1], padsBegin: [0], padsEnd: [0])
         }
     }
 
     /// The textbook definition in double precision.
-    static func directConvolution(_ x: NDArray<Float>, weights: NDArray<Float>, bias: NDArray<Float>,
-                                  geometry g: ConvolutionGeometry) -> NDArray<Float> {
+    static func directConvolution(
+        _ x: NDArray<Float>, weights: NDArray<Float>, bias: NDArray<Float>,
+        geometry g: ConvolutionGeometry
+    ) -> NDArray<Float> {
         let rank = g.kernelSize.count
         func three(_ values: [Int], _ fill: Int) -> [Int] { Array(repeating: fill, count: 3 - rank) + values }
         let (input, kernel, output) = (three(g.inputSize, 1), three(g.kernelSize, 1), three(g.outputSize, 1))
@@ -126,22 +140,32 @@ struct ConvolutionTests {
         var result: [Float] = []
         for n in 0..<g.batch {
             for m in 0..<g.outputChannels {
-                for od in 0..<output[0] { for oh in 0..<output[1] { for ow in 0..<output[2] {
-                    var sum = Double(bias.storage[m])
-                    for c in 0..<inPerGroup {
-                        let channel = (m / outPerGroup) * inPerGroup + c
-                        for kd in 0..<kernel[0] { for kh in 0..<kernel[1] { for kw in 0..<kernel[2] {
-                            let id = od * stride[0] - pad[0] + kd * dilation[0]
-                            let ih = oh * stride[1] - pad[1] + kh * dilation[1]
-                            let iw = ow * stride[2] - pad[2] + kw * dilation[2]
-                            guard (0..<input[0]).contains(id), (0..<input[1]).contains(ih), (0..<input[2]).contains(iw) else { continue }
-                            let xi = (((n * g.inputChannels + channel) * input[0] + id) * input[1] + ih) * input[2] + iw
-                            let wi = (((m * inPerGroup + c) * kernel[0] + kd) * kernel[1] + kh) * kernel[2] + kw
-                            sum += Double(x.storage[xi]) * Double(weights.storage[wi])
-                        } } }
+                for od in 0..<output[0] {
+                    for oh in 0..<output[1] {
+                        for ow in 0..<output[2] {
+                            var sum = Double(bias.storage[m])
+                            for c in 0..<inPerGroup {
+                                let channel = (m / outPerGroup) * inPerGroup + c
+                                for kd in 0..<kernel[0] {
+                                    for kh in 0..<kernel[1] {
+                                        for kw in 0..<kernel[2] {
+                                            let id = od * stride[0] - pad[0] + kd * dilation[0]
+                                            let ih = oh * stride[1] - pad[1] + kh * dilation[1]
+                                            let iw = ow * stride[2] - pad[2] + kw * dilation[2]
+                                            guard (0..<input[0]).contains(id), (0..<input[1]).contains(ih), (0..<input[2]).contains(iw) else {
+                                                continue
+                                            }
+                                            let xi = (((n * g.inputChannels + channel) * input[0] + id) * input[1] + ih) * input[2] + iw
+                                            let wi = (((m * inPerGroup + c) * kernel[0] + kd) * kernel[1] + kh) * kernel[2] + kw
+                                            sum += Double(x.storage[xi]) * Double(weights.storage[wi])
+                                        }
+                                    }
+                                }
+                            }
+                            result.append(Float(sum))
+                        }
                     }
-                    result.append(Float(sum))
-                } } }
+                }
             }
         }
         return NDArray(shape: g.outputShape, storage: result)

@@ -1,6 +1,6 @@
-import NumericTestSupport
 import Inference
 import NDArray
+import NumericTestSupport
 import Testing
 
 /// Batching, threads, named tensors and errors of `InferenceEngine`, on small programs.
@@ -55,9 +55,10 @@ struct EngineTests {
             let logits = try engine.logits(NDArray(shape: [1, 6], storage: [Float](repeating: bad, count: 6))).storage
             #expect(logits.contains { !$0.isFinite }, "\(bad) gave \(logits)")
         }
-        let relu = try InferenceEngine(compiler: ClosureCompiler(exampleShape: [3]) { builder, input in
-            try builder.apply(Elementwise(.relu, shape: input.shape, name: "Relu"), to: [input])
-        })
+        let relu = try InferenceEngine(
+            compiler: ClosureCompiler(exampleShape: [3]) { builder, input in
+                try builder.apply(Elementwise(.relu, shape: input.shape, name: "Relu"), to: [input])
+            })
         let out = try relu.logits(NDArray(shape: [1, 3], storage: [.nan, -2, 3])).storage
         #expect(out[0].isNaN && out[1] == 0 && out[2] == 3)
     }

@@ -1,7 +1,8 @@
-@testable import Inference
-import NumericTestSupport
 import NDArray
+import NumericTestSupport
 import Testing
+
+@testable import Inference
 
 /// Buffer reuse: tensors share memory once nothing reads them any more.
 struct ExecutionPlanTests {

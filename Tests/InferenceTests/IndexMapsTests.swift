@@ -1,5 +1,5 @@
-import NumericTestSupport
 import Inference
+import NumericTestSupport
 import Testing
 
 /// The element-moving maps against their definitions, element by element: each output position's
@@ -42,8 +42,9 @@ struct IndexMapsTests {
         #expect(map.sources == expected)
     }
 
-    @Test("Pad in every mode: positions outside the input are -1 (constant), clamped (edge) or mirrored (reflect)",
-          arguments: shapes(12))
+    @Test(
+        "Pad in every mode: positions outside the input are -1 (constant), clamped (edge) or mirrored (reflect)",
+        arguments: shapes(12))
     func pad(_ shape: [Int]) throws {
         for mode in IndexMaps.PadMode.allCases {
             let limit = shape.map { mode == .reflect ? $0 - 1 : 2 }
@@ -74,16 +75,20 @@ struct IndexMapsTests {
         let counts = shape.map { ($0 + 1) / 2 }
         let starts = shape.map { $0 - 1 }, steps = shape.map { _ in -2 }
         let sliced = try IndexMaps.strided(shape, starts: starts, steps: steps, counts: counts)
-        #expect(sliced.sources == Self.indices(of: counts).map { index in
-            Int32(Self.flat(shape.indices.map { starts[$0] + index[$0] * steps[$0] }, in: shape))
-        })
+        #expect(
+            sliced.sources
+                == Self.indices(of: counts).map { index in
+                    Int32(Self.flat(shape.indices.map { starts[$0] + index[$0] * steps[$0] }, in: shape))
+                })
         let ones = shape.map { $0 % 2 == 0 ? 1 : $0 }
         let target = [2] + shape
         let broadcast = try IndexMaps.broadcast(ones, to: target)
         #expect(broadcast.shape == target)
-        #expect(broadcast.sources == Self.indices(of: target).map { index in
-            Int32(Self.flat(ones.indices.map { ones[$0] == 1 ? 0 : index[$0 + 1] }, in: ones))
-        })
+        #expect(
+            broadcast.sources
+                == Self.indices(of: target).map { index in
+                    Int32(Self.flat(ones.indices.map { ones[$0] == 1 ? 0 : index[$0 + 1] }, in: ones))
+                })
     }
 
     @Test("shapes of more than 64 axes are refused, however few their elements")

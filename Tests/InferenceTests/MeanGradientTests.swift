@@ -1,6 +1,6 @@
-import NumericTestSupport
 import Inference
 import NDArray
+import NumericTestSupport
 import Testing
 
 /// `meanInputGradient`: the mean of the per-point input gradients, whether the program starts
@@ -14,13 +14,17 @@ struct MeanGradientTests {
             var random = SplitMix64(seed: 31)
             let batch = input.shape[0]
             let (weights, bias, head) = (random.array([2, 2, 7]), random.array([2]), random.array([40, 3]))
-            let conv = try builder.apply(try Convolution(inputShape: input.shape, weights: weights, bias: bias, groups: 1, strides: [1],
-                                                         dilations: [1], padsBegin: [3], padsEnd: [3]), to: [input])
+            let conv = try builder.apply(
+                try Convolution(
+                    inputShape: input.shape, weights: weights, bias: bias, groups: 1, strides: [1],
+                    dilations: [1], padsBegin: [3], padsEnd: [3]), to: [input])
             let mixed = skip ? try builder.apply(try Arithmetic(.add, conv.shape, input.shape), to: [conv, input]) : conv
             let hidden = try builder.apply(Elementwise(.relu, shape: mixed.shape, name: "Relu"), to: [mixed])
             let squared = try builder.apply(try Arithmetic(.multiply, hidden.shape, hidden.shape), to: [hidden, hidden])
-            let strided = try builder.apply(try Convolution(inputShape: squared.shape, weights: random.array([2, 2, 5]), bias: nil, groups: 1,
-                                                            strides: [2], dilations: [1], padsBegin: [2], padsEnd: [2]), to: [squared])
+            let strided = try builder.apply(
+                try Convolution(
+                    inputShape: squared.shape, weights: random.array([2, 2, 5]), bias: nil, groups: 1,
+                    strides: [2], dilations: [1], padsBegin: [2], padsEnd: [2]), to: [squared])
             let flat = strided.reshaped([batch, 40])!
             return try builder.apply(try MatrixProduct(matmul: flat.shape, [40, 3]), to: [flat, builder.constant(head)])
         }

@@ -24,8 +24,10 @@ func runForward(_ operation: some DifferentiableOperation, _ inputs: [NDArray<Fl
 }
 
 /// Runs one operation's backward pass for `cotangent`, returning the gradient of its first input.
-func runBackward(_ operation: some DifferentiableOperation, _ inputs: [NDArray<Float>], cotangent: NDArray<Float>,
-                 threads: Int = 1) -> NDArray<Float> {
+func runBackward(
+    _ operation: some DifferentiableOperation, _ inputs: [NDArray<Float>], cotangent: NDArray<Float>,
+    threads: Int = 1
+) -> NDArray<Float> {
     let compiler = ClosureCompiler(exampleShape: Array(inputs[0].shape.dropFirst()), fixedBatchSize: inputs[0].shape[0]) { builder, input in
         let others = inputs.dropFirst().map { builder.constant($0) }
         return try builder.apply(operation, to: [input] + others)
@@ -33,5 +35,3 @@ func runBackward(_ operation: some DifferentiableOperation, _ inputs: [NDArray<F
     let engine = try! InferenceEngine(compiler: compiler, options: EngineOptions(threads: threads))
     return try! engine.vectorJacobianProduct(inputs[0], cotangent: cotangent).inputGradient
 }
-
-

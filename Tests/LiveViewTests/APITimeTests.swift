@@ -1,6 +1,7 @@
 import Foundation
-@testable import LiveView
 import Testing
+
+@testable import LiveView
 
 @Suite struct APITimeTests {
     @Test("times are written to the millisecond in UTC and read back to the same millisecond")
@@ -17,20 +18,24 @@ import Testing
         #expect(APITime.parse("yesterday") == nil)
     }
 
-    @Test("RFC 3339 times in every form: offsets up to ±23:59, lower-case t and z, fractions of any length", arguments: [
-        ("2025-01-31T12:00:00Z", Int64(1_738_324_800_000)), ("2025-01-31t12:00:00z", 1_738_324_800_000),
-        ("2025-01-31T12:00:00+00:00", 1_738_324_800_000), ("2025-01-31T12:00:00-22:00", 1_738_404_000_000),
-        ("2025-01-31T12:00:00+18:30", 1_738_258_200_000), ("2025-01-31T12:00:00.5Z", 1_738_324_800_500),
-        ("2025-01-31T12:00:00.123456789Z", 1_738_324_800_123), ("2025-01-31 12:00:00Z", 1_738_324_800_000),
-    ])
+    @Test(
+        "RFC 3339 times in every form: offsets up to ±23:59, lower-case t and z, fractions of any length",
+        arguments: [
+            ("2025-01-31T12:00:00Z", Int64(1_738_324_800_000)), ("2025-01-31t12:00:00z", 1_738_324_800_000),
+            ("2025-01-31T12:00:00+00:00", 1_738_324_800_000), ("2025-01-31T12:00:00-22:00", 1_738_404_000_000),
+            ("2025-01-31T12:00:00+18:30", 1_738_258_200_000), ("2025-01-31T12:00:00.5Z", 1_738_324_800_500),
+            ("2025-01-31T12:00:00.123456789Z", 1_738_324_800_123), ("2025-01-31 12:00:00Z", 1_738_324_800_000),
+        ])
     func rfc3339(_ text: String, _ milliseconds: Int64) {
         #expect(APITime.parse(text) == milliseconds, "\(text)")
     }
 
-    @Test("not RFC 3339", arguments: [
-        "2025-01-31", "2025-01-31T12:00:00", "2025-02-30T12:00:00Z", "2025-13-01T00:00:00Z", "2025-01-31T24:00:00Z",
-        "2025-01-31T12:00:00+24:00", "2025-01-31T12:00:00.Z", "2025-01-31T12:00:00ZZ", "+2025-01-31T12:00:00Z", "",
-    ])
+    @Test(
+        "not RFC 3339",
+        arguments: [
+            "2025-01-31", "2025-01-31T12:00:00", "2025-02-30T12:00:00Z", "2025-13-01T00:00:00Z", "2025-01-31T24:00:00Z",
+            "2025-01-31T12:00:00+24:00", "2025-01-31T12:00:00.Z", "2025-01-31T12:00:00ZZ", "+2025-01-31T12:00:00Z", "",
+        ])
     func notRFC3339(_ text: String) {
         #expect(APITime.parse(text) == nil, "\(text)")
     }

@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 import HTTPTypes
 import Hummingbird
-@testable import LiveView
 import Testing
+
+@testable import LiveView
 
 @Suite struct AccessTests {
     static let token = "test-token-0123456789abcdef"
@@ -27,8 +28,9 @@ import Testing
         return nil
     }()
 
-    @Test("a client on another address needs the bearer token, except for the dashboard's static files",
-          .enabled(if: externalAddress != nil, "this machine has no non-loopback IPv4 address to connect from"))
+    @Test(
+        "a client on another address needs the bearer token, except for the dashboard's static files",
+        .enabled(if: externalAddress != nil, "this machine has no non-loopback IPv4 address to connect from"))
     func bearer() async throws {
         let fixture = try await LiveFixture.shared.value
         var settings = try LiveViewSettings(fixture.daemon.currentConfiguration)
@@ -65,10 +67,13 @@ import Testing
     @Test("the access rule: token from other machines, loopback Host names, same-origin writes")
     func policy() throws {
         let access = AccessMiddleware(token: Self.token, publicPaths: DashboardRoutes.publicPaths)
-        func status(_ path: String, method: HTTPRequest.Method = .get, peer: String?, authority: String? = "127.0.0.1:8080",
-                    headers: HTTPFields = [:], access: AccessMiddleware = access) -> Int {
-            let request = Request(head: HTTPRequest(method: method, scheme: "http", authority: authority, path: path, headerFields: headers),
-                                  body: .init(buffer: ByteBuffer()))
+        func status(
+            _ path: String, method: HTTPRequest.Method = .get, peer: String?, authority: String? = "127.0.0.1:8080",
+            headers: HTTPFields = [:], access: AccessMiddleware = access
+        ) -> Int {
+            let request = Request(
+                head: HTTPRequest(method: method, scheme: "http", authority: authority, path: path, headerFields: headers),
+                body: .init(buffer: ByteBuffer()))
             do {
                 try access.check(AccessMiddleware.normalized(request), peer: peer)
                 return 200
@@ -110,15 +115,18 @@ import Testing
     static func variants(of path: String) -> [String] {
         let inner = String(path.dropFirst())
         let first = inner.split(separator: "/").first.map(String.init) ?? inner
-        return ["/\(path)", "//\(path)", "///\(inner)", "/./\(inner)", "\(path)/.", "/assets/../\(inner)", "/assets/%2e%2e/\(inner)",
-                "/assets/..%2F\(inner)", "/%2F\(inner)", path.replacingOccurrences(of: "/", with: "%2F"),
-                path.replacingOccurrences(of: "/", with: "//"), "/\(first.uppercased())\(inner.dropFirst(first.count))",
-                path.uppercased(), "/assets/dashboard.js/../..\(path)", "/assets/dashboard.js%2F..%2F..\(path)",
-                "/assets\\..\\\(inner)", "/assets/dashboard.js;/../..\(path)", "http://127.0.0.1\(path)"]
+        return [
+            "/\(path)", "//\(path)", "///\(inner)", "/./\(inner)", "\(path)/.", "/assets/../\(inner)", "/assets/%2e%2e/\(inner)",
+            "/assets/..%2F\(inner)", "/%2F\(inner)", path.replacingOccurrences(of: "/", with: "%2F"),
+            path.replacingOccurrences(of: "/", with: "//"), "/\(first.uppercased())\(inner.dropFirst(first.count))",
+            path.uppercased(), "/assets/dashboard.js/../..\(path)", "/assets/dashboard.js%2F..%2F..\(path)",
+            "/assets\\..\\\(inner)", "/assets/dashboard.js;/../..\(path)", "http://127.0.0.1\(path)",
+        ]
     }
 
-    @Test("no spelling of a path (//, ///, /./, ../, %2F, %2e, case, absolute form) gets past the token",
-          .enabled(if: externalAddress != nil, "this machine has no non-loopback IPv4 address to connect from"))
+    @Test(
+        "no spelling of a path (//, ///, /./, ../, %2F, %2e, case, absolute form) gets past the token",
+        .enabled(if: externalAddress != nil, "this machine has no non-loopback IPv4 address to connect from"))
     func pathSpellings() async throws {
         let fixture = try await LiveFixture.shared.value
         var settings = try LiveViewSettings(fixture.daemon.currentConfiguration)
@@ -127,9 +135,11 @@ import Testing
         defer { server.cancel() }
         let id = try #require(try await WindowEndpointTests.explained(fixture).first?["id"] as? String)
         let remote = RawHTTP(host: try #require(Self.externalAddress), port: port)
-        let routes = ["/healthz", "/metrics", "/api/v1/info", "/api/v1/windows", "/api/v1/events", "/api/v1/windows/\(id)",
-                      "/api/v1/windows/\(id)/interpretation.wav", "/api/v1/windows/\(id)/input.wav",
-                      "/api/v1/windows/\(id)/scalogram.png"]
+        let routes = [
+            "/healthz", "/metrics", "/api/v1/info", "/api/v1/windows", "/api/v1/events", "/api/v1/windows/\(id)",
+            "/api/v1/windows/\(id)/interpretation.wav", "/api/v1/windows/\(id)/input.wav",
+            "/api/v1/windows/\(id)/scalogram.png",
+        ]
         for route in routes {
             for spelling in Self.variants(of: route) {
                 let response = try await remote.send("GET", spelling, headOnly: route.hasSuffix("events"))
@@ -138,8 +148,9 @@ import Testing
             }
         }
         for spelling in Self.variants(of: "/api/v1/explain") {
-            let response = try await remote.send("POST", spelling, headers: ["Content-Type": "audio/wav"],
-                                                 body: try UploadTests.sample("audio/yes.wav"))
+            let response = try await remote.send(
+                "POST", spelling, headers: ["Content-Type": "audio/wav"],
+                body: try UploadTests.sample("audio/yes.wav"))
             #expect([400, 401].contains(response.status), "POST \(spelling) answered \(response.status)")
         }
         // The same spellings with the token reach the routes (collapsed slashes) or are refused as malformed.
@@ -149,19 +160,23 @@ import Testing
         #expect(try await remote.get("/api%2Fv1/windows", headers: bearer).status == 400)
     }
 
-    @Test("request paths: collapsed slashes, no dot segments or encoded separators", arguments: [
-        ("/", "/"), ("//", "/"), ("/healthz", "/healthz"), ("//api//v1///windows/", "/api/v1/windows"),
-        ("/api/v1/windows?limit=5&since=a//b", "/api/v1/windows?limit=5&since=a//b"), ("/x?y=../z", "/x?y=../z"),
-        ("/a%20b", "/a%20b"), ("/api/v1/windows/src~2026-01-01~120000.000_yes_0.93", "/api/v1/windows/src~2026-01-01~120000.000_yes_0.93"),
-    ])
+    @Test(
+        "request paths: collapsed slashes, no dot segments or encoded separators",
+        arguments: [
+            ("/", "/"), ("//", "/"), ("/healthz", "/healthz"), ("//api//v1///windows/", "/api/v1/windows"),
+            ("/api/v1/windows?limit=5&since=a//b", "/api/v1/windows?limit=5&since=a//b"), ("/x?y=../z", "/x?y=../z"),
+            ("/a%20b", "/a%20b"), ("/api/v1/windows/src~2026-01-01~120000.000_yes_0.93", "/api/v1/windows/src~2026-01-01~120000.000_yes_0.93"),
+        ])
     func normalization(_ target: String, _ expected: String) throws {
         #expect(try RequestPath.normalize(target) == expected)
     }
 
-    @Test("request paths refused", arguments: [
-        "", "*", "healthz", "http://127.0.0.1/healthz", "/./healthz", "/a/../healthz", "/..", "/%2F", "/a%2fb", "/%2e%2e/x", "/a%5Cb",
-        "/a\\b", "/a%00", "/a%0a", "/a%", "/a%4", "/a%zz", "/a\u{7F}",
-    ])
+    @Test(
+        "request paths refused",
+        arguments: [
+            "", "*", "healthz", "http://127.0.0.1/healthz", "/./healthz", "/a/../healthz", "/..", "/%2F", "/a%2fb", "/%2e%2e/x", "/a%5Cb",
+            "/a\\b", "/a%00", "/a%0a", "/a%", "/a%4", "/a%zz", "/a\u{7F}",
+        ])
     func refusedPaths(_ target: String) {
         #expect(throws: RequestPath.Refusal.self) { try RequestPath.normalize(target) }
     }
@@ -173,9 +188,11 @@ import Testing
         #expect(rebound.status == 403)
         #expect(rebound.text.contains("not a loopback name"))
         #expect(try await fixture.client.get("/api/v1/info", headers: ["Host": "localhost:\(fixture.port)"]).status == 200)
-        let crossSite = try await fixture.client.send("POST", "/api/v1/explain", headers: [
-            "Origin": "http://attacker.example", "Content-Type": "audio/wav",
-        ], body: try UploadTests.sample("audio/yes.wav"))
+        let crossSite = try await fixture.client.send(
+            "POST", "/api/v1/explain",
+            headers: [
+                "Origin": "http://attacker.example", "Content-Type": "audio/wav",
+            ], body: try UploadTests.sample("audio/yes.wav"))
         #expect(crossSite.status == 403)
     }
 
@@ -217,16 +234,21 @@ import Testing
         }
         let loopback = try LiveViewSettings(try LiveFixture.configuration(input: "-", output: output, overrides: ["http.bind=\"::1\""]))
         #expect(loopback.bind == "::1" && loopback.token.isEmpty)
-        let remote = try LiveViewSettings(try LiveFixture.configuration(input: "-", output: output, overrides: [
-            "http.bind=\"0.0.0.0\"", "http.token=\"\(Self.token)\"", "http.allow_plain_http=true",
-        ]))
+        let remote = try LiveViewSettings(
+            try LiveFixture.configuration(
+                input: "-", output: output,
+                overrides: [
+                    "http.bind=\"0.0.0.0\"", "http.token=\"\(Self.token)\"", "http.allow_plain_http=true",
+                ]))
         #expect(remote.token == Self.token)
     }
 
-    @Test("loopback addresses", arguments: [
-        ("127.0.0.1", true), ("127.8.9.10", true), ("::1", true), ("[::1]", true), ("::ffff:127.0.0.1", true), ("localhost", true),
-        ("0.0.0.0", false), ("10.1.2.3", false), ("::", false), ("::ffff:10.0.0.1", false), ("example.com", false), ("", false),
-    ])
+    @Test(
+        "loopback addresses",
+        arguments: [
+            ("127.0.0.1", true), ("127.8.9.10", true), ("::1", true), ("[::1]", true), ("::ffff:127.0.0.1", true), ("localhost", true),
+            ("0.0.0.0", false), ("10.1.2.3", false), ("::", false), ("::ffff:10.0.0.1", false), ("example.com", false), ("", false),
+        ])
     func loopback(_ address: String, _ expected: Bool) {
         #expect(LoopbackAddress.contains(address) == expected)
     }

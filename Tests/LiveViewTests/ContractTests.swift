@@ -5,8 +5,10 @@ import Testing
 /// object has only documented keys and all required ones.
 @Suite struct ContractTests {
     /// Checks `object` against the schema at `schema` (a name, then nested property names).
-    static func conforms(_ object: Any?, to schema: [String], in document: OpenAPIDocument,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
+    static func conforms(
+        _ object: Any?, to schema: [String], in document: OpenAPIDocument,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         guard let object = object as? [String: Any] else {
             Issue.record("\(schema) is not an object", sourceLocation: sourceLocation)
             return
@@ -51,8 +53,10 @@ import Testing
         Self.conforms(health, to: ["Health"], in: document)
         Self.conforms(health["components"], to: ["Health", "components"], in: document)
         let components = health["components"] as? [String: Any] ?? [:]
-        for (name, schema) in [("source", "SourceHealth"), ("classifier", "ClassifierHealth"), ("explainer", "ExplainerHealth"),
-                               ("disk", "DiskHealth")] {
+        for (name, schema) in [
+            ("source", "SourceHealth"), ("classifier", "ClassifierHealth"), ("explainer", "ExplainerHealth"),
+            ("disk", "DiskHealth"),
+        ] {
             Self.conforms(components[name], to: [schema], in: document)
         }
 
@@ -69,8 +73,10 @@ import Testing
             if let links = window["links"] { Self.conforms(links, to: ["WindowLinks"], in: document) }
         }
 
-        let upload = try await client.send("POST", "/api/v1/explain", headers: ["Content-Type": "audio/wav"],
-                                           body: try UploadTests.sample("audio/piano.wav")).json()
+        let upload = try await client.send(
+            "POST", "/api/v1/explain", headers: ["Content-Type": "audio/wav"],
+            body: try UploadTests.sample("audio/piano.wav")
+        ).json()
         Self.conforms(upload, to: ["UploadResult"], in: document)
         for window in upload["windows"] as? [[String: Any]] ?? [] {
             Self.conforms(window, to: ["ExplainedUpload"], in: document)

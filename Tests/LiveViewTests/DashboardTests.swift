@@ -16,8 +16,9 @@ import Testing
         if try await !condition() { throw RawHTTP.Failure("timed out waiting for \(what)") }
     }
 
-    @Test("live windows, scale profile bars, scalogram and both players render without console errors, on a desktop and a phone",
-          .enabled(if: Chromium.executable != nil, "chromium is not installed; Tools/setup-system.sh installs the Debian package"))
+    @Test(
+        "live windows, scale profile bars, scalogram and both players render without console errors, on a desktop and a phone",
+        .enabled(if: Chromium.executable != nil, "chromium is not installed; Tools/setup-system.sh installs the Debian package"))
     func dashboard() async throws {
         let fixture = try await LiveFixture.shared.value
         let browser = try Chromium()
@@ -35,15 +36,18 @@ import Testing
         let attached = try await browser.send("Target.attachToTarget", ["targetId": try #require(target["targetId"] as? String), "flatten": true])
         let session = try #require(attached["sessionId"] as? String)
         for domain in ["Runtime.enable", "Log.enable", "Page.enable"] { try await browser.send(domain, session: session) }
-        try await browser.send("Emulation.setDeviceMetricsOverride", ["width": 1280, "height": 1300, "deviceScaleFactor": 1, "mobile": false],
-                               session: session)
+        try await browser.send(
+            "Emulation.setDeviceMetricsOverride", ["width": 1280, "height": 1300, "deviceScaleFactor": 1, "mobile": false],
+            session: session)
         try await browser.send("Page.navigate", ["url": "http://127.0.0.1:\(fixture.port)/"], session: session)
         func value(_ expression: String) async throws -> Any? { try await browser.evaluate(expression, session: session) }
 
         try await until("the event stream to open") { try await value("document.body && document.body.dataset.events") as? String == "open" }
         try fixture.feed("audio/piano.wav")
         try await until("live windows") { (try await value("Number(document.body.dataset.liveEvents || 0)") as? Int ?? 0) >= 2 }
-        try await until("the strip to draw the windows") { (try await value("Number(document.getElementById('strip').dataset.windows)") as? Int ?? 0) > 40 }
+        try await until("the strip to draw the windows") {
+            (try await value("Number(document.getElementById('strip').dataset.windows)") as? Int ?? 0) > 40
+        }
         try await until("the scale profile bars") {
             try await value("[...document.querySelectorAll('#profile .bar')].filter(b => b.getBoundingClientRect().width > 0).length") as? Int == 7
         }
@@ -60,8 +64,9 @@ import Testing
         try await screenshot(browser, session: session, to: "dashboard.png", width: 1280)
 
         // A phone: one column, nothing wider than the screen.
-        try await browser.send("Emulation.setDeviceMetricsOverride", ["width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true],
-                               session: session)
+        try await browser.send(
+            "Emulation.setDeviceMetricsOverride", ["width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true],
+            session: session)
         try await until("the phone layout") { try await value("window.innerWidth") as? Int == 390 }
         #expect(try await value("document.documentElement.scrollWidth") as? Int == 390)
         #expect(try await value("document.querySelector('#profile .bar').getBoundingClientRect().width > 0") as? Bool == true)
@@ -92,10 +97,12 @@ import Testing
     static func screenshot(_ browser: Chromium, session: String, to name: String, width: Int) async throws {
         let metrics = try await browser.send("Page.getLayoutMetrics", session: session)
         let size = try #require(metrics["cssContentSize"] as? [String: Any])
-        let shot = try await browser.send("Page.captureScreenshot", [
-            "format": "png", "captureBeyondViewport": true,
-            "clip": ["x": 0, "y": 0, "width": size["width"] ?? 0, "height": size["height"] ?? 0, "scale": 1],
-        ], session: session)
+        let shot = try await browser.send(
+            "Page.captureScreenshot",
+            [
+                "format": "png", "captureBeyondViewport": true,
+                "clip": ["x": 0, "y": 0, "width": size["width"] ?? 0, "height": size["height"] ?? 0, "scale": 1],
+            ], session: session)
         let encoded = try #require(shot["data"] as? String)
         let data = try #require(Data(base64Encoded: encoded))
         let picture = try PNGCodec.decodeGrey(data, name: name)

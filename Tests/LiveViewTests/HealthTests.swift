@@ -7,8 +7,9 @@ import Testing
     /// A daemon of its own on `input`, with `overrides`.
     static func daemon(_ input: String, overrides: [String] = []) throws -> AttributionDaemon {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("wam-liveview-\(UUID().uuidString)")
-        return try AttributionDaemon(configuration: try LiveFixture.configuration(input: input, output: output, overrides: overrides),
-                                     logger: LiveFixture.quiet, notifier: SilentNotifier())
+        return try AttributionDaemon(
+            configuration: try LiveFixture.configuration(input: input, output: output, overrides: overrides),
+            logger: LiveFixture.quiet, notifier: SilentNotifier())
     }
 
     static func health(_ daemon: AttributionDaemon) async throws -> (status: Int, body: [String: Any]) {

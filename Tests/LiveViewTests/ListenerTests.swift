@@ -1,9 +1,10 @@
-import DaemonTestSupport
 import Daemon
+import DaemonTestSupport
 import Foundation
 import Glibc
-@testable import LiveView
 import Testing
+
+@testable import LiveView
 
 /// The listener itself: reloads of `[http]`, timeouts and connection limits, HTTPS, and a
 /// start that cannot listen.
@@ -31,8 +32,9 @@ import Testing
         """
     }
 
-    @Test("a reload that rotates the token refuses the old one at once, open event streams included; reloads move the port and turn the live view off and on",
-          .enabled(if: AccessTests.externalAddress != nil, "this machine has no non-loopback IPv4 address to connect from"))
+    @Test(
+        "a reload that rotates the token refuses the old one at once, open event streams included; reloads move the port and turn the live view off and on",
+        .enabled(if: AccessTests.externalAddress != nil, "this machine has no non-loopback IPv4 address to connect from"))
     func reloadFollowsHTTPSettings() async throws {
         let scratch = try Scratch()
         let spool = scratch.path("spool"), config = scratch.path("wamd.toml")
@@ -40,13 +42,16 @@ import Testing
         let (old, new) = ("old-token-0123456789abcdef", "new-token-0123456789abcdef")
         let (port, otherPort) = (try WamdProcessTests.freePort(), try WamdProcessTests.freePort())
         func write(enabled: Bool = true, token: String, port: Int) throws {
-            try Self.configuration(spool: spool, output: scratch.path("out"), http: """
-                enabled = \(enabled)
-                bind = "0.0.0.0"
-                port = \(port)
-                token = "\(token)"
-                allow_plain_http = true
-                """).write(to: config, atomically: true, encoding: .utf8)
+            try Self.configuration(
+                spool: spool, output: scratch.path("out"),
+                http: """
+                    enabled = \(enabled)
+                    bind = "0.0.0.0"
+                    port = \(port)
+                    token = "\(token)"
+                    allow_plain_http = true
+                    """
+            ).write(to: config, atomically: true, encoding: .utf8)
         }
         try write(token: old, port: port)
         let wamd = try DaemonProcess(["--config", config.path])
@@ -103,7 +108,8 @@ import Testing
         #expect(!wamd.log.contains(new) && !wamd.log.contains(old), "a token reached the log")
     }
 
-    @Test("idle connections and slow request heads are closed after idle_timeout; connections beyond max_connections wait, and /healthz still answers")
+    @Test(
+        "idle connections and slow request heads are closed after idle_timeout; connections beyond max_connections wait, and /healthz still answers")
     func idleConnections() async throws {
         let fixture = try await LiveFixture.shared.value
         var settings = try LiveViewSettings(fixture.daemon.currentConfiguration)
@@ -135,10 +141,12 @@ import Testing
         let spool = scratch.path("spool"), output = scratch.path("out")
         try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
         let port = try WamdProcessTests.freePort()
-        let command = ["ulimit -n 256 && exec", DaemonProcess.executable.path, "spool:\(spool.path)", "--model", Self.model,
-                       "--out", output.path, "--set", "http.enabled=true", "--set", "http.port=\(port)", "--set", "http.idle_timeout=3",
-                       "--set", "gates.max_per_class_per_minute=0", "--set", "explain.method=\"gradient\"", "--set", "windows.hop=16000",
-                       "--set", "output.min_free_bytes=0"].joined(separator: " ")
+        let command = [
+            "ulimit -n 256 && exec", DaemonProcess.executable.path, "spool:\(spool.path)", "--model", Self.model,
+            "--out", output.path, "--set", "http.enabled=true", "--set", "http.port=\(port)", "--set", "http.idle_timeout=3",
+            "--set", "gates.max_per_class_per_minute=0", "--set", "explain.method=\"gradient\"", "--set", "windows.hop=16000",
+            "--set", "output.min_free_bytes=0",
+        ].joined(separator: " ")
         let wamd = try DaemonProcess.shell(command)
         defer { wamd.signal(SIGKILL) }
         try await waitFor("the live view", timeout: 120) { wamd.log.contains("Server started") }
@@ -163,9 +171,11 @@ import Testing
         let (certificate, key) = (scratch.path("cert.pem"), scratch.path("key.pem"))
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                             "-keyout", key.path, "-out", certificate.path]
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout", key.path, "-out", certificate.path,
+        ]
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
         openssl.waitUntilExit()
@@ -246,9 +256,12 @@ import Testing
         try FileManager.default.createDirectory(at: scratch.path("spool"), withIntermediateDirectories: true)
         let taken = try ListeningSocket()
         let notify = try NotifySocket(path: scratch.path("notify").path)
-        let wamd = try DaemonProcess(["spool:\(scratch.path("spool").path)", "--model", Self.model, "--out", scratch.path("out").path,
-                                      "--set", "http.enabled=true", "--set", "http.port=\(taken.port)"],
-                                     environment: ["NOTIFY_SOCKET": notify.path])
+        let wamd = try DaemonProcess(
+            [
+                "spool:\(scratch.path("spool").path)", "--model", Self.model, "--out", scratch.path("out").path,
+                "--set", "http.enabled=true", "--set", "http.port=\(taken.port)",
+            ],
+            environment: ["NOTIFY_SOCKET": notify.path])
         #expect(wamd.wait(timeout: 120) == 78)
         #expect(!notify.receive(for: 0.5).contains("READY=1"))
         #expect(wamd.log.contains("port is in use"))

@@ -1,6 +1,7 @@
 import Foundation
-@testable import LiveView
 import Testing
+
+@testable import LiveView
 
 @Suite struct MultipartTests {
     @Test("the file field is found among other fields, byte for byte")
@@ -19,21 +20,25 @@ import Testing
         #expect(file.filename == "b.wav" && file.data == Data("b".utf8))
     }
 
-    @Test("malformed forms are refused", arguments: [
-        ("multipart/form-data", "--x\r\n"),
-        ("multipart/form-data; boundary=y", "--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc\r\n--x--\r\n"),
-        ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc"),
-        ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"file\"\r\nabc\r\n--x--\r\n"),
-        ("multipart/form-data; boundary=x", "--x--\r\n"),
-    ])
+    @Test(
+        "malformed forms are refused",
+        arguments: [
+            ("multipart/form-data", "--x\r\n"),
+            ("multipart/form-data; boundary=y", "--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc\r\n--x--\r\n"),
+            ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc"),
+            ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"file\"\r\nabc\r\n--x--\r\n"),
+            ("multipart/form-data; boundary=x", "--x--\r\n"),
+        ])
     func malformed(_ type: String, _ body: String) {
         #expect(throws: MultipartFile.Malformed.self) { try MultipartFile(body: Data(body.utf8), contentType: type) }
     }
 
-    @Test("uploaded file names are reduced to safe characters", arguments: [
-        ("yes.wav", "yes.wav"), ("../../etc/passwd", "passwd"), ("C:\\\\x\\\\rec 1.wav", "rec1.wav"), ("..", "upload"),
-        (nil, "upload"), ("ünï.wav", "n.wav"), (String(repeating: "a", count: 300), String(repeating: "a", count: 100)),
-    ] as [(String?, String)])
+    @Test(
+        "uploaded file names are reduced to safe characters",
+        arguments: [
+            ("yes.wav", "yes.wav"), ("../../etc/passwd", "passwd"), ("C:\\\\x\\\\rec 1.wav", "rec1.wav"), ("..", "upload"),
+            (nil, "upload"), ("ünï.wav", "n.wav"), (String(repeating: "a", count: 300), String(repeating: "a", count: 100)),
+        ] as [(String?, String)])
     func names(_ name: String?, _ expected: String) {
         #expect(UploadRoutes.displayName(name) == expected)
     }

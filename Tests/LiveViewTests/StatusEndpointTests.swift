@@ -34,10 +34,12 @@ import Testing
         #expect(response.status == 200)
         #expect(response.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
         let metrics = try PrometheusText(response.text)
-        for (family, type) in [("wamd_windows_classified_total", "counter"), ("wamd_explain_duration_seconds", "histogram"),
-                               ("wamd_classify_duration_seconds", "histogram"), ("wamd_queue_depth", "gauge"),
-                               ("wamd_real_time_factor", "gauge"), ("wamd_disk_budget_used_ratio", "gauge"),
-                               ("wamd_written_bytes_total", "counter"), ("wamd_explanations_dropped_total", "counter")] {
+        for (family, type) in [
+            ("wamd_windows_classified_total", "counter"), ("wamd_explain_duration_seconds", "histogram"),
+            ("wamd_classify_duration_seconds", "histogram"), ("wamd_queue_depth", "gauge"),
+            ("wamd_real_time_factor", "gauge"), ("wamd_disk_budget_used_ratio", "gauge"),
+            ("wamd_written_bytes_total", "counter"), ("wamd_explanations_dropped_total", "counter"),
+        ] {
             #expect(metrics.types[family] == type, "\(family)")
         }
         // The scrape reads the counters after the snapshot: never fewer.
@@ -73,8 +75,10 @@ import Testing
     @Test("a served path with another method gets 405 and Allow; no route at all a JSON 404; HEAD works wherever GET does")
     func methods() async throws {
         let fixture = try await LiveFixture.shared.value
-        for (method, path, allowed) in [("DELETE", "/healthz", "GET, HEAD"), ("POST", "/api/v1/windows", "GET, HEAD"),
-                                        ("GET", "/api/v1/explain", "POST"), ("PUT", "/", "GET, HEAD")] {
+        for (method, path, allowed) in [
+            ("DELETE", "/healthz", "GET, HEAD"), ("POST", "/api/v1/windows", "GET, HEAD"),
+            ("GET", "/api/v1/explain", "POST"), ("PUT", "/", "GET, HEAD"),
+        ] {
             let response = try await fixture.client.send(method, path)
             #expect(response.status == 405, "\(method) \(path)")
             #expect(response.headers["allow"] == allowed, "\(method) \(path)")

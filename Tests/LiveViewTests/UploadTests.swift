@@ -1,9 +1,10 @@
 import DaemonTestSupport
 import Foundation
 import Glibc
-@testable import LiveView
 import Prometheus
 import Testing
+
+@testable import LiveView
 
 @Suite struct UploadTests {
     static func sample(_ name: String) throws -> Data {
@@ -14,8 +15,9 @@ import Testing
     func form() async throws {
         let fixture = try await LiveFixture.shared.value
         let before = fixture.daemon.events.recent(limit: 1).first?.sequence ?? 0
-        let response = try await fixture.client.send("POST", "/api/v1/explain", headers: ["Content-Type": FormBody.contentType],
-                                                     body: FormBody.make([("note", nil, Data("hello".utf8)), ("file", "yes.wav", try Self.sample("audio/yes.wav"))]))
+        let response = try await fixture.client.send(
+            "POST", "/api/v1/explain", headers: ["Content-Type": FormBody.contentType],
+            body: FormBody.make([("note", nil, Data("hello".utf8)), ("file", "yes.wav", try Self.sample("audio/yes.wav"))]))
         #expect(response.status == 200)
         let windows = try #require(try response.json()["windows"] as? [[String: Any]])
         #expect(windows.count == 1)
@@ -30,9 +32,10 @@ import Testing
         for link in ["document", "interpretation_wav", "input_wav", "scalogram_png"] {
             #expect(try await fixture.client.get(try #require(links[link])).status == 200, "\(link)")
         }
-        let event = try #require(fixture.daemon.events.recent(limit: 2000, kind: .explained).first {
-            $0.document.flatMap(WindowFiles.id(document:)) == id
-        })
+        let event = try #require(
+            fixture.daemon.events.recent(limit: 2000, kind: .explained).first {
+                $0.document.flatMap(WindowFiles.id(document:)) == id
+            })
         #expect(event.sequence > before && event.source == "upload" && event.prediction == "yes")
         #expect(event.document?.hasPrefix("upload/") == true)
     }
@@ -40,9 +43,11 @@ import Testing
     @Test("a raw body is explained too; its file name is sanitised and ?window= picks one window")
     func raw() async throws {
         let fixture = try await LiveFixture.shared.value
-        let response = try await fixture.client.send("POST", "/api/v1/explain?window=4", headers: [
-            "Content-Type": "audio/wav", "Content-Disposition": "attachment; filename=\"../../my <stream>.wav\"",
-        ], body: try Self.sample("audio/stream-40s.wav"))
+        let response = try await fixture.client.send(
+            "POST", "/api/v1/explain?window=4",
+            headers: [
+                "Content-Type": "audio/wav", "Content-Disposition": "attachment; filename=\"../../my <stream>.wav\"",
+            ], body: try Self.sample("audio/stream-40s.wav"))
         #expect(response.status == 200)
         let windows = try #require(try response.json()["windows"] as? [[String: Any]])
         let input = try #require((windows.first?["document"] as? [String: Any])?["input"] as? [String: Any])
@@ -52,23 +57,32 @@ import Testing
         #expect(input["window_count"] as? Int == 40)
     }
 
-    @Test("bad uploads are refused with a clear 4xx", arguments: [
-        ("text/plain", Data("hello".utf8), "", 415, "multipart/form-data"),
-        ("audio/wav", Data(), "", 400, "empty"),
-        ("audio/wav", Data(repeating: 7, count: 4096), "", 422, "Format not recognised"),
-        ("multipart/form-data", Data("--x\r\n\r\n".utf8), "", 400, "boundary"),
-        (FormBody.contentType, Data("--wam-test-boundary\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc".utf8), "", 400, "terminated"),
-        (FormBody.contentType, FormBody.make([("note", nil, Data("hi".utf8))]), "", 400, "no file part"),
-        ("audio/wav", Data(), "?window=-1", 400, "window"),
-        ("audio/wav", Data(), "?window=x", 400, "window"),
-        ("audio/wav", WAVBytes.float32((0..<16000).map { $0 == 100 ? .nan : Float(sin(Double($0) / 10)) }, channels: 1, rate: 16000),
-         "", 422, "NaN or infinity"),
-        // Finite but extreme samples: the model's outputs overflow (NaN logits).
-        ("audio/wav", WAVBytes.float32([Float](repeating: 3e38, count: 16000), channels: 1, rate: 16000), "", 422, "not finite"),
-        // Finite but extreme samples at another rate: the resampler overflows into NaN.
-        ("audio/wav", WAVBytes.float32((0..<44100).map { $0 % 2 == 0 ? 3e38 : -3e38 }, channels: 1, rate: 44100), "", 422,
-         "NaN or infinity"),
-    ] as [(String, Data, String, Int, String)])
+    @Test(
+        "bad uploads are refused with a clear 4xx",
+        arguments: [
+            ("text/plain", Data("hello".utf8), "", 415, "multipart/form-data"),
+            ("audio/wav", Data(), "", 400, "empty"),
+            ("audio/wav", Data(repeating: 7, count: 4096), "", 422, "Format not recognised"),
+            ("multipart/form-data", Data("--x\r\n\r\n".utf8), "", 400, "boundary"),
+            (
+                FormBody.contentType, Data("--wam-test-boundary\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc".utf8), "", 400,
+                "terminated"
+            ),
+            (FormBody.contentType, FormBody.make([("note", nil, Data("hi".utf8))]), "", 400, "no file part"),
+            ("audio/wav", Data(), "?window=-1", 400, "window"),
+            ("audio/wav", Data(), "?window=x", 400, "window"),
+            (
+                "audio/wav", WAVBytes.float32((0..<16000).map { $0 == 100 ? .nan : Float(sin(Double($0) / 10)) }, channels: 1, rate: 16000),
+                "", 422, "NaN or infinity"
+            ),
+            // Finite but extreme samples: the model's outputs overflow (NaN logits).
+            ("audio/wav", WAVBytes.float32([Float](repeating: 3e38, count: 16000), channels: 1, rate: 16000), "", 422, "not finite"),
+            // Finite but extreme samples at another rate: the resampler overflows into NaN.
+            (
+                "audio/wav", WAVBytes.float32((0..<44100).map { $0 % 2 == 0 ? 3e38 : -3e38 }, channels: 1, rate: 44100), "", 422,
+                "NaN or infinity"
+            ),
+        ] as [(String, Data, String, Int, String)])
     func refused(_ type: String, _ body: Data, _ query: String, _ status: Int, _ reason: String) async throws {
         let fixture = try await LiveFixture.shared.value
         let response = try await fixture.client.send("POST", "/api/v1/explain" + query, headers: ["Content-Type": type], body: body)
@@ -103,12 +117,17 @@ import Testing
         #expect(announced.status == 413)
         #expect(announced.text.contains("max_upload_bytes = 1024"))
         let chunk = String(yes.count, radix: 16)
-        let chunked = try await client.send("POST", "/api/v1/explain", headers: ["Content-Type": "audio/wav", "Transfer-Encoding": "chunked",
-                                                                                  "Content-Length": ""],
-                                            body: Data("\(chunk)\r\n".utf8) + yes + Data("\r\n0\r\n\r\n".utf8))
+        let chunked = try await client.send(
+            "POST", "/api/v1/explain",
+            headers: [
+                "Content-Type": "audio/wav", "Transfer-Encoding": "chunked",
+                "Content-Length": "",
+            ],
+            body: Data("\(chunk)\r\n".utf8) + yes + Data("\r\n0\r\n\r\n".utf8))
         #expect(chunked.status == 413)
-        let form = try await client.send("POST", "/api/v1/explain", headers: ["Content-Type": FormBody.contentType],
-                                         body: FormBody.make([("file", "yes.wav", yes)]))
+        let form = try await client.send(
+            "POST", "/api/v1/explain", headers: ["Content-Type": FormBody.contentType],
+            body: FormBody.make([("file", "yes.wav", yes)]))
         #expect(form.status == 413)
         #expect(try await client.get("/healthz").status == 200)
         let metrics = try PrometheusText(try await client.get("/metrics").text)
@@ -116,13 +135,17 @@ import Testing
         #expect(metrics.value("wamd_uploads_total", ["result": "explained"]) == 0)
     }
 
-    @Test("20 concurrent 20 MB uploads: two are received at a time, the rest refused before their bodies are read; memory stays flat and OUT/.uploads is left empty")
+    @Test(
+        "20 concurrent 20 MB uploads: two are received at a time, the rest refused before their bodies are read; memory stays flat and OUT/.uploads is left empty"
+    )
     func concurrentLargeUploads() async throws {
         let scratch = try Scratch()
         try FileManager.default.createDirectory(at: scratch.path("spool"), withIntermediateDirectories: true)
         let port = try WamdProcessTests.freePort()
-        let wamd = try DaemonProcess(["spool:\(scratch.path("spool").path)", "--model", ListenerTests.model, "--out", scratch.path("out").path,
-                                      "--set", "http.enabled=true", "--set", "http.port=\(port)"])
+        let wamd = try DaemonProcess([
+            "spool:\(scratch.path("spool").path)", "--model", ListenerTests.model, "--out", scratch.path("out").path,
+            "--set", "http.enabled=true", "--set", "http.port=\(port)",
+        ])
         defer { wamd.signal(SIGKILL) }
         try await waitFor("the live view", timeout: 120) { wamd.log.contains("Server started") }
         _ = try await RawHTTP(port: port).get("/healthz")
@@ -155,8 +178,9 @@ import Testing
         settings.maxPendingUploads = 0
         let (port, server) = try await fixture.serve(settings)
         defer { server.cancel() }
-        let response = try await RawHTTP(port: port).send("POST", "/api/v1/explain", headers: ["Content-Type": "audio/wav"],
-                                                          body: try Self.sample("audio/yes.wav"))
+        let response = try await RawHTTP(port: port).send(
+            "POST", "/api/v1/explain", headers: ["Content-Type": "audio/wav"],
+            body: try Self.sample("audio/yes.wav"))
         #expect(response.status == 503)
         #expect(response.headers["retry-after"] == "5")
     }

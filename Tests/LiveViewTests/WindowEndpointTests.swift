@@ -41,17 +41,21 @@ import Testing
 
         let times = explained.compactMap { $0["time"] as? String }.sorted()
         let middle = times[times.count / 2]
-        let since = try #require(try await fixture.client.get("/api/v1/windows?kind=explained&limit=2000&since=\(middle)")
-            .json()["windows"] as? [[String: Any]]).filter { $0["source"] as? String == "file:stream-40s.wav" }
+        let since = try #require(
+            try await fixture.client.get("/api/v1/windows?kind=explained&limit=2000&since=\(middle)")
+                .json()["windows"] as? [[String: Any]]
+        ).filter { $0["source"] as? String == "file:stream-40s.wav" }
         // The daemon may have explained more windows since `explained` was read: those are later still.
         let sinceTimes = Set(since.compactMap { $0["time"] as? String })
         #expect(sinceTimes.count == since.count && sinceTimes.allSatisfy { $0 > middle })
         #expect(Set(times.filter { $0 > middle }).isSubset(of: sinceTimes))
     }
 
-    @Test("bad query parameters are refused with 400 and a JSON reason", arguments: [
-        "limit=0", "limit=abc", "limit=5000", "class=cat", "since=yesterday", "kind=everything",
-    ])
+    @Test(
+        "bad query parameters are refused with 400 and a JSON reason",
+        arguments: [
+            "limit=0", "limit=abc", "limit=5000", "class=cat", "since=yesterday", "kind=everything",
+        ])
     func badQuery(_ query: String) async throws {
         let fixture = try await LiveFixture.shared.value
         let response = try await fixture.client.get("/api/v1/windows?\(query)")
@@ -110,8 +114,10 @@ import Testing
     @Test("unknown windows are 404 and malformed ids 400")
     func missing() async throws {
         let fixture = try await LiveFixture.shared.value
-        for path in ["/api/v1/windows/file-x~2020-01-01~120000.000_yes_0.99", "/api/v1/windows/file-x~2020-01-01~nothing/input.wav",
-                     "/api/v1/windows/upload~2020-01-01~nothing/scalogram.png"] {
+        for path in [
+            "/api/v1/windows/file-x~2020-01-01~120000.000_yes_0.99", "/api/v1/windows/file-x~2020-01-01~nothing/input.wav",
+            "/api/v1/windows/upload~2020-01-01~nothing/scalogram.png",
+        ] {
             let response = try await fixture.client.get(path)
             #expect(response.status == 404, "\(path)")
             #expect((try response.json()["error"] as? [String: Any])?["status"] as? Int == 404)
@@ -128,8 +134,9 @@ import Testing
         let secret = fixture.folder.appendingPathComponent("secret/2020-01-01")
         try FileManager.default.createDirectory(at: secret, withIntermediateDirectories: true)
         try Data("{\"secret\": true}".utf8).write(to: secret.appendingPathComponent("key.json"))
-        try? FileManager.default.createSymbolicLink(at: fixture.output.appendingPathComponent("escape"),
-                                                    withDestinationURL: secret.deletingLastPathComponent())
+        try? FileManager.default.createSymbolicLink(
+            at: fixture.output.appendingPathComponent("escape"),
+            withDestinationURL: secret.deletingLastPathComponent())
         let targets = [
             "/api/v1/windows/../../../../etc/passwd", "/api/v1/windows/..%2f..%2f..%2f..%2fetc%2fpasswd",
             "/api/v1/windows/%2e%2e~%2e%2e~passwd", "/api/v1/windows/..~2020-01-01~key/input.wav",

@@ -1,6 +1,7 @@
 import Foundation
-@testable import LiveView
 import Testing
+
+@testable import LiveView
 
 @Suite struct WindowFilesTests {
     /// An output folder with one explanation, a file outside it, and symbolic links pointing out.
@@ -18,8 +19,9 @@ import Testing
             try Data("secret".utf8).write(to: outside.appendingPathComponent("2025-01-31/key.json"))
             try Data("secret".utf8).write(to: base.appendingPathComponent("passwd.json"))
             try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("escape"), withDestinationURL: outside)
-            try FileManager.default.createSymbolicLink(at: day.appendingPathComponent("link.json"),
-                                                       withDestinationURL: base.appendingPathComponent("passwd.json"))
+            try FileManager.default.createSymbolicLink(
+                at: day.appendingPathComponent("link.json"),
+                withDestinationURL: base.appendingPathComponent("passwd.json"))
             try FileManager.default.createDirectory(at: day.appendingPathComponent("folder.json"), withIntermediateDirectories: true)
         }
 
@@ -51,11 +53,13 @@ import Testing
         }
     }
 
-    @Test("malformed ids are refused before any file is looked at", arguments: [
-        "", "a", "a~b", "a~2025-01-31", "a~2025-01-31~b~c", "..~2025-01-31~x", "a~2025-01-31~..", ".hidden~2025-01-31~x",
-        "a~2025-01-31~.tmp", "a/b~2025-01-31~c", "a~2025-01-31~b/../../c", "/etc~2025-01-31~passwd", "a~2025-1-31~b",
-        "a~2025-01-3x~b", "a~2025-01-31~b%2f..", "a~2025-01-31~b\0", "a b~2025-01-31~c", "ä~2025-01-31~c", "a~2025-01-31~b\\c",
-    ])
+    @Test(
+        "malformed ids are refused before any file is looked at",
+        arguments: [
+            "", "a", "a~b", "a~2025-01-31", "a~2025-01-31~b~c", "..~2025-01-31~x", "a~2025-01-31~..", ".hidden~2025-01-31~x",
+            "a~2025-01-31~.tmp", "a/b~2025-01-31~c", "a~2025-01-31~b/../../c", "/etc~2025-01-31~passwd", "a~2025-1-31~b",
+            "a~2025-01-3x~b", "a~2025-01-31~b%2f..", "a~2025-01-31~b\0", "a b~2025-01-31~c", "ä~2025-01-31~c", "a~2025-01-31~b\\c",
+        ])
     func malformed(_ id: String) throws {
         let folder = try Folder()
         #expect(WindowFiles.components(of: id) == nil)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import NDArray
 import Testing
+
+@testable import NDArray
 
 /// The seeded normal generator behind SmoothGrad noise: standard normal numbers, reproducible
 /// from the seed, and the vectorized logarithm and sine/cosine its Box-Muller transform uses.

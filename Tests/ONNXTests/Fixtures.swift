@@ -15,4 +15,3 @@ enum Fixtures {
         Dictionary(try NpzArchive.read(url(path)).map { ($0.key, $0.array) }, uniquingKeysWith: { first, _ in first })
     }
 }
-

@@ -1,9 +1,10 @@
 import Foundation
 import Inference
 import NDArray
-@testable import ONNX
 import SwiftProtobuf
 import Testing
+
+@testable import ONNX
 
 /// Every malformed input produces its own error, and the message says what was expected.
 struct MalformedModelTests {
@@ -114,10 +115,14 @@ struct MalformedModelTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wam-external-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try FileManager.default.copyItem(at: Fixtures.url("malformed/external_present.weights"),
-                                         to: folder.appendingPathComponent("external_present.weights"))
-        if let link { try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent(link.name).path,
-                                                                 withDestinationPath: link.target) }
+        try FileManager.default.copyItem(
+            at: Fixtures.url("malformed/external_present.weights"),
+            to: folder.appendingPathComponent("external_present.weights"))
+        if let link {
+            try FileManager.default.createSymbolicLink(
+                atPath: folder.appendingPathComponent(link.name).path,
+                withDestinationPath: link.target)
+        }
         var model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: Fixtures.url("malformed/external_present.onnx")))
         model.graph.initializer[0].externalData = entries.map { key, value in
             var entry = Onnx_StringStringEntryProto()
@@ -140,9 +145,11 @@ struct MalformedModelTests {
         #expect(try loadError([("location", "external_present.weights"), ("offset", "0"), ("length", "24")]) == nil)
     }
 
-    @Test("locations outside the model's folder are refused before anything is opened", arguments: [
-        "../../../../etc/passwd", "/etc/passwd", "/dev/zero", "sub/../../x.weights",
-    ])
+    @Test(
+        "locations outside the model's folder are refused before anything is opened",
+        arguments: [
+            "../../../../etc/passwd", "/etc/passwd", "/dev/zero", "sub/../../x.weights",
+        ])
     func outsideTheFolder(_ location: String) throws {
         let error = try #require(try loadError([("location", location)]))
         #expect(error.description.contains("inside the model's folder"), "\(error)")
@@ -155,8 +162,9 @@ struct MalformedModelTests {
         #expect(error.description.contains("not a regular file"))
     }
 
-    @Test("offsets and lengths that are not byte counts, or exceed what the dimensions need, are errors, not traps",
-          arguments: [("offset", "18446744073709551615"), ("offset", "-1"), ("length", "9223372036854775807"), ("length", "49")])
+    @Test(
+        "offsets and lengths that are not byte counts, or exceed what the dimensions need, are errors, not traps",
+        arguments: [("offset", "18446744073709551615"), ("offset", "-1"), ("length", "9223372036854775807"), ("length", "49")])
     func numbers(_ key: String, _ value: String) throws {
         var entries = [("location", "external_present.weights"), ("offset", "0"), ("length", "24")].filter { $0.0 != key }
         entries.append((key, value))

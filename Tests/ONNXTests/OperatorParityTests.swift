@@ -1,8 +1,8 @@
-import NumericTestSupport
 import ArrayIO
 import Foundation
 import Inference
 import NDArray
+import NumericTestSupport
 import ONNX
 import Testing
 
@@ -47,8 +47,9 @@ struct FiniteDifferenceCheck {
     init(engine: InferenceEngine, input: NDArray<Float>, step: Float = 1e-3, coordinates: Int = 48) throws {
         // A fixed, irregular cotangent in [-1, 1].
         let outputCount = input.shape[0] * engine.classCount
-        let cotangent = NDArray(shape: [input.shape[0]] + engine.outputShape,
-                                storage: (0..<outputCount).map { Float(sin(Double($0) * 2.399 + 0.5)) })
+        let cotangent = NDArray(
+            shape: [input.shape[0]] + engine.outputShape,
+            storage: (0..<outputCount).map { Float(sin(Double($0) * 2.399 + 0.5)) })
         let gradient = try engine.vectorJacobianProduct(input, cotangent: cotangent).inputGradient
         func objective(_ x: NDArray<Float>) throws -> Double {
             zip(try engine.logits(x).storage, cotangent.storage).reduce(0) { $0 + Double($1.0) * Double($1.1) }

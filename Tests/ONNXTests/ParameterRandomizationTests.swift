@@ -1,6 +1,7 @@
 import NDArray
-@testable import ONNX
 import Testing
+
+@testable import ONNX
 
 /// The model side of the cascading randomisation check (`wam eval --sanity`).
 struct ParameterRandomizationTests {

@@ -1,7 +1,7 @@
-import NumericTestSupport
 import ArrayIO
 import Inference
 import NDArray
+import NumericTestSupport
 import ONNX
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Rendering
 
 @Suite struct RenderingTests {
@@ -33,9 +34,10 @@ import Testing
 
     @Test("the audio plot draws the heat map rows in the colours of their values")
     func audioPlot() {
-        let plot = AudioPlot(title: "piano", subtitle: "intgrad", sampleRate: 100, input: (0..<100).map { sin(Float($0) / 5) },
-                             interpretation: nil,
-                             rows: [.init(label: "D1", values: [0, 0, 1, 0]), .init(label: "A1", values: [0, 0, 0, 0])])
+        let plot = AudioPlot(
+            title: "piano", subtitle: "intgrad", sampleRate: 100, input: (0..<100).map { sin(Float($0) / 5) },
+            interpretation: nil,
+            rows: [.init(label: "D1", values: [0, 0, 1, 0]), .init(label: "A1", values: [0, 0, 0, 0])])
         let raster = plot.render(width: 400)
         // Plot area starts at x = 150; the first row sits just under the waveform panel.
         let y = 46 + 110 + 12 + 5
@@ -48,8 +50,9 @@ import Testing
     func nonFiniteWaveform() {
         var input = (0..<200).map { sin(Float($0) / 5) }
         (input[3], input[50], input[51]) = (.nan, .infinity, -.infinity)
-        let plot = AudioPlot(title: "odd", subtitle: "", sampleRate: 100, input: input, interpretation: input.map { $0 * 3e38 },
-                             rows: [.init(label: "D1", values: [.nan, 1, .infinity, 0])])
+        let plot = AudioPlot(
+            title: "odd", subtitle: "", sampleRate: 100, input: input, interpretation: input.map { $0 * 3e38 },
+            rows: [.init(label: "D1", values: [.nan, 1, .infinity, 0])])
         let raster = plot.render(width: 400)
         #expect(raster.width == 400)
         #expect(AudioPlot.clamped(.nan) == 0 && AudioPlot.clamped(-.infinity) == -1 && AudioPlot.clamped(0.25) == 0.25)

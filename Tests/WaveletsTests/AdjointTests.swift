@@ -1,25 +1,30 @@
-import NumericTestSupport
 import NDArray
+import NumericTestSupport
 import Testing
+
 @testable import Wavelets
 
 /// `reconstructionAdjoint` is the exact transpose of `reconstruct`:
 /// `<W^-1 z, y> == <z, (W^-1)^T y>` for random `z`, `y` (METHOD.md section 1).
 @Suite struct AdjointTests {
-    func check(wavelet: Wavelet, mode: ExtensionMode, shape: [Int], axes: [Int]? = nil, levels: Int? = nil,
-               seed: UInt64) throws {
+    func check(
+        wavelet: Wavelet, mode: ExtensionMode, shape: [Int], axes: [Int]? = nil, levels: Int? = nil,
+        seed: UInt64
+    ) throws {
         var numbers = SplitMix64(seed: seed)
         let extents = (axes ?? Array(shape.indices)).map { shape[$0 < 0 ? $0 + shape.count : $0] }
         let deepest = max(WaveletTransform.maxLevel(lengths: extents, filterLength: wavelet.filterLength), 1)
-        let transform = try WaveletTransform(wavelet: wavelet, mode: mode, signalShape: shape, levels: levels ?? deepest,
-                                             axes: axes)
+        let transform = try WaveletTransform(
+            wavelet: wavelet, mode: mode, signalShape: shape, levels: levels ?? deepest,
+            axes: axes)
         let z: [Double] = numbers.values(transform.layout.count)
         let y: [Double] = numbers.values(shape.reduce(1, *))
         let left = dot(transform.reconstruct(values: z), y)
         let right = dot(z, transform.reconstructionAdjoint(values: y))
         let scale = max(abs(left), abs(right), 1e-300)
-        #expect(abs(left - right) / scale <= 1e-9,
-                "\(wavelet.name) \(mode) shape=\(shape) axes=\(String(describing: axes)): <W^-1 z, y>=\(left), <z, W^-T y>=\(right)")
+        #expect(
+            abs(left - right) / scale <= 1e-9,
+            "\(wavelet.name) \(mode) shape=\(shape) axes=\(String(describing: axes)): <W^-1 z, y>=\(left), <z, W^-T y>=\(right)")
     }
 
     @Test("1D: every wavelet, every mode, odd and even lengths, single and multilevel", arguments: Wavelet.all)
@@ -37,8 +42,9 @@ import Testing
     /// One wavelet of every family (and the longest filters) in 2D and 3D.
     static let representatives = ["haar", "db5", "sym6", "coif3", "bior2.4", "rbio3.7", "dmey", "db38"]
 
-    @Test("2D and 3D: one wavelet per family, every mode, odd and even sizes, axis subsets",
-          arguments: representatives)
+    @Test(
+        "2D and 3D: one wavelet per family, every mode, odd and even sizes, axis subsets",
+        arguments: representatives)
     func multidimensional(name: String) throws {
         let wavelet = try Wavelet(name)
         for mode in ExtensionMode.allCases {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Wavelets
 
 @Suite struct FilterTests {
@@ -29,8 +30,9 @@ import Testing
         #expect(wavelet.filterLength % 2 == 0)
     }
 
-    @Test("orthogonal banks: unit norm, orthogonal to even shifts, synthesis = time-reversed analysis",
-          arguments: Wavelet.all.filter(\.isOrthogonal))
+    @Test(
+        "orthogonal banks: unit norm, orthogonal to even shifts, synthesis = time-reversed analysis",
+        arguments: Wavelet.all.filter(\.isOrthogonal))
     func orthogonality(wavelet: Wavelet) {
         let h = wavelet.decLo, g = wavelet.decHi, f = wavelet.filterLength
         let tolerance = Self.tolerance(wavelet, exact: 1e-9)
@@ -52,8 +54,9 @@ import Testing
         #expect(wavelet.recHi == Array(wavelet.decHi.reversed()))
     }
 
-    @Test("biorthogonal banks: analysis and synthesis low-pass filters are dual",
-          arguments: Wavelet.all.filter { !$0.isOrthogonal })
+    @Test(
+        "biorthogonal banks: analysis and synthesis low-pass filters are dual",
+        arguments: Wavelet.all.filter { !$0.isOrthogonal })
     func biorthogonality(wavelet: Wavelet) {
         let h = wavelet.decLo, g = wavelet.recLo, f = wavelet.filterLength
         for shift in stride(from: -(f - 2), to: f, by: 2) {

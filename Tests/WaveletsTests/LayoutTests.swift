@@ -1,6 +1,7 @@
-import NumericTestSupport
 import NDArray
+import NumericTestSupport
 import Testing
+
 @testable import Wavelets
 
 @Suite struct LayoutTests {

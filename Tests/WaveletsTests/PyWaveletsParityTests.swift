@@ -1,8 +1,9 @@
-import NumericTestSupport
 import ArrayIO
 import Foundation
 import NDArray
+import NumericTestSupport
 import Testing
+
 @testable import Wavelets
 
 /// Coefficients, band lengths and reconstructions agree with PyWavelets
@@ -37,12 +38,15 @@ import Testing
                 let count = isSketch ? 3 * lengths.count : lengths.reduce(0, +)
                 let reference = isSketch ? sketches[sketchCursor..<(sketchCursor + count)] : full[fullCursor..<(fullCursor + count)]
                 if isSketch { sketchCursor += count } else { fullCursor += count }
-                result.append(Case(mode: mode, length: length, level: level, bandLengths: lengths,
-                                   reference: reference, isSketch: isSketch))
+                result.append(
+                    Case(
+                        mode: mode, length: length, level: level, bandLengths: lengths,
+                        reference: reference, isSketch: isSketch))
             }
         }
-        #expect(bandCursor == bands.count && fullCursor == full.count && sketchCursor == sketches.count,
-                "fixture for \(name) not consumed exactly: the case order differs from the script's")
+        #expect(
+            bandCursor == bands.count && fullCursor == full.count && sketchCursor == sketches.count,
+            "fixture for \(name) not consumed exactly: the case order differs from the script's")
         return result
     }
 
@@ -80,20 +84,23 @@ import Testing
         }
     }
 
-    @Test("wavedec: every wavelet x every mode x lengths 1...1000, Float64 to 1e-10",
-          arguments: Wavelet.all)
+    @Test(
+        "wavedec: every wavelet x every mode x lengths 1...1000, Float64 to 1e-10",
+        arguments: Wavelet.all)
     func decompositionFloat64(wavelet: Wavelet) throws {
         try check(Double.self, wavelet: wavelet, tolerance: 1e-10)
     }
 
-    @Test("wavedec: every wavelet x every mode x lengths 1...1000, Float32 to 1e-5",
-          arguments: Wavelet.all)
+    @Test(
+        "wavedec: every wavelet x every mode x lengths 1...1000, Float32 to 1e-5",
+        arguments: Wavelet.all)
     func decompositionFloat32(wavelet: Wavelet) throws {
         try check(Float.self, wavelet: wavelet, tolerance: 1e-5)
     }
 
-    @Test("waverec of arbitrary coefficients matches pywt (both synthesis behaviours)",
-          arguments: Wavelet.all)
+    @Test(
+        "waverec of arbitrary coefficients matches pywt (both synthesis behaviours)",
+        arguments: Wavelet.all)
     func synthesis(wavelet: Wavelet) throws {
         for mode in [ExtensionMode.symmetric, .periodization] {
             let reference = Reference.waverec1d["\(wavelet.name)_\(mode.rawValue)"]!.asDouble.storage
@@ -115,8 +122,9 @@ import Testing
     static let ndWavelets = ["haar", "db2", "sym3", "coif1", "bior1.3", "rbio2.2", "db4"]
     static let ndCases = Array(0..<7)
 
-    @Test("wavedecn: 2D and 3D, all modes, square/non-square/odd shapes, axis subsets",
-          arguments: ndCases, ndWavelets)
+    @Test(
+        "wavedecn: 2D and 3D, all modes, square/non-square/odd shapes, axis subsets",
+        arguments: ndCases, ndWavelets)
     func decompositionND(index: Int, name: String) throws {
         let table = Reference.wavedecn
         let wavelet = try Wavelet(name)
@@ -129,8 +137,9 @@ import Testing
         var cursor = 0, shapeCursor = 0
         for mode in ExtensionMode.allCases {
             for level in levels {
-                let transform = try WaveletTransform(wavelet: wavelet, mode: mode, signalShape: input.shape,
-                                                     levels: level, axes: axes)
+                let transform = try WaveletTransform(
+                    wavelet: wavelet, mode: mode, signalShape: input.shape,
+                    levels: level, axes: axes)
                 let label = "\(name) \(mode) shape=\(input.shape) axes=\(axes) level=\(level)"
                 let expectedShapes = (0..<transform.layout.bands.count).map {
                     Array(shapes[(shapeCursor + $0 * rank)..<(shapeCursor + ($0 + 1) * rank)])

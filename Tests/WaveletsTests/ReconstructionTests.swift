@@ -1,6 +1,7 @@
-import NumericTestSupport
 import NDArray
+import NumericTestSupport
 import Testing
+
 @testable import Wavelets
 
 /// `reconstruct(decompose(x)) == x` for every wavelet that has perfect reconstruction (all but
@@ -36,8 +37,9 @@ import Testing
     @Test("1D perfect reconstruction, Float32", arguments: perfect)
     func float32(wavelet: Wavelet) throws { try roundTrip(Float.self, wavelet: wavelet, bar: 6e-7) }
 
-    @Test("2D and 3D perfect reconstruction, odd and even shapes, axis subsets",
-          arguments: ["haar", "db3", "sym4", "coif2", "bior3.5", "rbio1.3"])
+    @Test(
+        "2D and 3D perfect reconstruction, odd and even shapes, axis subsets",
+        arguments: ["haar", "db3", "sym4", "coif2", "bior3.5", "rbio1.3"])
     func multidimensional(name: String) throws {
         let wavelet = try Wavelet(name)
         var numbers = SplitMix64(seed: 11)

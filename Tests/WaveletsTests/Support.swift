@@ -1,7 +1,8 @@
-import NumericTestSupport
 import ArrayIO
 import Foundation
 import NDArray
+import NumericTestSupport
+
 @testable import Wavelets
 
 /// The PyWavelets reference archives, loaded once.
@@ -23,4 +24,3 @@ func rmsDifference<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Double {
     let sum = zip(a, b).reduce(0.0) { $0 + pow(Double($1.0 - $1.1), 2) }
     return (sum / Double(max(a.count, 1))).squareRoot()
 }
-

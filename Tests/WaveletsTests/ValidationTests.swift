@@ -1,5 +1,6 @@
 import NDArray
 import Testing
+
 @testable import Wavelets
 
 @Suite struct ValidationTests {
@@ -30,7 +31,7 @@ import Testing
     @Test("levels above dwt_max_level are refused; a single level is always allowed")
     func levels() throws {
         let db4 = try Wavelet("db4")
-        #expect(WaveletTransform.maxLevel(lengths: [1000], filterLength: 10) == 6) // pywt's docstring example (sym5)
+        #expect(WaveletTransform.maxLevel(lengths: [1000], filterLength: 10) == 6)  // pywt's docstring example (sym5)
         #expect(WaveletTransform.maxLevel(lengths: [16000], filterLength: 8) == 11)
         #expect(WaveletTransform.maxLevel(lengths: [5], filterLength: 8) == 0)
         #expect(throws: WaveletError.levelTooHigh(level: 12, maximum: 11, lengths: [16000], filterLength: 8)) {

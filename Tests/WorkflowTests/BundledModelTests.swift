@@ -1,6 +1,7 @@
 import Foundation
 import NDArray
 import Testing
+
 @testable import Workflow
 
 /// Every bundled model runs in the engine, reproduces the reference logits of its sample inputs
@@ -32,8 +33,10 @@ import Testing
         let classifier = try Classifier(url: folder.appendingPathComponent("\(name).onnx"), maxBatch: 8)
         var agreeing = 0, right = 0
         for input in reference.inputs {
-            let window = try InputReader.first(url: Self.root.appendingPathComponent(input.file), exampleShape: classifier.inputShape,
-                                               sampleRate: 16000).window
+            let window = try InputReader.first(
+                url: Self.root.appendingPathComponent(input.file), exampleShape: classifier.inputShape,
+                sampleRate: 16000
+            ).window
             let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: window.samples)).storage
             let scale = max(input.logits.map(abs).max() ?? 1, 1)
             let error = zip(logits, input.logits).map { abs($0 - $1) }.max() ?? 0

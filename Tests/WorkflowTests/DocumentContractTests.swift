@@ -2,6 +2,7 @@ import Attribution
 import Foundation
 import Testing
 import Wavelets
+
 @testable import Workflow
 
 /// The JSON document's field names are a public contract: this test freezes them. Changing a
@@ -51,8 +52,9 @@ import Wavelets
     @Test("an audio explanation document has exactly the frozen fields, schema version 1")
     func frozenFields() throws {
         let classifier = try Classifier(url: Self.samples.appendingPathComponent("models/audio-resnet.onnx"))
-        let (input, window) = try InputReader.first(url: Self.samples.appendingPathComponent("audio/piano.wav"),
-                                                    exampleShape: classifier.inputShape, sampleRate: 16000)
+        let (input, window) = try InputReader.first(
+            url: Self.samples.appendingPathComponent("audio/piano.wav"),
+            exampleShape: classifier.inputShape, sampleRate: 16000)
         let settings = ExplanationSettings(method: .intgrad(IntegratedGradientsOptions(steps: .fixed(4))), wavelet: try Wavelet("db4"))
         let explainer = WindowExplainer(classifier: classifier, settings: settings)
         var result = try explainer.explain(window, of: input)

@@ -1,6 +1,7 @@
 import AudioIO
 import Foundation
 import Testing
+
 @testable import Workflow
 
 @Suite struct WindowingTests {
@@ -30,8 +31,9 @@ import Testing
                         cut += assembler.append((start..<min(start + 5, samples)).map(Float.init)).count
                     }
                     if samples > 0, assembler.finish() != nil { cut += 1 }
-                    #expect(WindowAssembler.windowCount(samples: samples, length: length, hop: hop) == cut,
-                            "length \(length) hop \(hop) samples \(samples)")
+                    #expect(
+                        WindowAssembler.windowCount(samples: samples, length: length, hop: hop) == cut,
+                        "length \(length) hop \(hop) samples \(samples)")
                 }
             }
         }

@@ -15,7 +15,8 @@ struct Arguments {
     var maxBatch = EngineOptions().maxBatch
     var statistic = "best"
     var model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-        "../../../Tests/ONNXTests/Fixtures/models/resnet1d.onnx").standardizedFileURL.path
+        "../../../Tests/ONNXTests/Fixtures/models/resnet1d.onnx"
+    ).standardizedFileURL.path
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -58,10 +59,12 @@ let engine = try ONNXModel(contentsOf: URL(fileURLWithPath: arguments.model))
 /// A reproducible batch of uniform noise in [-0.5, 0.5).
 func batch(_ count: Int) -> NDArray<Float> {
     var state: UInt32 = 12345
-    return NDArray(shape: [count] + engine.inputShape, storage: (0..<(count * engine.inputShape.reduce(1, *))).map { _ in
-        state = state &* 1_664_525 &+ 1_013_904_223
-        return Float(state >> 8) / Float(1 << 24) - 0.5
-    })
+    return NDArray(
+        shape: [count] + engine.inputShape,
+        storage: (0..<(count * engine.inputShape.reduce(1, *))).map { _ in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Float(state >> 8) / Float(1 << 24) - 0.5
+        })
 }
 let one = batch(1), twentyFive = batch(25)
 let classes = (0..<25).map { $0 % engine.classCount }
@@ -69,6 +72,9 @@ let classes = (0..<25).map { $0 % engine.classCount }
 let forward = try time(runs: arguments.runs) { _ = try engine.logits(one) }
 let gradient = try time(runs: arguments.runs) { _ = try engine.inputGradient(one, classes: [0]) }
 let batched = try time(runs: max(3, arguments.runs / 2)) { _ = try engine.inputGradient(twentyFive, classes: classes) }
-print(String(format: "engine threads=%d maxBatch=%d (%@ of runs, OpenBLAS %@): forward %.2f ms, one gradient %.2f ms, 25 gradients %.1f ms, peak RSS %.0f MiB",
-             arguments.threads, arguments.maxBatch, arguments.statistic, BLASRuntime.coreName, forward, gradient, batched,
-             peakResidentMegabytes()))
+print(
+    String(
+        format:
+            "engine threads=%d maxBatch=%d (%@ of runs, OpenBLAS %@): forward %.2f ms, one gradient %.2f ms, 25 gradients %.1f ms, peak RSS %.0f MiB",
+        arguments.threads, arguments.maxBatch, arguments.statistic, BLASRuntime.coreName, forward, gradient, batched,
+        peakResidentMegabytes()))

@@ -18,9 +18,10 @@ struct AffineHead: Sendable {
     init?(splitting program: Program) {
         let readers = program.steps.indices.filter { program.steps[$0].inputs.contains(program.input.id) }
         guard readers.count == 1, let first = readers.first,
-              let head = program.steps[first].operation as? any AffineOperation,
-              program.steps[first].inputs == [program.input.id],
-              program.steps[first].output != program.output.id else { return nil }
+            let head = program.steps[first].operation as? any AffineOperation,
+            program.steps[first].inputs == [program.input.id],
+            program.steps[first].output != program.output.id
+        else { return nil }
         let headOutput = program.steps[first].output
         var sources = program.sources
         sources[headOutput] = .input
@@ -30,10 +31,11 @@ struct AffineHead: Sendable {
         var steps = program.steps
         steps.remove(at: first)
         self.head = head
-        tail = Program(input: TensorHandle(id: headOutput, shape: head.outputShape), output: program.output,
-                       namedTensors: program.namedTensors.filter { $0.value.id != program.input.id },
-                       valueCounts: program.valueCounts, sources: sources, constants: program.constants,
-                       steps: steps, dependsOnInput: program.dependsOnInput)
+        tail = Program(
+            input: TensorHandle(id: headOutput, shape: head.outputShape), output: program.output,
+            namedTensors: program.namedTensors.filter { $0.value.id != program.input.id },
+            valueCounts: program.valueCounts, sources: sources, constants: program.constants,
+            steps: steps, dependsOnInput: program.dependsOnInput)
     }
 }
 
@@ -46,8 +48,9 @@ struct TailCompiler: ProgramCompiler {
 
     func program(batchSize: Int) throws -> Program {
         guard let split = AffineHead(splitting: try base.program(batchSize: batchSize)) else {
-            throw InferenceError.invalidParameter(operation: "model", parameter: "first operation at batch size \(batchSize)",
-                                                  value: "not affine", expected: "the same first operation at every batch size")
+            throw InferenceError.invalidParameter(
+                operation: "model", parameter: "first operation at batch size \(batchSize)",
+                value: "not affine", expected: "the same first operation at every batch size")
         }
         return split.tail
     }

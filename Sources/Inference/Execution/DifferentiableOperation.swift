@@ -43,18 +43,21 @@ public protocol DifferentiableOperation: Sendable {
     /// Scratch elements `forward` and `backward` need when given `parallelism`.
     func scratchCount(for parallelism: Parallelism) -> Int
     /// Computes the output from the inputs.
-    func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                 context: OperationContext)
+    func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext)
     /// Adds `outputGradient`'s pullback into `inputGradients` (`nil` where no gradient is wanted).
-    func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                  output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                  context: OperationContext)
+    func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext)
     /// For an operation with one input: *writes* `outputGradient`'s pullback into `inputGradient`,
     /// whose contents are undefined (the engine calls it when no other step has added to that
     /// gradient yet, to save clearing it first).
-    func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
-                         context: OperationContext)
+    func backwardWriting(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext)
 }
 
 extension DifferentiableOperation {
@@ -62,9 +65,11 @@ extension DifferentiableOperation {
     public func scratchCount(for parallelism: Parallelism) -> Int { 0 }
 
     /// Clears `inputGradient` and adds the pullback into it.
-    public func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                                output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
-                                context: OperationContext) {
+    public func backwardWriting(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         inputGradient.update(repeating: 0)
         backward(outputGradient, inputs: inputs, output: output, into: [inputGradient], context: context)
     }

@@ -83,8 +83,9 @@ final class ExecutionPlan: Sendable {
             let hasGradient = (0..<valueCount).map { request.backward && reachesOutput[$0] && program.dependsOnInput[$0] }
             for value in request.keptGradients where !hasGradient[value] {
                 let name = program.namedTensors.first { $0.value.id == value }?.key ?? "#\(value)"
-                throw .unknownTensor(name: "\(name) (it has no gradient: it does not lie between the input and the output)",
-                                     known: program.namedTensors.filter { hasGradient[$0.value.id] }.map(\.key))
+                throw .unknownTensor(
+                    name: "\(name) (it has no gradient: it does not lie between the input and the output)",
+                    known: program.namedTensors.filter { hasGradient[$0.value.id] }.map(\.key))
             }
             self.hasGradient = hasGradient
             backwardSteps = forwardSteps.reversed().filter { hasGradient[steps[$0].output] }
@@ -118,8 +119,10 @@ final class ExecutionPlan: Sendable {
                 end = max(end, reads(consumer, .inputs) ? backwardTime(consumer) : consumer)
             }
             if start >= 0 && reads(start, .output) { end = max(end, backwardTime(start)) }
-            lifetimes.append(Lifetime(start: start, end: kept.contains(value) ? forever : end, count: program.valueCounts[value],
-                                      isGradient: false, value: value))
+            lifetimes.append(
+                Lifetime(
+                    start: start, end: kept.contains(value) ? forever : end, count: program.valueCounts[value],
+                    isGradient: false, value: value))
         }
         let keptGradients = Set(request.keptGradients + [program.input.id])
         for value in program.valueCounts.indices where schedule.hasGradient[value] {
@@ -134,7 +137,8 @@ final class ExecutionPlan: Sendable {
     /// Greedy interval allocation: each lifetime takes the smallest free buffer that fits (or
     /// grows the largest free one, or opens a new one); buffers free up after their last reader.
     private static func assignBuffers(_ lifetimes: [Lifetime], valueCount: Int)
-        -> (values: [Int?], gradients: [Int?], capacities: [Int]) {
+        -> (values: [Int?], gradients: [Int?], capacities: [Int])
+    {
         var values = [Int?](repeating: nil, count: valueCount)
         var gradients = [Int?](repeating: nil, count: valueCount)
         var capacities: [Int] = []

@@ -42,19 +42,22 @@ public struct ProgramBuilder {
     /// when every input is constant.
     public mutating func apply(_ operation: some DifferentiableOperation, to inputs: [TensorHandle]) throws(InferenceError) -> TensorHandle {
         guard inputs.map(\.shape) == operation.inputShapes else {
-            throw .invalidShapes(operation: operation.name, shapes: inputs.map(\.shape),
-                                 expected: operation.inputShapes.map { "\($0)" }.joined(separator: ", "))
+            throw .invalidShapes(
+                operation: operation.name, shapes: inputs.map(\.shape),
+                expected: operation.inputShapes.map { "\($0)" }.joined(separator: ", "))
         }
         let constantInputs = inputs.map { constantValue($0) } as? [NDArray<Float>]
         // Activations are bounded per example (the first axis is the batch), constants whole.
-        _ = try TensorLimits.checkedElementCount(constantInputs == nil ? Array(operation.outputShape.dropFirst()) : operation.outputShape,
-                                                 operation: operation.name)
+        _ = try TensorLimits.checkedElementCount(
+            constantInputs == nil ? Array(operation.outputShape.dropFirst()) : operation.outputShape,
+            operation: operation.name)
         if let values = constantInputs {
             return constant(Self.evaluate(operation, on: values))
         }
         steps.append(Program.Step(operation: operation, inputs: inputs.map(\.id), output: valueCounts.count))
-        return addValue(shape: operation.outputShape, source: .step(steps.count - 1),
-                        dependsOnInput: inputs.contains { dependsOnInput[$0.id] })
+        return addValue(
+            shape: operation.outputShape, source: .step(steps.count - 1),
+            dependsOnInput: inputs.contains { dependsOnInput[$0.id] })
     }
 
     /// Gives `handle` a name that activation and gradient requests can use.
@@ -64,8 +67,9 @@ public struct ProgramBuilder {
 
     /// The finished program computing `output`.
     public func build(output: TensorHandle) -> Program {
-        Program(input: input, output: output, namedTensors: names, valueCounts: valueCounts, sources: sources,
-                constants: ConstantPool(constantArrays), steps: steps, dependsOnInput: dependsOnInput)
+        Program(
+            input: input, output: output, namedTensors: names, valueCounts: valueCounts, sources: sources,
+            constants: ConstantPool(constantArrays), steps: steps, dependsOnInput: dependsOnInput)
     }
 
     private mutating func addValue(shape: [Int], source: Program.Source, dependsOnInput depends: Bool) -> TensorHandle {
@@ -81,8 +85,9 @@ public struct ProgramBuilder {
         var scratch = [Float](repeating: 0, count: operation.scratchCount(for: .serial))
         result.withUnsafeMutableBufferPointer { output in
             scratch.withUnsafeMutableBufferPointer { scratch in
-                operation.forward(inputs.indices.map { pool[$0] }, into: output,
-                                  context: OperationContext(scratch: scratch, parallelism: .serial))
+                operation.forward(
+                    inputs.indices.map { pool[$0] }, into: output,
+                    context: OperationContext(scratch: scratch, parallelism: .serial))
             }
         }
         return NDArray(shape: operation.outputShape, storage: result)

@@ -6,11 +6,11 @@ public enum TensorLimits {
     /// times the largest activation of the models wam runs (a 1 s audio window's is about 10^6;
     /// 64 channels x 10 s at 48 kHz would still fit), and well within the `Int32` index maps use.
     #if FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-    /// In fuzzing builds (`Tools/fuzz.sh`), 2^20: every input must run well within libFuzzer's
-    /// timeout in an unoptimised, AddressSanitizer build, where 2^25 elements take over 10 s.
-    public static let maxElements = 1 << 20
+        /// In fuzzing builds (`Tools/fuzz.sh`), 2^20: every input must run well within libFuzzer's
+        /// timeout in an unoptimised, AddressSanitizer build, where 2^25 elements take over 10 s.
+        public static let maxElements = 1 << 20
     #else
-    public static let maxElements = 1 << 25
+        public static let maxElements = 1 << 25
     #endif
 
     /// Axes per tensor: NumPy's limit since 2.0, far beyond any model's (shapes come from model

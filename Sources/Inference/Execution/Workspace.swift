@@ -39,8 +39,10 @@ final class Workspace: @unchecked Sendable {
         for index in plan.backwardSteps {
             let step = steps[index]
             let reads = step.operation.backwardReads
-            backwardInputs.append(reads.contains(.inputs) ? step.inputs.map { UnsafeBufferPointer(value($0)!) }
-                                                          : step.inputs.map { _ in empty })
+            backwardInputs.append(
+                reads.contains(.inputs)
+                    ? step.inputs.map { UnsafeBufferPointer(value($0)!) }
+                    : step.inputs.map { _ in empty })
             backwardOutputs.append(reads.contains(.output) ? UnsafeBufferPointer(value(step.output)!) : empty)
             inputGradients.append(step.inputs.map { gradient($0) })
             outputGradients.append(UnsafeBufferPointer(gradient(step.output)!))
@@ -57,9 +59,9 @@ final class Workspace: @unchecked Sendable {
     /// What fresh memory holds: NaN in debug builds, so that an operation reading memory nobody
     /// wrote (a missed clear, a partial output) fails the tests instead of passing by luck.
     #if DEBUG
-    private static let unwritten = Float.nan
+        private static let unwritten = Float.nan
     #else
-    private static let unwritten: Float = 0
+        private static let unwritten: Float = 0
     #endif
 
     deinit {
@@ -110,13 +112,15 @@ final class Workspace: @unchecked Sendable {
                 gradient(value)!.update(repeating: 0)
             }
             if plan.writesInputGradient[position] {
-                steps[index].operation.backwardWriting(outputGradients[position], inputs: backwardInputs[position],
-                                                       output: backwardOutputs[position], into: inputGradients[position][0]!,
-                                                       context: context)
+                steps[index].operation.backwardWriting(
+                    outputGradients[position], inputs: backwardInputs[position],
+                    output: backwardOutputs[position], into: inputGradients[position][0]!,
+                    context: context)
             } else {
-                steps[index].operation.backward(outputGradients[position], inputs: backwardInputs[position],
-                                                output: backwardOutputs[position], into: inputGradients[position],
-                                                context: context)
+                steps[index].operation.backward(
+                    outputGradients[position], inputs: backwardInputs[position],
+                    output: backwardOutputs[position], into: inputGradients[position],
+                    context: context)
             }
         }
     }

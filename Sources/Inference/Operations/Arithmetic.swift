@@ -31,8 +31,10 @@ public struct Arithmetic: DifferentiableOperation {
         }
     }
 
-    public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    public func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         let (a, b) = (inputs[0], inputs[1])
         switch function {
         case .add: combine(a, b, output, +)
@@ -43,9 +45,11 @@ public struct Arithmetic: DifferentiableOperation {
         }
     }
 
-    public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                         context: OperationContext) {
+    public func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext
+    ) {
         let (a, b, y, g) = (inputs[0], inputs[1], output, outputGradient)
         let (da, db) = (inputGradients[0], inputGradients[1])
         switch function {
@@ -65,8 +69,10 @@ public struct Arithmetic: DifferentiableOperation {
     }
 
     @inline(__always)
-    private func combine(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>,
-                         _ f: (Float, Float) -> Float) {
+    private func combine(
+        _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>,
+        _ f: (Float, Float) -> Float
+    ) {
         let (a, b, y) = (a.baseAddress!, b.baseAddress!, y.baseAddress!)
         layout.forEachRun { output, offsetA, offsetB, count, strideA, strideB in
             let (x, z, out) = (a + offsetA, b + offsetB, y + output)
@@ -80,8 +86,10 @@ public struct Arithmetic: DifferentiableOperation {
     }
 
     /// Adds `g` (or `-g`) into the gradient of operand `operand`, summing over its broadcast axes.
-    private func accumulate(_ g: UnsafeBufferPointer<Float>, into gradient: UnsafeMutableBufferPointer<Float>, operand: Int,
-                            negated: Bool) {
+    private func accumulate(
+        _ g: UnsafeBufferPointer<Float>, into gradient: UnsafeMutableBufferPointer<Float>, operand: Int,
+        negated: Bool
+    ) {
         let sign: Float = negated ? -1 : 1
         let (g, gradient) = (g.baseAddress!, gradient.baseAddress!)
         layout.forEachRun { output, offsetA, offsetB, count, strideA, strideB in
@@ -100,9 +108,11 @@ public struct Arithmetic: DifferentiableOperation {
     /// Adds `df(g, a, b, y)` into the gradient of operand `operand`, summing over its broadcast axes.
     /// Operands the backward pass does not read (empty buffers) stand in as zeros.
     @inline(__always)
-    private func pullBack(_ g: UnsafeBufferPointer<Float>, _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
-                          _ y: UnsafeBufferPointer<Float>, into gradient: UnsafeMutableBufferPointer<Float>, operand: Int,
-                          _ df: (Float, Float, Float, Float) -> Float) {
+    private func pullBack(
+        _ g: UnsafeBufferPointer<Float>, _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
+        _ y: UnsafeBufferPointer<Float>, into gradient: UnsafeMutableBufferPointer<Float>, operand: Int,
+        _ df: (Float, Float, Float, Float) -> Float
+    ) {
         let zero: Float = 0
         withUnsafePointer(to: zero) { zero in
             let (g, target) = (g.baseAddress!, gradient.baseAddress!)

@@ -10,8 +10,9 @@ public struct ChannelAffine: DifferentiableOperation {
     /// An affine map per channel (axis 1) of a tensor of `shape`.
     public init(name: String = "BatchNormalization", shape: [Int], scale: [Float], shift: [Float]) throws(InferenceError) {
         guard shape.count >= 2, scale.count == shape[1], shift.count == shape[1] else {
-            throw .invalidShapes(operation: name, shapes: [shape, [scale.count], [shift.count]],
-                                 expected: "an input [N, C, ...] and C scales and shifts")
+            throw .invalidShapes(
+                operation: name, shapes: [shape, [scale.count], [shift.count]],
+                expected: "an input [N, C, ...] and C scales and shifts")
         }
         self.name = name
         self.shape = shape
@@ -25,8 +26,10 @@ public struct ChannelAffine: DifferentiableOperation {
 
     private var positions: Int { elementCount(Array(shape.dropFirst(2))) }
 
-    public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    public func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         let input = inputs[0], positions = positions, channels = shape[1]
         for plane in 0..<(output.count / max(1, positions)) {
             let (a, b) = (scale[plane % channels], shift[plane % channels])
@@ -35,9 +38,11 @@ public struct ChannelAffine: DifferentiableOperation {
         }
     }
 
-    public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                         context: OperationContext) {
+    public func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext
+    ) {
         guard let gradient = inputGradients[0] else { return }
         let positions = positions, channels = shape[1]
         for plane in 0..<(gradient.count / max(1, positions)) {

@@ -12,7 +12,8 @@ public struct Concatenation: DifferentiableOperation {
     /// The concatenation of tensors of `shapes` along `axis` (negative counts from the end).
     public init(shapes: [[Int]], axis: Int) throws(InferenceError) {
         guard let first = shapes.first, let axis = NDArrayGeometry.normalizedAxis(axis, rank: first.count),
-              shapes.allSatisfy({ shape in shape.count == first.count && shape.indices.allSatisfy { $0 == axis || shape[$0] == first[$0] } }) else {
+            shapes.allSatisfy({ shape in shape.count == first.count && shape.indices.allSatisfy { $0 == axis || shape[$0] == first[$0] } })
+        else {
             throw .invalidShapes(operation: "Concat", shapes: shapes, expected: "tensors that agree on every axis but the concatenation axis \(axis)")
         }
         inputShapes = shapes
@@ -36,8 +37,10 @@ public struct Concatenation: DifferentiableOperation {
 
     public var backwardReads: BackwardReads { [] }
 
-    public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    public func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         var offset = 0
         for o in 0..<outer {
             for (input, block) in zip(inputs, blocks) {
@@ -48,9 +51,11 @@ public struct Concatenation: DifferentiableOperation {
         }
     }
 
-    public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                         context: OperationContext) {
+    public func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext
+    ) {
         var offset = 0
         for o in 0..<outer {
             for (gradient, block) in zip(inputGradients, blocks) {

@@ -10,18 +10,23 @@ public struct Convolution: DifferentiableOperation {
     private let bias: [Float]?
 
     /// A convolution of an input of `inputShape` with `weights` `[M, C/groups, kernel...]`.
-    public init(inputShape: [Int], weights: NDArray<Float>, bias: NDArray<Float>?, groups: Int,
-                strides: [Int], dilations: [Int], padsBegin: [Int], padsEnd: [Int]) throws(InferenceError) {
+    public init(
+        inputShape: [Int], weights: NDArray<Float>, bias: NDArray<Float>?, groups: Int,
+        strides: [Int], dilations: [Int], padsBegin: [Int], padsEnd: [Int]
+    ) throws(InferenceError) {
         guard weights.rank >= 3, inputShape.count == weights.rank else {
-            throw .invalidShapes(operation: name, shapes: [inputShape, weights.shape],
-                                 expected: "input [N, C, ...] and weights [M, C/group, ...] of the same rank (3 to 5)")
+            throw .invalidShapes(
+                operation: name, shapes: [inputShape, weights.shape],
+                expected: "input [N, C, ...] and weights [M, C/group, ...] of the same rank (3 to 5)")
         }
-        geometry = try ConvolutionGeometry(operation: name, inputShape: inputShape, outputChannels: weights.shape[0],
-                                           kernelSize: Array(weights.shape.dropFirst(2)), groups: groups, strides: strides,
-                                           dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
+        geometry = try ConvolutionGeometry(
+            operation: name, inputShape: inputShape, outputChannels: weights.shape[0],
+            kernelSize: Array(weights.shape.dropFirst(2)), groups: groups, strides: strides,
+            dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
         guard weights.shape == geometry.weightShape else {
-            throw .invalidShapes(operation: name, shapes: [inputShape, weights.shape],
-                                 expected: "weights \(geometry.weightShape) for \(inputShape[1]) input channels in \(groups) groups")
+            throw .invalidShapes(
+                operation: name, shapes: [inputShape, weights.shape],
+                expected: "weights \(geometry.weightShape) for \(inputShape[1]) input channels in \(groups) groups")
         }
         if let bias, bias.shape != [geometry.outputChannels] {
             throw .invalidShapes(operation: name, shapes: [bias.shape], expected: "a bias of shape [\(geometry.outputChannels)]")
@@ -36,22 +41,28 @@ public struct Convolution: DifferentiableOperation {
 
     public func scratchCount(for parallelism: Parallelism) -> Int { kernels.scratchCount(for: parallelism) }
 
-    public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    public func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         kernels.apply(inputs[0], into: output, accumulate: false, context: context)
         if let bias { addChannelBias(bias, to: output, positions: geometry.outputPositions) }
     }
 
-    public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                         context: OperationContext) {
+    public func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext
+    ) {
         guard let inputGradient = inputGradients[0] else { return }
         kernels.applyAdjoint(outputGradient, into: inputGradient, accumulate: true, context: context)
     }
 
-    public func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                                output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
-                                context: OperationContext) {
+    public func backwardWriting(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         kernels.applyAdjoint(outputGradient, into: inputGradient, accumulate: false, context: context)
     }
 }
@@ -67,20 +78,26 @@ public struct TransposedConvolution: DifferentiableOperation {
 
     /// A transposed convolution of an input of `inputShape` into an output of spatial size
     /// `outputSize`; `outputSize` must be one the forward convolution maps back onto the input.
-    public init(inputShape: [Int], outputSize: [Int], weights: NDArray<Float>, bias: NDArray<Float>?, groups: Int,
-                strides: [Int], dilations: [Int], padsBegin: [Int], padsEnd: [Int]) throws(InferenceError) {
+    public init(
+        inputShape: [Int], outputSize: [Int], weights: NDArray<Float>, bias: NDArray<Float>?, groups: Int,
+        strides: [Int], dilations: [Int], padsBegin: [Int], padsEnd: [Int]
+    ) throws(InferenceError) {
         guard weights.rank >= 3, inputShape.count == weights.rank, outputSize.count == weights.rank - 2, groups >= 1,
-              inputShape[1] == weights.shape[0] else {
-            throw .invalidShapes(operation: name, shapes: [inputShape, weights.shape],
-                                 expected: "input [N, C, ...] and weights [C, M/group, ...] of the same rank (3 to 5)")
+            inputShape[1] == weights.shape[0]
+        else {
+            throw .invalidShapes(
+                operation: name, shapes: [inputShape, weights.shape],
+                expected: "input [N, C, ...] and weights [C, M/group, ...] of the same rank (3 to 5)")
         }
         let outputShape = [inputShape[0], weights.shape[1] * groups] + outputSize
-        geometry = try ConvolutionGeometry(operation: name, inputShape: outputShape, outputChannels: inputShape[1],
-                                           kernelSize: Array(weights.shape.dropFirst(2)), groups: groups, strides: strides,
-                                           dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
+        geometry = try ConvolutionGeometry(
+            operation: name, inputShape: outputShape, outputChannels: inputShape[1],
+            kernelSize: Array(weights.shape.dropFirst(2)), groups: groups, strides: strides,
+            dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
         guard geometry.outputShape == inputShape else {
-            throw .invalidParameter(operation: name, parameter: "output size", value: "\(outputSize)",
-                                    expected: "a size whose convolution gives back the input size \(Array(inputShape.dropFirst(2)))")
+            throw .invalidParameter(
+                operation: name, parameter: "output size", value: "\(outputSize)",
+                expected: "a size whose convolution gives back the input size \(Array(inputShape.dropFirst(2)))")
         }
         if let bias, bias.shape != [outputShape[1]] {
             throw .invalidShapes(operation: name, shapes: [bias.shape], expected: "a bias of shape [\(outputShape[1])]")
@@ -95,15 +112,19 @@ public struct TransposedConvolution: DifferentiableOperation {
 
     public func scratchCount(for parallelism: Parallelism) -> Int { kernels.scratchCount(for: parallelism) }
 
-    public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    public func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         kernels.applyAdjoint(inputs[0], into: output, accumulate: false, context: context)
         if let bias { addChannelBias(bias, to: output, positions: geometry.inputPositions) }
     }
 
-    public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                         context: OperationContext) {
+    public func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext
+    ) {
         guard let inputGradient = inputGradients[0] else { return }
         kernels.apply(outputGradient, into: inputGradient, accumulate: true, context: context)
     }

@@ -27,12 +27,15 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     let volume: Volume
 
     /// Validates a convolution of an input of `inputShape` and computes its output size.
-    public init(operation: String = "Conv", inputShape: [Int], outputChannels: Int, kernelSize: [Int], groups: Int,
-                strides: [Int], dilations: [Int], padsBegin: [Int], padsEnd: [Int]) throws(InferenceError) {
+    public init(
+        operation: String = "Conv", inputShape: [Int], outputChannels: Int, kernelSize: [Int], groups: Int,
+        strides: [Int], dilations: [Int], padsBegin: [Int], padsEnd: [Int]
+    ) throws(InferenceError) {
         let rank = kernelSize.count
         guard (1...3).contains(rank), inputShape.count == rank + 2 else {
-            throw .invalidShapes(operation: operation, shapes: [inputShape],
-                                 expected: "an input [N, C, ...] with \(rank) spatial axes and 1 to 3 spatial axes in all")
+            throw .invalidShapes(
+                operation: operation, shapes: [inputShape],
+                expected: "an input [N, C, ...] with \(rank) spatial axes and 1 to 3 spatial axes in all")
         }
         for (name, values) in [("strides", strides), ("dilations", dilations), ("pads (begin)", padsBegin), ("pads (end)", padsEnd)] {
             guard values.count == rank else {
@@ -40,25 +43,29 @@ public struct ConvolutionGeometry: Sendable, Equatable {
             }
         }
         guard strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }), kernelSize.allSatisfy({ $0 >= 1 }) else {
-            throw .invalidParameter(operation: operation, parameter: "strides/dilations/kernel",
-                                    value: "\(strides)/\(dilations)/\(kernelSize)", expected: "positive values")
+            throw .invalidParameter(
+                operation: operation, parameter: "strides/dilations/kernel",
+                value: "\(strides)/\(dilations)/\(kernelSize)", expected: "positive values")
         }
         guard (padsBegin + padsEnd).allSatisfy({ $0 >= 0 }) else {
-            throw .invalidParameter(operation: operation, parameter: "pads", value: "\(padsBegin + padsEnd)",
-                                    expected: "non-negative values")
+            throw .invalidParameter(
+                operation: operation, parameter: "pads", value: "\(padsBegin + padsEnd)",
+                expected: "non-negative values")
         }
         let channels = inputShape[1]
         guard groups >= 1, channels % groups == 0, outputChannels % groups == 0, outputChannels >= 1 else {
-            throw .invalidParameter(operation: operation, parameter: "group", value: "\(groups)",
-                                    expected: "a divisor of the \(channels) input and \(outputChannels) output channels")
+            throw .invalidParameter(
+                operation: operation, parameter: "group", value: "\(groups)",
+                expected: "a divisor of the \(channels) input and \(outputChannels) output channels")
         }
         var outputSize: [Int] = []
         for axis in 0..<rank {
             let span = dilations[axis] * (kernelSize[axis] - 1) + 1
             let padded = inputShape[axis + 2] + padsBegin[axis] + padsEnd[axis]
             guard padded >= span else {
-                throw .invalidShapes(operation: operation, shapes: [inputShape],
-                                     expected: "spatial axis \(axis) (padded to \(padded)) at least as long as the kernel span \(span)")
+                throw .invalidShapes(
+                    operation: operation, shapes: [inputShape],
+                    expected: "spatial axis \(axis) (padded to \(padded)) at least as long as the kernel span \(span)")
             }
             outputSize.append((padded - span) / strides[axis] + 1)
         }
@@ -73,8 +80,9 @@ public struct ConvolutionGeometry: Sendable, Equatable {
         self.padsBegin = padsBegin
         self.padsEnd = padsEnd
         self.outputSize = outputSize
-        volume = Volume(inputSize: inputSize, outputSize: outputSize, kernelSize: kernelSize, strides: strides,
-                        dilations: dilations, padsBegin: padsBegin)
+        volume = Volume(
+            inputSize: inputSize, outputSize: outputSize, kernelSize: kernelSize, strides: strides,
+            dilations: dilations, padsBegin: padsBegin)
     }
 
     /// `[N, C] + inputSize`.
@@ -151,8 +159,9 @@ extension ConvolutionGeometry {
             let first = max(position - lineStart, firstColumn)
             let last = min(lineEnd - lineStart - 1, lastColumn)
             guard first <= last else { continue }
-            body(lineStart + first - positions.lowerBound,
-                 (iz * v.input.h + iy) * v.input.w + first * v.stride.w + shiftX, last - first + 1)
+            body(
+                lineStart + first - positions.lowerBound,
+                (iz * v.input.h + iy) * v.input.w + first * v.stride.w + shiftX, last - first + 1)
         }
     }
 }

@@ -1,8 +1,10 @@
 /// The depthwise strategy: one input channel per group, so each output channel is a sum of
 /// shifted, weighted copies of one input channel.
 extension Correlation {
-    func applyDirect(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
-                             accumulate: Bool, context: OperationContext) {
+    func applyDirect(
+        _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
+        accumulate: Bool, context: OperationContext
+    ) {
         let g = geometry
         let positions = g.outputPositions, step = g.volume.stride.w, taps = g.taps
         nonisolated(unsafe) let (input, output) = (input, output)
@@ -28,8 +30,10 @@ extension Correlation {
         }
     }
 
-    func applyDirectAdjoint(_ outputGradient: UnsafeBufferPointer<Float>,
-                                    addingInto inputGradient: UnsafeMutableBufferPointer<Float>, context: OperationContext) {
+    func applyDirectAdjoint(
+        _ outputGradient: UnsafeBufferPointer<Float>,
+        addingInto inputGradient: UnsafeMutableBufferPointer<Float>, context: OperationContext
+    ) {
         let g = geometry
         let positions = g.outputPositions, step = g.volume.stride.w, taps = g.taps
         nonisolated(unsafe) let (outputGradient, inputGradient) = (outputGradient, inputGradient)

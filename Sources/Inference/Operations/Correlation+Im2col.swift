@@ -1,8 +1,10 @@
 /// The im2col strategy (and the pointwise one, whose input is its own im2col matrix).
 extension Correlation {
     /// `output (+)= W ⋆ input` by im2col blocks and `cblas_sgemm`.
-    func applyGathered(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
-                       context: OperationContext) {
+    func applyGathered(
+        _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
+        context: OperationContext
+    ) {
         let g = geometry
         let rows = g.patchLength, positions = g.outputPositions, outputsPerGroup = g.outputChannelsPerGroup
         let tile = tile(for: context.parallelism), columns = columnCount
@@ -26,17 +28,20 @@ extension Correlation {
                         gatherColumns(from: source, positions: start..<(start + count), into: column)
                         (matrix, leading) = (UnsafePointer(column), count)
                     }
-                    matrixMultiply(m: outputsPerGroup, n: count, k: rows,
-                                   weights.baseAddress! + group * outputsPerGroup * rows, lda: rows,
-                                   matrix, ldb: leading, beta: accumulate ? 1 : 0, target, ldc: positions)
+                    matrixMultiply(
+                        m: outputsPerGroup, n: count, k: rows,
+                        weights.baseAddress! + group * outputsPerGroup * rows, lda: rows,
+                        matrix, ldb: leading, beta: accumulate ? 1 : 0, target, ldc: positions)
                 }
             }
         }
     }
 
     /// `inputGradient += Wᵀ ⋆ outputGradient` by `cblas_sgemm` into im2col blocks and col2im.
-    func applyScattered(_ outputGradient: UnsafeBufferPointer<Float>, addingInto inputGradient: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    func applyScattered(
+        _ outputGradient: UnsafeBufferPointer<Float>, addingInto inputGradient: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         let g = geometry
         let rows = g.patchLength, positions = g.outputPositions, outputsPerGroup = g.outputChannelsPerGroup
         let tile = tile(for: context.parallelism), columns = columnCount
@@ -66,11 +71,13 @@ extension Correlation {
                         let start = tileIndex * tile, count = min(tile, positions - start)
                         let source = outputGradient.baseAddress! + (example * g.outputChannels + group * outputsPerGroup) * positions + start
                         if g.isPointwise {
-                            matrixMultiply(transposeA: true, m: rows, n: count, k: outputsPerGroup, groupWeights, lda: rows,
-                                           source, ldb: positions, beta: 1, target + start, ldc: positions)
+                            matrixMultiply(
+                                transposeA: true, m: rows, n: count, k: outputsPerGroup, groupWeights, lda: rows,
+                                source, ldb: positions, beta: 1, target + start, ldc: positions)
                         } else {
-                            matrixMultiply(transposeA: true, m: rows, n: count, k: outputsPerGroup, groupWeights, lda: rows,
-                                           source, ldb: positions, beta: 0, column, ldc: count)
+                            matrixMultiply(
+                                transposeA: true, m: rows, n: count, k: outputsPerGroup, groupWeights, lda: rows,
+                                source, ldb: positions, beta: 0, column, ldc: count)
                             scatterColumns(column, positions: start..<(start + count), addingInto: target)
                         }
                     }

@@ -44,8 +44,10 @@ extension Correlation {
     }
 
     /// `output (+)= W ⋆ input` through the phases.
-    func applyPolyphase(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
-                        context: OperationContext) {
+    func applyPolyphase(
+        _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
+        context: OperationContext
+    ) {
         let g = geometry
         let (positions, length, rows) = (g.outputPositions, phaseLength, g.strides[0] * g.inputChannels)
         nonisolated(unsafe) let (input, output) = (input, output)
@@ -53,16 +55,19 @@ extension Correlation {
             splitPhases(input.baseAddress! + example * g.inputChannels * g.inputPositions, into: phases)
             let target = output.baseAddress! + example * g.outputChannels * positions
             for q in 0..<phaseTaps {
-                matrixMultiply(m: g.outputChannels, n: positions, k: phaseRows(tap: q), weights + q * g.outputChannels * rows, lda: rows,
-                               phases + q, ldb: length, beta: accumulate || q > 0 ? 1 : 0, target, ldc: positions)
+                matrixMultiply(
+                    m: g.outputChannels, n: positions, k: phaseRows(tap: q), weights + q * g.outputChannels * rows, lda: rows,
+                    phases + q, ldb: length, beta: accumulate || q > 0 ? 1 : 0, target, ldc: positions)
             }
         }
     }
 
     /// `inputGradient += Wᵀ ⋆ outputGradient`: the phase gradients by one product per tap, then
     /// added back onto the samples they came from.
-    func applyPolyphaseAdjoint(_ outputGradient: UnsafeBufferPointer<Float>, addingInto inputGradient: UnsafeMutableBufferPointer<Float>,
-                               context: OperationContext) {
+    func applyPolyphaseAdjoint(
+        _ outputGradient: UnsafeBufferPointer<Float>, addingInto inputGradient: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         let g = geometry
         let (positions, length, rows) = (g.outputPositions, phaseLength, g.strides[0] * g.inputChannels)
         nonisolated(unsafe) let (outputGradient, inputGradient) = (outputGradient, inputGradient)
@@ -71,9 +76,10 @@ extension Correlation {
             // Tap 0 reads every row and the first `positions` columns; the rest start at zero.
             for row in 0..<rows { (phases + row * length + positions).update(repeating: 0, count: length - positions) }
             for q in 0..<phaseTaps {
-                matrixMultiply(transposeA: true, m: phaseRows(tap: q), n: positions, k: g.outputChannels,
-                               weights + q * g.outputChannels * rows, lda: rows,
-                               source, ldb: positions, beta: q > 0 ? 1 : 0, phases + q, ldc: length)
+                matrixMultiply(
+                    transposeA: true, m: phaseRows(tap: q), n: positions, k: g.outputChannels,
+                    weights + q * g.outputChannels * rows, lda: rows,
+                    source, ldb: positions, beta: q > 0 ? 1 : 0, phases + q, ldc: length)
             }
             mergePhases(phases, addingInto: inputGradient.baseAddress! + example * g.inputChannels * g.inputPositions)
         }
@@ -81,8 +87,10 @@ extension Correlation {
 
     /// Calls `body(example, phases, weights)` for every example, spread over the context's
     /// threads: `phases` is the worker's phase matrix in scratch, `weights` the phase weights.
-    private func forEachExample(context: OperationContext,
-                                _ body: @Sendable (Int, UnsafeMutablePointer<Float>, UnsafePointer<Float>) -> Void) {
+    private func forEachExample(
+        context: OperationContext,
+        _ body: @Sendable (Int, UnsafeMutablePointer<Float>, UnsafePointer<Float>) -> Void
+    ) {
         let phaseCount = phaseCount
         nonisolated(unsafe) let scratch = context.scratch
         tapWeights.withUnsafeBufferPointer { weights in
@@ -141,10 +149,11 @@ extension Correlation {
             let rows = (row(0), row(1), row(2), row(3))
             for u in stride(from: fast.lowerBound, to: fast.upperBound, by: 4) {
                 let block = source + 4 * u * MemoryLayout<Float>.stride
-                let (a, b, c, d) = Self.transpose(block.loadUnaligned(as: SIMD4<Float>.self),
-                                                  block.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self),
-                                                  block.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self),
-                                                  block.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self))
+                let (a, b, c, d) = Self.transpose(
+                    block.loadUnaligned(as: SIMD4<Float>.self),
+                    block.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self),
+                    block.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self),
+                    block.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self))
                 let offset = u * MemoryLayout<Float>.stride
                 rows.0.storeBytes(of: a, toByteOffset: offset, as: SIMD4<Float>.self)
                 rows.1.storeBytes(of: b, toByteOffset: offset, as: SIMD4<Float>.self)
@@ -170,15 +179,17 @@ extension Correlation {
             let rows = (row(0), row(1), row(2), row(3))
             for u in stride(from: fast.lowerBound, to: fast.upperBound, by: 4) {
                 let offset = u * MemoryLayout<Float>.stride
-                let (a, b, c, d) = Self.transpose(rows.0.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
-                                                  rows.1.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
-                                                  rows.2.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
-                                                  rows.3.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self))
+                let (a, b, c, d) = Self.transpose(
+                    rows.0.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
+                    rows.1.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
+                    rows.2.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
+                    rows.3.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self))
                 let block = target + 4 * u * MemoryLayout<Float>.stride
                 for (index, sums) in [a, b, c, d].enumerated() {
                     let place = index * 16
-                    block.storeBytes(of: block.loadUnaligned(fromByteOffset: place, as: SIMD4<Float>.self) + sums,
-                                     toByteOffset: place, as: SIMD4<Float>.self)
+                    block.storeBytes(
+                        of: block.loadUnaligned(fromByteOffset: place, as: SIMD4<Float>.self) + sums,
+                        toByteOffset: place, as: SIMD4<Float>.self)
                 }
             }
         }
@@ -196,7 +207,8 @@ extension Correlation {
     /// The transpose of the 4x4 matrix with rows `a`, `b`, `c`, `d`.
     @inline(__always)
     private static func transpose(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>)
-        -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)
+    {
         (SIMD4(a[0], b[0], c[0], d[0]), SIMD4(a[1], b[1], c[1], d[1]), SIMD4(a[2], b[2], c[2], d[2]), SIMD4(a[3], b[3], c[3], d[3]))
     }
 }

@@ -3,8 +3,10 @@
 /// of the input directly (no im2col copy to write and read back).
 extension Correlation {
     /// `output (+)= W ⋆ input`, one matrix product per tap.
-    func applyShiftedTaps(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
-                          context: OperationContext) {
+    func applyShiftedTaps(
+        _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
+        context: OperationContext
+    ) {
         let g = geometry
         let positions = g.outputPositions, length = g.inputPositions
         let (inputs, outputs, taps) = (g.inputChannelsPerGroup, g.outputChannelsPerGroup, g.taps)
@@ -39,10 +41,11 @@ extension Correlation {
                     for tap in order {
                         let range = ranges[tap].clamped(to: window)
                         guard !range.isEmpty else { continue }
-                        matrixMultiply(m: outputs, n: range.count, k: inputs,
-                                       weights.baseAddress! + (tap * g.outputChannels + group * outputs) * inputs, lda: inputs,
-                                       source + range.lowerBound + tap * dilation - pad, ldb: length,
-                                       beta: started ? 1 : 0, target + range.lowerBound, ldc: positions)
+                        matrixMultiply(
+                            m: outputs, n: range.count, k: inputs,
+                            weights.baseAddress! + (tap * g.outputChannels + group * outputs) * inputs, lda: inputs,
+                            source + range.lowerBound + tap * dilation - pad, ldb: length,
+                            beta: started ? 1 : 0, target + range.lowerBound, ldc: positions)
                         started = true
                     }
                 }

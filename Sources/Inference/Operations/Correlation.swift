@@ -70,10 +70,12 @@ struct Correlation: Sendable {
         let spans = zip(g.dilations, g.kernelSize).map { $0 * ($1 - 1) }
         let padsBegin = zip(spans, g.padsBegin).map { $0 - $1 }, padsEnd = zip(spans, g.padsEnd).map { $0 - $1 }
         guard g.strides.allSatisfy({ $0 == 1 }), (padsBegin + padsEnd).allSatisfy({ $0 >= 0 }),
-              let adjoint = try? ConvolutionGeometry(inputShape: g.outputShape, outputChannels: g.inputChannels, kernelSize: g.kernelSize,
-                                                     groups: g.groups, strides: g.strides, dilations: g.dilations,
-                                                     padsBegin: padsBegin, padsEnd: padsEnd),
-              adjoint.outputShape == g.inputShape else { return nil }
+            let adjoint = try? ConvolutionGeometry(
+                inputShape: g.outputShape, outputChannels: g.inputChannels, kernelSize: g.kernelSize,
+                groups: g.groups, strides: g.strides, dilations: g.dilations,
+                padsBegin: padsBegin, padsEnd: padsEnd),
+            adjoint.outputShape == g.inputShape
+        else { return nil }
         // flipped[g][c][m][tap'] = weights[g][m][c][taps - 1 - tap'] within each group.
         let (inputs, outputs, taps) = (g.inputChannelsPerGroup, g.outputChannelsPerGroup, g.taps)
         var flipped = [Float](repeating: 0, count: weights.count)
@@ -114,8 +116,10 @@ struct Correlation: Sendable {
     }
 
     /// `output = W ⋆ input` (or `output += W ⋆ input` when `accumulate`).
-    func apply(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
-               context: OperationContext) {
+    func apply(
+        _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
+        context: OperationContext
+    ) {
         let context = OperationContext(scratch: context.scratch, parallelism: effective(context.parallelism))
         switch strategy {
         case .depthwise: applyDirect(input, into: output, accumulate: accumulate, context: context)
@@ -126,8 +130,10 @@ struct Correlation: Sendable {
     }
 
     /// `inputGradient += Wᵀ ⋆ outputGradient`, the adjoint of `apply`.
-    func applyAdjoint(_ outputGradient: UnsafeBufferPointer<Float>, addingInto inputGradient: UnsafeMutableBufferPointer<Float>,
-                      context: OperationContext) {
+    func applyAdjoint(
+        _ outputGradient: UnsafeBufferPointer<Float>, addingInto inputGradient: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         let context = OperationContext(scratch: context.scratch, parallelism: effective(context.parallelism))
         switch strategy {
         case .depthwise: applyDirectAdjoint(outputGradient, addingInto: inputGradient, context: context)

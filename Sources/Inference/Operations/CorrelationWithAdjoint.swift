@@ -13,19 +13,24 @@ struct CorrelationWithAdjoint: Sendable {
 
     /// Scratch elements either direction needs with `parallelism`.
     func scratchCount(for parallelism: Parallelism) -> Int {
-        max(correlation.applyScratchCount(for: parallelism),
+        max(
+            correlation.applyScratchCount(for: parallelism),
             adjointCorrelation?.applyScratchCount(for: parallelism) ?? correlation.adjointScratchCount(for: parallelism))
     }
 
     /// `output = W ⋆ input`, or `output += W ⋆ input` when `accumulate`.
-    func apply(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
-               context: OperationContext) {
+    func apply(
+        _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
+        context: OperationContext
+    ) {
         correlation.apply(input, into: output, accumulate: accumulate, context: context)
     }
 
     /// `output = Wᵀ ⋆ input`, or `output += Wᵀ ⋆ input` when `accumulate`.
-    func applyAdjoint(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
-                      context: OperationContext) {
+    func applyAdjoint(
+        _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>, accumulate: Bool,
+        context: OperationContext
+    ) {
         if let adjointCorrelation {
             adjointCorrelation.apply(input, into: output, accumulate: accumulate, context: context)
         } else {

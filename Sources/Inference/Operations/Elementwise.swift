@@ -47,8 +47,10 @@ public struct Elementwise: DifferentiableOperation {
         }
     }
 
-    public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    public func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         let x = inputs[0]
         switch function {
         case .relu: map(x, output) { $0 <= 0 ? 0 : $0 }  // NaN passes, as in PyTorch
@@ -70,22 +72,28 @@ public struct Elementwise: DifferentiableOperation {
         }
     }
 
-    public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                         context: OperationContext) {
+    public func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext
+    ) {
         guard let dx = inputGradients[0] else { return }
         pullBack(outputGradient, inputs: inputs, output: output, into: dx, writing: false)
     }
 
-    public func backwardWriting(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                                output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
-                                context: OperationContext) {
+    public func backwardWriting(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradient: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         pullBack(outputGradient, inputs: inputs, output: output, into: inputGradient, writing: true)
     }
 
     /// `dx (+)= f'(x) * g`: writes `dx` when `writing`, adds to it otherwise.
-    private func pullBack(_ g: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>], output y: UnsafeBufferPointer<Float>,
-                          into dx: UnsafeMutableBufferPointer<Float>, writing: Bool) {
+    private func pullBack(
+        _ g: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>], output y: UnsafeBufferPointer<Float>,
+        into dx: UnsafeMutableBufferPointer<Float>, writing: Bool
+    ) {
         let x = inputs[0]
         switch function {
         case .relu: pullBack(g, y, dx, writing: writing) { $1 > 0 ? $0 : 0 }
@@ -127,8 +135,10 @@ public struct Elementwise: DifferentiableOperation {
     /// `dx = df(g, v)` (when `writing`) or `dx += df(g, v)` elementwise, `v` being the input or
     /// the output.
     @inline(__always)
-    private func pullBack(_ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>,
-                          writing: Bool, _ df: (Float, Float) -> Float) {
+    private func pullBack(
+        _ g: UnsafeBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>,
+        writing: Bool, _ df: (Float, Float) -> Float
+    ) {
         let (seed, source, target) = (g.baseAddress!, x.baseAddress!, dx.baseAddress!)
         if writing {
             for index in 0..<dx.count { target[index] = df(seed[index], source[index]) }

@@ -14,8 +14,9 @@ public struct IndexMap: DifferentiableOperation {
     public init(name: String, inputShape: [Int], outputShape: [Int], sources: [Int32], fill: Float = 0) throws(InferenceError) {
         let inputCount = Int32(clamping: elementCount(inputShape))
         guard sources.count == elementCount(outputShape), sources.min() ?? -1 >= -1, sources.max() ?? -1 < inputCount else {
-            throw .invalidShapes(operation: name, shapes: [inputShape, outputShape],
-                                 expected: "one source index per output element, each inside the input")
+            throw .invalidShapes(
+                operation: name, shapes: [inputShape, outputShape],
+                expected: "one source index per output element, each inside the input")
         }
         self.name = name
         inputShapes = [inputShape]
@@ -26,8 +27,10 @@ public struct IndexMap: DifferentiableOperation {
 
     public var backwardReads: BackwardReads { [] }
 
-    public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    public func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         let x = inputs[0]
         sources.withUnsafeBufferPointer { sources in
             for index in 0..<output.count {
@@ -37,9 +40,11 @@ public struct IndexMap: DifferentiableOperation {
         }
     }
 
-    public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                         context: OperationContext) {
+    public func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext
+    ) {
         guard let dx = inputGradients[0] else { return }
         sources.withUnsafeBufferPointer { sources in
             for index in 0..<outputGradient.count where sources[index] >= 0 {

@@ -24,8 +24,9 @@ public enum IndexMaps {
     /// Axes permuted: output axis `i` is input axis `permutation[i]`.
     public static func transpose(_ shape: [Int], permutation: [Int]) throws(InferenceError) -> Map {
         guard permutation.sorted() == Array(shape.indices) else {
-            throw .invalidParameter(operation: "Transpose", parameter: "perm", value: "\(permutation)",
-                                    expected: "a permutation of 0..<\(shape.count)")
+            throw .invalidParameter(
+                operation: "Transpose", parameter: "perm", value: "\(permutation)",
+                expected: "a permutation of 0..<\(shape.count)")
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
         let output = permutation.map { shape[$0] }
@@ -36,13 +37,17 @@ public enum IndexMaps {
     /// Per axis, `counts[a]` elements from `starts[a]` in steps of `steps[a]` (negative steps
     /// walk backwards); starts and steps must keep every index inside the input.
     public static func strided(_ shape: [Int], starts: [Int], steps: [Int], counts: [Int]) throws(InferenceError) -> Map {
-        let valid = [starts.count, steps.count, counts.count].allSatisfy { $0 == shape.count } && shape.indices.allSatisfy { axis in
-            counts[axis] == 0 || (starts[axis] >= 0 && starts[axis] < shape[axis]
-                && (0..<shape[axis]).contains(starts[axis] + (counts[axis] - 1) * steps[axis]))
-        }
+        let valid =
+            [starts.count, steps.count, counts.count].allSatisfy { $0 == shape.count }
+            && shape.indices.allSatisfy { axis in
+                counts[axis] == 0
+                    || (starts[axis] >= 0 && starts[axis] < shape[axis]
+                        && (0..<shape[axis]).contains(starts[axis] + (counts[axis] - 1) * steps[axis]))
+            }
         guard valid else {
-            throw .invalidParameter(operation: "Slice", parameter: "starts/steps/counts", value: "\(starts)/\(steps)/\(counts)",
-                                    expected: "ranges inside the input shape \(shape)")
+            throw .invalidParameter(
+                operation: "Slice", parameter: "starts/steps/counts", value: "\(starts)/\(steps)/\(counts)",
+                expected: "ranges inside the input shape \(shape)")
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
         return (counts, try separableSources(for: counts) { axis, position in (starts[axis] + position * steps[axis]) * inputStrides[axis] })
@@ -51,37 +56,44 @@ public enum IndexMaps {
     /// Padding (negative amounts crop) with `mode`.
     public static func pad(_ shape: [Int], begin: [Int], end: [Int], mode: PadMode) throws(InferenceError) -> Map {
         // Sums that overflow (pads come from model files) are as invalid as negative ones.
-        let output: [Int] = begin.count == shape.count && end.count == shape.count ? shape.indices.map { axis -> Int in
-            let (padded, overflow1) = shape[axis].addingReportingOverflow(begin[axis])
-            let (result, overflow2) = padded.addingReportingOverflow(end[axis])
-            return overflow1 || overflow2 ? -1 : result
-        } : []
+        let output: [Int] =
+            begin.count == shape.count && end.count == shape.count
+            ? shape.indices.map { axis -> Int in
+                let (padded, overflow1) = shape[axis].addingReportingOverflow(begin[axis])
+                let (result, overflow2) = padded.addingReportingOverflow(end[axis])
+                return overflow1 || overflow2 ? -1 : result
+            } : []
         guard begin.count == shape.count, end.count == shape.count, output.allSatisfy({ $0 >= 0 }) else {
-            throw .invalidParameter(operation: "Pad", parameter: "pads", value: "\(begin + end)",
-                                    expected: "\(2 * shape.count) values that leave every axis non-negative")
+            throw .invalidParameter(
+                operation: "Pad", parameter: "pads", value: "\(begin + end)",
+                expected: "\(2 * shape.count) values that leave every axis non-negative")
         }
         if mode != .constant {
             for axis in shape.indices where (begin[axis] > 0 || end[axis] > 0) {
                 let limit = mode == .reflect ? shape[axis] - 1 : (shape[axis] > 0 ? Int.max : 0)
                 guard max(begin[axis], end[axis]) <= limit else {
-                    throw .invalidParameter(operation: "Pad", parameter: "pads", value: "\(begin + end)",
-                                            expected: "\(mode.rawValue) padding of axis \(axis) of length \(shape[axis]) by at most \(limit)")
+                    throw .invalidParameter(
+                        operation: "Pad", parameter: "pads", value: "\(begin + end)",
+                        expected: "\(mode.rawValue) padding of axis \(axis) of length \(shape[axis]) by at most \(limit)")
                 }
             }
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (output, try separableSources(for: output) { axis, outputPosition in
-            var position = outputPosition - begin[axis]
-            let length = shape[axis]
-            if position < 0 || position >= length {
-                switch mode {
-                case .constant: return -1
-                case .edge: position = min(max(position, 0), length - 1)
-                case .reflect: position = position < 0 ? -position : 2 * (length - 1) - position
+        return (
+            output,
+            try separableSources(for: output) { axis, outputPosition in
+                var position = outputPosition - begin[axis]
+                let length = shape[axis]
+                if position < 0 || position >= length {
+                    switch mode {
+                    case .constant: return -1
+                    case .edge: position = min(max(position, 0), length - 1)
+                    case .reflect: position = position < 0 ? -position : 2 * (length - 1) - position
+                    }
                 }
+                return position * inputStrides[axis]
             }
-            return position * inputStrides[axis]
-        })
+        )
     }
 
     /// NumPy broadcasting of a tensor of `shape` against `target` (ONNX `Expand`).
@@ -97,35 +109,44 @@ public enum IndexMaps {
     /// Elements along `axis` picked by `indices` (already in range), as ONNX `Gather`.
     public static func gather(_ shape: [Int], axis: Int, indices: [Int], indicesShape: [Int]) throws(InferenceError) -> Map {
         guard (0..<shape.count).contains(axis), indices.allSatisfy({ (0..<shape[axis]).contains($0) }) else {
-            throw .invalidParameter(operation: "Gather", parameter: "indices", value: "\(indices.prefix(8))",
-                                    expected: "indices in 0..<\(shape.indices.contains(axis) ? shape[axis] : 0) along axis \(axis)")
+            throw .invalidParameter(
+                operation: "Gather", parameter: "indices", value: "\(indices.prefix(8))",
+                expected: "indices in 0..<\(shape.indices.contains(axis) ? shape[axis] : 0) along axis \(axis)")
         }
         let output = Array(shape[..<axis]) + indicesShape + Array(shape[(axis + 1)...])
         let inputStrides = NDArrayGeometry.strides(of: shape)
         let indexStrides = NDArrayGeometry.strides(of: indicesShape)
-        return (output, try sources(for: output) { index in
-            let outer = dot(Array(index[..<axis]), Array(inputStrides[..<axis]))
-            let picked = indices[dot(Array(index[axis..<(axis + indicesShape.count)]), indexStrides)]
-            let inner = dot(Array(index[(axis + indicesShape.count)...]), Array(inputStrides[(axis + 1)...]))
-            return outer + picked * inputStrides[axis] + inner
-        })
+        return (
+            output,
+            try sources(for: output) { index in
+                let outer = dot(Array(index[..<axis]), Array(inputStrides[..<axis]))
+                let picked = indices[dot(Array(index[axis..<(axis + indicesShape.count)]), indexStrides)]
+                let inner = dot(Array(index[(axis + indicesShape.count)...]), Array(inputStrides[(axis + 1)...]))
+                return outer + picked * inputStrides[axis] + inner
+            }
+        )
     }
 
     /// The tensor repeated `repeats[a]` times along each axis (ONNX `Tile`).
     public static func tile(_ shape: [Int], repeats: [Int]) throws(InferenceError) -> Map {
         guard repeats.count == shape.count, repeats.allSatisfy({ $0 >= 0 }) else {
-            throw .invalidParameter(operation: "Tile", parameter: "repeats", value: "\(repeats)",
-                                    expected: "\(shape.count) non-negative counts")
+            throw .invalidParameter(
+                operation: "Tile", parameter: "repeats", value: "\(repeats)",
+                expected: "\(shape.count) non-negative counts")
         }
         let output = zip(shape, repeats).map { $0.multipliedReportingOverflow(by: $1) }
         guard output.allSatisfy({ !$0.overflow }) else {
-            throw .invalidParameter(operation: "Tile", parameter: "repeats", value: "\(repeats)",
-                                    expected: "counts whose products with \(shape) fit in Int")
+            throw .invalidParameter(
+                operation: "Tile", parameter: "repeats", value: "\(repeats)",
+                expected: "counts whose products with \(shape) fit in Int")
         }
         let inputStrides = NDArrayGeometry.strides(of: shape)
-        return (output.map(\.partialValue), try separableSources(for: output.map(\.partialValue)) { axis, position in
-            (position % shape[axis]) * inputStrides[axis]
-        })
+        return (
+            output.map(\.partialValue),
+            try separableSources(for: output.map(\.partialValue)) { axis, position in
+                (position % shape[axis]) * inputStrides[axis]
+            }
+        )
     }
 
     /// The map's source for each element of `shape`. Throws when `shape` has more elements than

@@ -27,18 +27,22 @@ public struct Pooling: DifferentiableOperation {
     }
 
     /// A pooling of an input of `inputShape` (`[N, C, spatial...]`).
-    public init(_ kind: Kind, inputShape: [Int], kernelSize: [Int], strides: [Int], dilations: [Int],
-                padsBegin: [Int], padsEnd: [Int], ceilMode: Bool) throws(InferenceError) {
+    public init(
+        _ kind: Kind, inputShape: [Int], kernelSize: [Int], strides: [Int], dilations: [Int],
+        padsBegin: [Int], padsEnd: [Int], ceilMode: Bool
+    ) throws(InferenceError) {
         let name = kind == .max ? "MaxPool" : "AveragePool"
         let rank = kernelSize.count
         guard (1...3).contains(rank), inputShape.count == rank + 2 else {
             throw .invalidShapes(operation: name, shapes: [inputShape], expected: "an input [N, C, ...] with \(rank) spatial axes (1 to 3)")
         }
         guard [strides, dilations, padsBegin, padsEnd].allSatisfy({ $0.count == rank }),
-              (kernelSize + strides + dilations).allSatisfy({ $0 >= 1 }), (padsBegin + padsEnd).allSatisfy({ $0 >= 0 }) else {
-            throw .invalidParameter(operation: name, parameter: "kernel/strides/dilations/pads",
-                                    value: "\(kernelSize)/\(strides)/\(dilations)/\(padsBegin + padsEnd)",
-                                    expected: "\(rank) positive values each (pads non-negative)")
+            (kernelSize + strides + dilations).allSatisfy({ $0 >= 1 }), (padsBegin + padsEnd).allSatisfy({ $0 >= 0 })
+        else {
+            throw .invalidParameter(
+                operation: name, parameter: "kernel/strides/dilations/pads",
+                value: "\(kernelSize)/\(strides)/\(dilations)/\(padsBegin + padsEnd)",
+                expected: "\(rank) positive values each (pads non-negative)")
         }
         var windows: [[Window]] = []
         var outputSize: [Int] = []
@@ -47,20 +51,22 @@ public struct Pooling: DifferentiableOperation {
             let span = dilation * (kernel - 1) + 1
             let room = length + padsBegin[axis] + padsEnd[axis] - span
             guard room >= 0 else {
-                throw .invalidShapes(operation: name, shapes: [inputShape],
-                                     expected: "spatial axis \(axis) (padded) at least as long as the window span \(span)")
+                throw .invalidShapes(
+                    operation: name, shapes: [inputShape],
+                    expected: "spatial axis \(axis) (padded) at least as long as the window span \(span)")
             }
             var count = (ceilMode ? (room + step - 1) / step : room / step) + 1
             if ceilMode && (count - 1) * step >= length + padsBegin[axis] { count -= 1 }
             outputSize.append(count)
-            windows.append((0..<count).map { index in
-                let start = index * step - padsBegin[axis]
-                let first = start >= 0 ? 0 : (-start + dilation - 1) / dilation
-                let end = length - 1 - start < 0 ? 0 : min(kernel, (length - 1 - start) / dilation + 1)
-                let inPadded = min(kernel, max(0, (length + padsEnd[axis] - start + dilation - 1) / dilation))
-                let taps = first..<max(first, end)
-                return Window(start: start, taps: taps, divisor: kind == .average(countIncludePad: true) ? inPadded : taps.count)
-            })
+            windows.append(
+                (0..<count).map { index in
+                    let start = index * step - padsBegin[axis]
+                    let first = start >= 0 ? 0 : (-start + dilation - 1) / dilation
+                    let end = length - 1 - start < 0 ? 0 : min(kernel, (length - 1 - start) / dilation + 1)
+                    let inPadded = min(kernel, max(0, (length + padsEnd[axis] - start + dilation - 1) / dilation))
+                    let taps = first..<max(first, end)
+                    return Window(start: start, taps: taps, divisor: kind == .average(countIncludePad: true) ? inPadded : taps.count)
+                })
         }
         let single = [Window(start: 0, taps: 0..<1, divisor: 1)]
         self.windows = Array(repeating: single, count: 3 - rank) + windows
@@ -74,8 +80,10 @@ public struct Pooling: DifferentiableOperation {
 
     public var backwardReads: BackwardReads { kind == .max ? .inputs : [] }
 
-    public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    public func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         let x = inputs[0]
         forEachWindow { plane, outputIndex, window in
             if kind == .max {
@@ -91,9 +99,11 @@ public struct Pooling: DifferentiableOperation {
         }
     }
 
-    public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                         context: OperationContext) {
+    public func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext
+    ) {
         guard let dx = inputGradients[0] else { return }
         let x = inputs[0]
         forEachWindow { plane, outputIndex, window in

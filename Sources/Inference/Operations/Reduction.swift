@@ -50,8 +50,10 @@ public struct Reduction: DifferentiableOperation {
         kind == .max ? elementCount(outputShape) : 0
     }
 
-    public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
-                        context: OperationContext) {
+    public func forward(
+        _ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>,
+        context: OperationContext
+    ) {
         let x = inputs[0]
         switch kind {
         case .sum, .mean:
@@ -70,9 +72,11 @@ public struct Reduction: DifferentiableOperation {
         }
     }
 
-    public func backward(_ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
-                         output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
-                         context: OperationContext) {
+    public func backward(
+        _ outputGradient: UnsafeBufferPointer<Float>, inputs: [UnsafeBufferPointer<Float>],
+        output: UnsafeBufferPointer<Float>, into inputGradients: [UnsafeMutableBufferPointer<Float>?],
+        context: OperationContext
+    ) {
         guard let dx = inputGradients[0] else { return }
         switch kind {
         case .sum, .mean:

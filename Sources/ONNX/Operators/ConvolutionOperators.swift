@@ -9,8 +9,9 @@ enum ConvolutionOperators {
     private static func parameters(_ c: Compilation) throws(ONNXError) -> (weights: NDArray<Float>, bias: NDArray<Float>?) {
         guard let weights = try c.constant(1, role: "weights") else { throw c.failure("input 1 (the weights) is required") }
         guard let array = weights.floatArray else {
-            throw .nonFloatTensor(tensor: c.node.inputs[1], dataType: weights.dataType.name,
-                                  context: "the weights of \(c.node.opType) (node '\(c.node.name)')")
+            throw .nonFloatTensor(
+                tensor: c.node.inputs[1], dataType: weights.dataType.name,
+                context: "the weights of \(c.node.opType) (node '\(c.node.name)')")
         }
         guard array.rank >= 3 else { throw c.failure("weights have shape \(array.shape); expected rank 3 to 5") }
         guard let bias = try c.constant(2, role: "bias") else { return (array, nil) }
@@ -35,9 +36,13 @@ enum ConvolutionOperators {
         let kernel = try kernel(c, weights: weights)
         let attributes = try SpatialAttributes(c, kernel: kernel, inputSize: Array(input.shape.dropFirst(2)))
         let groups = try c.int("group", default: 1)
-        return [try c.apply(try Convolution(inputShape: input.shape, weights: weights, bias: bias, groups: groups,
-                                            strides: attributes.strides, dilations: attributes.dilations,
-                                            padsBegin: attributes.padsBegin, padsEnd: attributes.padsEnd), to: [input])]
+        return [
+            try c.apply(
+                try Convolution(
+                    inputShape: input.shape, weights: weights, bias: bias, groups: groups,
+                    strides: attributes.strides, dilations: attributes.dilations,
+                    padsBegin: attributes.padsBegin, padsEnd: attributes.padsEnd), to: [input])
+        ]
     }
 
     private static func transposedConvolution(_ c: inout Compilation) throws -> [CompiledValue] {
@@ -70,8 +75,12 @@ enum ConvolutionOperators {
             outputSize.append(natural - padsBegin[axis] - padsEnd[axis])
         }
         let groups = try c.int("group", default: 1)
-        return [try c.apply(try TransposedConvolution(inputShape: input.shape, outputSize: outputSize, weights: weights, bias: bias,
-                                                      groups: groups, strides: attributes.strides, dilations: attributes.dilations,
-                                                      padsBegin: padsBegin, padsEnd: padsEnd), to: [input])]
+        return [
+            try c.apply(
+                try TransposedConvolution(
+                    inputShape: input.shape, outputSize: outputSize, weights: weights, bias: bias,
+                    groups: groups, strides: attributes.strides, dilations: attributes.dilations,
+                    padsBegin: padsBegin, padsEnd: padsEnd), to: [input])
+        ]
     }
 }

@@ -61,8 +61,10 @@ enum ElementwiseOperators {
     }
 
     /// A broadcasting binary operator; integer constants (shape arithmetic) fold exactly.
-    private static func binary(_ c: inout Compilation, _ function: Arithmetic.Function,
-                               integer: (Int64, Int64) -> Int64?, real: (Double, Double) -> Double) throws -> [CompiledValue] {
+    private static func binary(
+        _ c: inout Compilation, _ function: Arithmetic.Function,
+        integer: (Int64, Int64) -> Int64?, real: (Double, Double) -> Double
+    ) throws -> [CompiledValue] {
         if let dataType = try c.inputDependentType() {
             guard let shape = Broadcasting.shape(try c.shape(0), try c.shape(1)) else {
                 throw c.failure("shapes \(try c.shape(0)) and \(try c.shape(1)) do not broadcast")

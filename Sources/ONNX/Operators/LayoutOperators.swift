@@ -54,8 +54,10 @@ enum LayoutOperators {
             return .constant(tensor.moved(map, fill: Double(fill)))
         case let .runtime(handle):
             let name = c.node.opType
-            return try c.apply(try IndexMap(name: name, inputShape: handle.shape, outputShape: map.shape,
-                                            sources: map.sources, fill: fill), to: [handle])
+            return try c.apply(
+                try IndexMap(
+                    name: name, inputShape: handle.shape, outputShape: map.shape,
+                    sources: map.sources, fill: fill), to: [handle])
         case let .inputDependent(_, dataType):
             return .inputDependent(shape: map.shape, dataType: dataType)
         }
@@ -83,8 +85,9 @@ enum LayoutOperators {
         let inferred = shape.indices.filter { shape[$0] == -1 }
         // Products that overflow Int (sizes from the file) cannot match the input's element count.
         guard inferred.count <= 1, shape.allSatisfy({ $0 >= -1 }), let known = product(shape.filter { $0 != -1 }),
-              let count = product(input), known > 0 || inferred.isEmpty,
-              inferred.isEmpty ? known == count : count % known == 0 else {
+            let count = product(input), known > 0 || inferred.isEmpty,
+            inferred.isEmpty ? known == count : count % known == 0
+        else {
             throw c.failure("cannot reshape \(input) into \(requested)")
         }
         if let axis = inferred.first { shape[axis] = count / known }
@@ -101,14 +104,15 @@ enum LayoutOperators {
 
     private static func squeeze(_ c: inout Compilation) throws -> [CompiledValue] {
         let shape = try c.shape(0)
-        let axes = try axes(c).map { axes throws in
-            try axes.map { axis throws in
-                guard let normalized = NDArrayGeometry.normalizedAxis(axis, rank: shape.count), shape[normalized] == 1 else {
-                    throw c.failure("cannot squeeze axis \(axis) of shape \(shape); expected an axis of size 1")
+        let axes =
+            try axes(c).map { axes throws in
+                try axes.map { axis throws in
+                    guard let normalized = NDArrayGeometry.normalizedAxis(axis, rank: shape.count), shape[normalized] == 1 else {
+                        throw c.failure("cannot squeeze axis \(axis) of shape \(shape); expected an axis of size 1")
+                    }
+                    return normalized
                 }
-                return normalized
-            }
-        } ?? shape.indices.filter { shape[$0] == 1 }
+            } ?? shape.indices.filter { shape[$0] == 1 }
         return [try reshaped(c, to: shape.indices.filter { !axes.contains($0) }.map { shape[$0] })]
     }
 

@@ -15,8 +15,10 @@ enum MatrixOperators {
         let (a, b) = (try c.tensor(0), try c.tensor(1))
         let alpha = try c.float("alpha", default: 1), beta = try c.float("beta", default: 1)
         let transposeA = try c.int("transA", default: 0) != 0, transposeB = try c.int("transB", default: 0) != 0
-        let product = try c.run(try MatrixProduct(gemm: a.shape, b.shape, transposeA: transposeA, transposeB: transposeB,
-                                                  alpha: alpha), on: [a, b])
+        let product = try c.run(
+            try MatrixProduct(
+                gemm: a.shape, b.shape, transposeA: transposeA, transposeB: transposeB,
+                alpha: alpha), on: [a, b])
         guard c.hasInput(2), beta != 0 else { return [.runtime(product)] }
         var addend = try c.tensor(2)
         if beta != 1 {

@@ -18,8 +18,9 @@ enum NormalizationOperators {
         for (index, role) in [(1, "scale"), (2, "bias"), (3, "mean"), (4, "variance")] {
             guard let tensor = try c.constant(index, role: role) else { throw c.failure("input \(index) (\(role)) is required") }
             guard tensor.dataType == .float else {
-                throw ONNXError.nonFloatTensor(tensor: c.node.inputs[index], dataType: tensor.dataType.name,
-                                               context: "the \(role) of BatchNormalization (node '\(c.node.name)')")
+                throw ONNXError.nonFloatTensor(
+                    tensor: c.node.inputs[index], dataType: tensor.dataType.name,
+                    context: "the \(role) of BatchNormalization (node '\(c.node.name)')")
             }
             parameters.append(tensor.doubles)
         }
@@ -27,8 +28,11 @@ enum NormalizationOperators {
         let scale = zip(parameters[0], parameters[3]).map { $0 / ($1 + epsilon).squareRoot() }
         let shift = zip(parameters[1], zip(parameters[2], scale)).map { $0 - $1.0 * $1.1 }
         // Outputs beyond the first (running statistics) exist only in training mode.
-        return [try c.apply(try ChannelAffine(shape: input.shape, scale: scale.map { Float($0) }, shift: shift.map { Float($0) }),
-                            to: [input])]
+        return [
+            try c.apply(
+                try ChannelAffine(shape: input.shape, scale: scale.map { Float($0) }, shift: shift.map { Float($0) }),
+                to: [input])
+        ]
     }
 
     /// Before opset 13 the input is coerced to 2-D at `axis` (default 1) and normalized along its

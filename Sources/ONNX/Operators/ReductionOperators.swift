@@ -18,7 +18,10 @@ enum ReductionOperators {
         }
         let reduced = axes.flatMap { $0.isEmpty ? nil : $0 } ?? Array(input.shape.indices)
         let name = c.node.opType
-        return [try c.apply(try Reduction(kind, shape: input.shape, axes: reduced, keepDimensions: keep, name: name),
-                            to: [input])]
+        return [
+            try c.apply(
+                try Reduction(kind, shape: input.shape, axes: reduced, keepDimensions: keep, name: name),
+                to: [input])
+        ]
     }
 }

@@ -44,8 +44,9 @@ enum ShapeFolding {
         switch try c.value(0) {
         case let .constant(tensor):
             guard let converted = tensor.cast(to: target) else {
-                throw ONNXError.nonFloatTensor(tensor: c.node.outputs[0], dataType: target == .undefined ? "type \(code)" : target.name,
-                                               context: "the result of Cast (node '\(c.node.name)')")
+                throw ONNXError.nonFloatTensor(
+                    tensor: c.node.outputs[0], dataType: target == .undefined ? "type \(code)" : target.name,
+                    context: "the result of Cast (node '\(c.node.name)')")
             }
             return [.constant(converted)]
         case let .runtime(handle):
@@ -53,9 +54,10 @@ enum ShapeFolding {
             return [.runtime(handle)]
         case let .inputDependent(shape, dataType):
             guard target == .float else { return [.inputDependent(shape: shape, dataType: target)] }
-            throw ONNXError.nonFloatTensor(tensor: c.node.inputs[0], dataType: dataType.name,
-                                           context: "computed from the input's values and cast back by Cast (node '\(c.node.name)'), "
-                                               + "which has no gradient")
+            throw ONNXError.nonFloatTensor(
+                tensor: c.node.inputs[0], dataType: dataType.name,
+                context: "computed from the input's values and cast back by Cast (node '\(c.node.name)'), "
+                    + "which has no gradient")
         }
     }
 
@@ -89,8 +91,10 @@ enum ShapeFolding {
     }
 
     private static func constant(_ c: inout Compilation) throws -> [CompiledValue] {
-        switch (c.node.attributes["value"], c.node.attributes["value_float"], c.node.attributes["value_floats"],
-                c.node.attributes["value_int"], c.node.attributes["value_ints"]) {
+        switch (
+            c.node.attributes["value"], c.node.attributes["value_float"], c.node.attributes["value_floats"],
+            c.node.attributes["value_int"], c.node.attributes["value_ints"]
+        ) {
         case let (.tensor(tensor)?, _, _, _, _):
             return [.constant(tensor)]
         case let (_, .float(value)?, _, _, _):
@@ -102,15 +106,19 @@ enum ShapeFolding {
         case let (_, _, _, _, .ints(values)?):
             return [.constant(ConstantTensor(integers: values.map(Int64.init), shape: [values.count]))]
         default:
-            throw c.failure("needs one of the attributes value, value_float, value_floats, value_int, value_ints "
-                + "(sparse and string constants are not supported)")
+            throw c.failure(
+                "needs one of the attributes value, value_float, value_floats, value_int, value_ints "
+                    + "(sparse and string constants are not supported)")
         }
     }
 
     private static func compare(_ c: inout Compilation, _ predicate: @escaping (Double, Double) -> Bool) throws -> [CompiledValue] {
         let (a, b) = (try operand(c, 0), try operand(c, 1))
-        guard let result = ConstantTensor.combine(a, b, resultType: .bool, integer: { predicate(Double($0), Double($1)) ? 1 : 0 },
-                                                  real: { predicate($0, $1) ? 1 : 0 }) else {
+        guard
+            let result = ConstantTensor.combine(
+                a, b, resultType: .bool, integer: { predicate(Double($0), Double($1)) ? 1 : 0 },
+                real: { predicate($0, $1) ? 1 : 0 })
+        else {
             throw c.failure("shapes \(a.shape) and \(b.shape) do not broadcast")
         }
         return [.constant(result)]
@@ -133,8 +141,10 @@ enum ShapeFolding {
         return [.constant(result)]
     }
 
-    private static func extremum(_ c: inout Compilation, integer: @escaping (Int64, Int64) -> Int64,
-                                 real: @escaping (Double, Double) -> Double) throws -> [CompiledValue] {
+    private static func extremum(
+        _ c: inout Compilation, integer: @escaping (Int64, Int64) -> Int64,
+        real: @escaping (Double, Double) -> Double
+    ) throws -> [CompiledValue] {
         let operands = try c.node.inputs.indices.filter { c.hasInput($0) }.map { try operand(c, $0) }
         guard var result = operands.first else { throw c.failure("needs at least one input") }
         for next in operands.dropFirst() {

@@ -53,9 +53,11 @@ final class Chromium: Sendable {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         // No sandbox (it needs user namespaces, often missing in CI containers; the page is our own)
         // and no /dev/shm (small in containers).
-        let arguments = [executable, "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--remote-debugging-pipe",
-                         "--user-data-dir=\(profile.path)", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-                         "--disable-extensions", "--mute-audio", "about:blank"]
+        let arguments = [
+            executable, "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--remote-debugging-pipe",
+            "--user-data-dir=\(profile.path)", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+            "--disable-extensions", "--mute-audio", "about:blank",
+        ]
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
@@ -108,8 +110,9 @@ final class Chromium: Sendable {
 
     /// Evaluates `expression` in the page and returns its value.
     func evaluate(_ expression: String, session: String) async throws -> Any? {
-        let result = try await send("Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": true],
-                                    session: session)
+        let result = try await send(
+            "Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": true],
+            session: session)
         if let exception = result["exceptionDetails"] { throw RawHTTP.Failure("\(expression): \(exception)") }
         return (result["result"] as? [String: Any])?["value"]
     }

@@ -27,8 +27,10 @@ final class EventStream: @unchecked Sendable {
     }
 
     /// Connects and reads the response head.
-    static func open(host: String = "127.0.0.1", port: Int, target: String = "/api/v1/events",
-                     headers: [String: String] = [:]) async throws -> EventStream {
+    static func open(
+        host: String = "127.0.0.1", port: Int, target: String = "/api/v1/events",
+        headers: [String: String] = [:]
+    ) async throws -> EventStream {
         try await RawHTTP.offPool {
             let socket = try Socket(host: host, port: port, timeout: 1)
             try socket.write(RawHTTP.encode("GET", target, host: "\(host):\(port)", headers: headers, body: Data()))

@@ -29,8 +29,9 @@ final class LiveFixture: Sendable {
         spool = folder.appendingPathComponent("spool")
         output = folder.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
-        daemon = try AttributionDaemon(configuration: try Self.configuration(input: "spool:\(spool.path)", output: output),
-                                       logger: Self.quiet, notifier: SilentNotifier())
+        daemon = try AttributionDaemon(
+            configuration: try Self.configuration(input: "spool:\(spool.path)", output: output),
+            logger: Self.quiet, notifier: SilentNotifier())
         let daemon = daemon
         Task { try await daemon.run() }
         var settings = try LiveViewSettings(daemon.currentConfiguration)
@@ -47,32 +48,35 @@ final class LiveFixture: Sendable {
     /// gradient explanations of windows at p >= 0.6 without a rate limit, the live view on; then
     /// `overrides` (`section.key=value`).
     static func configuration(input: String, output: URL, overrides: [String] = []) throws -> DaemonConfiguration {
-        try ConfigurationLoader.load(text: """
-            [source]
-            input = "\(input)"
-            [model]
-            path = "\(samples.appendingPathComponent("models/audio-resnet.onnx").path)"
-            [windows]
-            hop = 16000
-            [gates]
-            min_probability = 0.6
-            max_per_class_per_minute = 0
-            [explain]
-            method = "gradient"
-            queue = 64
-            [output]
-            dir = "\(output.path)"
-            min_free_bytes = 0
-            check_interval = 0.2
-            [http]
-            enabled = true
-            """, file: "test.toml", overrides: overrides)
+        try ConfigurationLoader.load(
+            text: """
+                [source]
+                input = "\(input)"
+                [model]
+                path = "\(samples.appendingPathComponent("models/audio-resnet.onnx").path)"
+                [windows]
+                hop = 16000
+                [gates]
+                min_probability = 0.6
+                max_per_class_per_minute = 0
+                [explain]
+                method = "gradient"
+                queue = 64
+                [output]
+                dir = "\(output.path)"
+                min_free_bytes = 0
+                check_interval = 0.2
+                [http]
+                enabled = true
+                """, file: "test.toml", overrides: overrides)
     }
 
     /// Starts a live view of `daemon` on a free port; returns the port and the task running it
     /// (cancel it to stop).
-    static func serve(_ daemon: AttributionDaemon, settings: LiveViewSettings,
-                      registry: PrometheusCollectorRegistry = .init()) async throws -> (port: Int, task: Task<Void, Error>) {
+    static func serve(
+        _ daemon: AttributionDaemon, settings: LiveViewSettings,
+        registry: PrometheusCollectorRegistry = .init()
+    ) async throws -> (port: Int, task: Task<Void, Error>) {
         var settings = settings
         settings.port = 0
         let (ports, continuation) = AsyncStream<Int>.makeStream()

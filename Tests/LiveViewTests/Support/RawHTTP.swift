@@ -37,8 +37,10 @@ struct RawHTTP {
 
     /// Sends one request (`Connection: close`) and reads the whole response, or only its head
     /// when `headOnly` (for answers that may never end, such as event streams).
-    func send(_ method: String = "GET", _ target: String, headers: [String: String] = [:], body: Data = Data(),
-              headOnly: Bool = false) async throws -> Response {
+    func send(
+        _ method: String = "GET", _ target: String, headers: [String: String] = [:], body: Data = Data(),
+        headOnly: Bool = false
+    ) async throws -> Response {
         let request = Self.encode(method, target, host: "\(host):\(port)", headers: headers, body: body)
         let (host, port) = (host, port)
         return try await Self.offPool {
@@ -155,7 +157,7 @@ final class Socket: @unchecked Sendable {
     func poll() throws -> Data? {
         do {
             return try read()
-        } catch where errno == EAGAIN || errno == EWOULDBLOCK {
+        } catch  where errno == EAGAIN || errno == EWOULDBLOCK {
             return Data()
         }
     }
