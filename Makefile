@@ -12,7 +12,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: setup build build-wam test demo bench fixtures install check-systemd check-systemd-live check-api fuzz format check-format
+.PHONY: setup build build-wam test demo bench fixtures install check-systemd check-systemd-live check-api fuzz format check-format check-generated
 
 setup:
 	bash Tools/setup-system.sh
@@ -88,6 +88,11 @@ bench: build-wam
 	$(WAM) bench wavelets
 	$(WAM) bench attribution
 	$(WAM) bench integration
+
+# The committed generated files (filter and font tables, wavelet fixtures, sample arrays) are
+# what their pinned generators produce (Tools/requirements-generate.txt, cached venv).
+check-generated:
+	bash Tools/check-generated.sh
 
 # Regenerate the reference fixtures and generated tables (needs the Python packages of Tools/requirements.txt).
 fixtures:
