@@ -12,7 +12,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: setup build build-wam test demo bench fixtures install check-systemd check-systemd-live check-api fuzz format check-format check-generated
+.PHONY: setup build build-wam test demo bench generate install check-systemd check-systemd-live check-api fuzz format check-format check-generated
 
 setup:
 	bash Tools/setup-system.sh
@@ -94,7 +94,13 @@ bench: build-wam
 check-generated:
 	bash Tools/check-generated.sh
 
-# Regenerate the reference fixtures and generated tables (needs the Python packages of Tools/requirements.txt).
-fixtures:
+# Regenerate every generated file but the samples (needs the Python packages of Tools/requirements.txt,
+# the font of fonts-dejavu-core, and protoc for onnx.pb.swift); `make check-generated` checks the
+# light ones in CI. The samples (dataset, models, attribution fixtures): bash Tools/samples/make_all.sh.
+generate:
 	$(PYTHON) Tools/make_wavelet_tables.py > Sources/Wavelets/FilterTables.swift
+	$(PYTHON) Tools/make_font_table.py > Sources/Rendering/FontTable.swift
 	$(PYTHON) Tools/make_wavelet_fixtures.py
+	$(PYTHON) Tools/make_sample_arrays.py
+	$(PYTHON) Tools/make_engine_fixtures.py
+	PYTHON=$(PYTHON) bash Tools/make_onnx_swift.sh

@@ -5,7 +5,8 @@
 # cached in /var/cache/wam-generate) into a scratch copy, and compares: Swift sources byte for
 # byte, arrays (.npy, the members of .npz) value for value. Exits 1, naming the file, on any
 # difference. The engine fixtures, the sample models and onnx.pb.swift need torch, onnxruntime
-# or protoc-gen-swift: their provenance is recorded next to them instead (Docs/ARCHITECTURE.md).
+# or protoc-gen-swift and are not rerun: Samples/models/*.md say how the models were made,
+# Tools/make_onnx_swift.sh and Tools/make_engine_fixtures.py regenerate the others.
 #
 #   bash Tools/check-generated.sh      # `make check-generated`; needs fonts-dejavu-core
 set -euo pipefail
