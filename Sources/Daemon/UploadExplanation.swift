@@ -35,7 +35,7 @@ public struct UploadOutcome: Sendable {
 
 /// One explained window of an uploaded recording.
 public struct UploadedWindow: Sendable {
-    /// The `explained` event published for it (its `document` names the JSON file).
+    /// The `explained` event the sinks were given for it (its `document` names the JSON file).
     public let event: WindowEvent
     /// The document as written (with its file names).
     public let document: ExplanationDocument
@@ -83,7 +83,7 @@ extension AttributionDaemon {
             }
             result.document.input.file = name
             let time = received.addingTimeInterval(Double(next.startSample) / Double(settings.modelRate))
-            let written = try publish(
+            let written = try outputs.explained(
                 result, source: Self.uploadSource, time: time, sampleIndex: next.startSample,
                 dbfs: ExplanationGate.dbfs(next.samples), profilesOnly: false, writeInput: true, streamWindow: false)
             explained.append(UploadedWindow(event: written.event, document: written.document))
