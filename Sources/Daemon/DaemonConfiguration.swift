@@ -1,5 +1,6 @@
 import AudioIO
 import Foundation
+import Logging
 import Wavelets
 import Workflow
 
@@ -13,7 +14,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var captureRate = 16000
     public var captureChannels = 1
     /// Raw standard input: `s16le` or `f32le`.
-    public var rawFormat = "s16le"
+    public var rawFormat = RawPCMStream.Format.s16le
     /// Standard input read like a file: only as fast as windows are explained, nothing dropped
     /// (the writer waits). Off by default: standard input is live, like a microphone.
     public var stdinBackpressure = false
@@ -73,7 +74,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var checkInterval = 30.0
 
     // [log]
-    public var logLevel = "info"
+    public var logLevel = Logger.Level.info
 
     // [http]
     public var httpEnabled = false
@@ -183,7 +184,7 @@ extension DaemonConfiguration {
         text("source", "input", nil, \.input),
         integer("source", "rate", SampleRates.supported, \.captureRate),
         integer("source", "channels", 1...32, \.captureChannels),
-        text("source", "format", ["s16le", "f32le"], \.rawFormat),
+        spelled("source", "format", \.rawFormat),
         flag("source", "backpressure", \.stdinBackpressure),
         integer("source", "period_frames", 64...65536, \.periodFrames),
         number("source", "reopen_delay", 0.01...60, \.reopenDelay),
@@ -247,7 +248,7 @@ extension DaemonConfiguration {
         integer("output", "keep_newest_per_class", 0...100_000, \.keepNewestPerClass),
         integer("output", "min_free_bytes", 0...Int.max, \.minFreeBytes),
         number("output", "check_interval", 0.05...86400, \.checkInterval),
-        text("log", "level", ["trace", "debug", "info", "notice", "warning", "error", "critical"], \.logLevel),
+        spelled("log", "level", \.logLevel),
         flag("http", "enabled", \.httpEnabled),
         text("http", "bind", nil, \.httpBind),
         integer("http", "port", 1...65535, \.httpPort),
@@ -268,3 +269,9 @@ public enum StopPolicy: String, Spelled {
     /// Drop them at once (counted).
     case drop
 }
+
+/// `source.format`: spelled as its raw value.
+extension RawPCMStream.Format: Spelled {}
+
+/// `log.level`: spelled as swift-log names its levels.
+extension Logger.Level: Spelled {}

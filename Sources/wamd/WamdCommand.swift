@@ -78,7 +78,7 @@ struct WamdCommand: AsyncParsableCommand {
             Logger(label: "wamd") { JournalLogHandler(label: $0) }.critical("invalid configuration\n\(error)")
             throw ExitCode(2)
         }
-        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let level = configuration.logLevel
         LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: level) }
         let logger = Logger(label: "wamd")
         let daemon: AttributionDaemon

@@ -47,6 +47,22 @@ import Testing
         #expect(throws: ConfigurationErrors.self) { try ConfigurationLoader.load(text: "[gates\nx = 1", file: "syntax.toml") }
     }
 
+    @Test("source.format and log.level are typed: spelled in any case, a bad one names the key and every allowed value")
+    func spelledSourceAndLog() throws {
+        let text = "[model]\npath = \"m.onnx\"\n[source]\nformat = \"F32LE\"\n[log]\nlevel = \"debug\"\n"
+        let configuration = try ConfigurationLoader.load(text: text, file: "f")
+        #expect(configuration.rawFormat == .f32le)
+        #expect(configuration.logLevel == .debug)
+        do {
+            _ = try ConfigurationLoader.load(text: text, file: "f", overrides: ["source.format=s24le", "log.level=loud"])
+            Issue.record("accepted an unknown format and level")
+        } catch {
+            let lines = error.problems.map(\.description)
+            #expect(lines.contains { $0.contains("source.format: expected one of \"s16le\", \"f32le\"") })
+            #expect(lines.contains { $0.contains("log.level: expected one of \"trace\", \"debug\", \"info\"") && $0.contains("\"critical\"") })
+        }
+    }
+
     @Test("command-line overrides win over the file and are checked too")
     func overrides() throws {
         let text = "[model]\npath = \"m.onnx\"\n[gates]\nmin_probability = 0.5\n"

@@ -40,7 +40,8 @@ private final class RecordingSink: WindowSink {
     }
 
     func outputs(_ sinks: [any WindowSink], metrics: DaemonMetrics, store: OutputStore? = nil) throws -> WindowOutputs {
-        WindowOutputs(store: try store ?? Self.store(), sinks: sinks, metrics: metrics, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        WindowOutputs(
+            store: try store ?? Self.store(), sinks: sinks, metrics: metrics, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     }
 
     @Test("every sink is told of every window in order; a failing sink is counted and does not stop the others")

@@ -8,7 +8,7 @@ struct StandardInputSourceRunner: SourceRunner {
     func run(through pipeline: StreamPipeline) -> String? {
         let runtime = pipeline.runtime, settings = runtime.configuration
         do {
-            let format = RawPCMStream.Format(rawValue: settings.rawFormat) ?? .s16le
+            let format = settings.rawFormat
             let stream = try RawPCMStream(
                 handle: FileHandle.standardInput, format: format, sampleRate: Double(settings.captureRate),
                 channels: settings.captureChannels)
