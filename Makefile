@@ -83,11 +83,11 @@ install: build
 demo: build-wam
 	$(WAM) explain Samples/audio/piano-0dB.wav --model Samples/models/audio-resnet-noisy.onnx --steps auto --out out/demo
 
-# Benchmarks (release build); see Benchmarks/README.md.
-bench: build-wam
-	$(WAM) bench wavelets
-	$(WAM) bench attribution
-	$(WAM) bench integration
+# Benchmarks next to their references (release build, Python references in a cached venv); see
+# Benchmarks/README.md. BENCH=daemon or defaults (or any one) picks another.
+BENCH ?= quick
+bench: setup
+	bash Benchmarks/run.sh $(BENCH)
 
 # The committed generated files (filter and font tables, wavelet fixtures, sample arrays) are
 # what their pinned generators produce (Tools/requirements-generate.txt, cached venv).

@@ -100,9 +100,26 @@ let package = Package(
         .executableTarget(
             name: "wam",
             dependencies: [
-                "NDArray", "ArrayIO", "AudioIO", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow",
+                "NDArray", "ArrayIO", "AudioIO", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+
+        // Range checks of numeric options, shared by the command-line tools.
+        .target(
+            name: "CommandSupport",
+            dependencies: ["AudioIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // The Swift side of the benchmarks (Benchmarks/run.sh runs them next to their references);
+        // built with everything else, so CI builds it.
+        .executableTarget(
+            name: "wam-bench",
+            dependencies: [
+                "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow", "CommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/Sources/wam-bench"
         ),
 
         .executableTarget(

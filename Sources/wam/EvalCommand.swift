@@ -1,5 +1,6 @@
 import ArgumentParser
 import Attribution
+import CommandSupport
 import Foundation
 import Wavelets
 import Workflow

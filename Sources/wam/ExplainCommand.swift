@@ -1,5 +1,6 @@
 import ArgumentParser
 import Attribution
+import CommandSupport
 import Foundation
 import Wavelets
 import Workflow
@@ -203,11 +204,3 @@ struct ExplainCommand: ParsableCommand {
 extension ExplanationRequest.Method: ExpressibleByArgument {}
 extension ExplanationRequest.Rank: ExpressibleByArgument {}
 extension ExtensionMode: ExpressibleByArgument {}
-
-extension Optional {
-    /// The value, or `error` thrown.
-    func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
-        guard let self else { throw error() }
-        return self
-    }
-}

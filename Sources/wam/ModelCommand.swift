@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArrayIO
+import CommandSupport
 import Foundation
 import Inference
 import NDArray

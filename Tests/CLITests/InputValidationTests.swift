@@ -36,17 +36,29 @@ import Testing
     }
 
     @Test(
-        "the numeric options of eval, model run and bench are range-checked too",
+        "the numeric options of eval and model run are range-checked too",
         arguments: [
             (["eval", "--data", "DATA", "--rate", "nan"], "--rate nan"), (["eval", "--data", "DATA", "--limit", "0"], "--limit 0"),
             (["eval", "--data", "DATA", "--denoise", "inf"], "--denoise inf"),
             (["eval", "--data", "DATA", "--insertion-steps", "0"], "--insertion-steps 0"),
             (["model", "run", "MODEL", "DATA", "--threads", "0", "--out", "x.npz"], "--threads 0"),
-            (["bench", "wavelets", "--repeats", "0"], "--repeats 0"), (["bench", "attribution", "--max-batch", "0"], "--max-batch 0"),
         ])
     func otherCommands(_ arguments: [String], _ message: String) throws {
         let substitutions = ["DATA": ExplainCommandTests.sample("audio/eval"), "MODEL": ExplainCommandTests.sample("models/audio-resnet.onnx")]
         let result = try WamProcess.run(arguments.map { substitutions[$0] ?? $0 })
+        #expect(result.status != 0)
+        #expect(result.error.contains(message), "stderr was: \(result.error)")
+    }
+
+    @Test(
+        "wam-bench (built with the package) range-checks its numeric options before any work",
+        arguments: [
+            (["wavelets", "--repeats", "0"], "--repeats 0"), (["attribution", "--max-batch", "0"], "--max-batch 0"),
+            (["engine", "--runs", "0"], "--runs 0"), (["engine", "--threads", "65"], "--threads 65"),
+            (["integration", "--tolerance", "nan"], "--tolerance nan"),
+        ])
+    func benchmarkOptions(_ arguments: [String], _ message: String) throws {
+        let result = try WamProcess.run(arguments, program: "wam-bench")
         #expect(result.status != 0)
         #expect(result.error.contains(message), "stderr was: \(result.error)")
     }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs the built `wam` executable and captures what it prints.
+/// Runs a built executable of the package (`wam`, `wam-bench`) and captures what it prints.
 struct WamProcess {
     struct Result {
         let status: Int32
@@ -8,18 +8,19 @@ struct WamProcess {
         let error: String
     }
 
-    /// The `wam` binary next to the test bundle.
-    static var executable: URL {
-        // On Linux the test bundle runs from the build products folder, where `wam` is built too.
+    /// The executable `name` next to the test bundle.
+    static func executable(named name: String) -> URL {
+        // On Linux the test bundle runs from the build products folder, where the executables are built too.
         var directory = Bundle.main.bundleURL
-        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("wam").path) {
+        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
             directory = directory.deletingLastPathComponent()
         }
-        return directory.appendingPathComponent("wam")
+        return directory.appendingPathComponent(name)
     }
 
-    /// Runs wam with `arguments`, through `wrapper` (e.g. `/usr/bin/time -f ...`) when given.
-    static func run(_ arguments: [String], through wrapper: [String] = []) throws -> Result {
+    /// Runs `program` (wam unless said) with `arguments`, through `wrapper` (e.g. `/usr/bin/time -f ...`) when given.
+    static func run(_ arguments: [String], program: String = "wam", through wrapper: [String] = []) throws -> Result {
+        let executable = executable(named: program)
         let process = Process()
         process.executableURL = wrapper.first.map { URL(fileURLWithPath: $0) } ?? executable
         process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [executable.path] + arguments

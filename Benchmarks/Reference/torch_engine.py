@@ -7,8 +7,9 @@ one input gradient, a batch of 25 input gradients (the best of repeated runs, or
 gradients only, like the engine. With --engine, the engine's benchmark executable runs in
 alternation with PyTorch (same rounds, same machine state) and a comparison table is printed.
 
-  swift build -c release --package-path Benchmarks
-  python Tools/bench_torch_engine.py --engine Benchmarks/.build/release/engine-bench
+  bash Benchmarks/run.sh engine          (or by hand:)
+  swift build -c release --product wam-bench
+  python Benchmarks/Reference/torch_engine.py --engine .build/release/wam-bench
 
 Needs torch and onnxruntime (Tools/requirements.txt); the weights are seeded like
 Tools/make_engine_fixtures.py, which this script imports for the model definition.
@@ -24,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "Tests" / "ONNXTests" / "Fixtures" / "models" / "resnet1d.onnx"
 
 
@@ -91,7 +92,7 @@ def run_torch(threads, runs, statistic):
 
 
 def run_engine(executable, threads, runs, statistic):
-    output = subprocess.run([executable, "--threads", str(threads), "--runs", str(runs), "--model", str(MODEL),
+    output = subprocess.run([executable, "engine", "--threads", str(threads), "--runs", str(runs), "--model", str(MODEL),
                              "--statistic", statistic], check=True, capture_output=True, text=True).stdout
     numbers = [float(value) for value in re.findall(r"([0-9.]+) (?:ms|MiB)", output)]
     return dict(zip(["forward", "gradient", "batch25", "peak_rss_mib"], numbers))
@@ -104,7 +105,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per thread count (the median round is reported)")
     parser.add_argument("--statistic", choices=["best", "median"], default="best",
                         help="per round, the best run (default: robust to other jobs) or the median run")
-    parser.add_argument("--engine", help="the engine-bench executable, to compare side by side")
+    parser.add_argument("--engine", help="the wam-bench executable, to compare side by side (its engine subcommand)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch + ptwt side of `wam bench attribution`: WAM_SG (n = 25) and WAM_IG (m = 32) of one 1 s
+"""PyTorch + ptwt side of `wam-bench attribution`: WAM_SG (n = 25) and WAM_IG (m = 32) of one 1 s
 window with the bundled audio model, db4, symmetric, 6 levels, CPU, one thread by default.
 
 The model runs in float32 through Tools/samples/nets.py's OnnxTorch (torch.nn.functional ops on
@@ -7,7 +7,7 @@ the ONNX weights); the wavelet transform and its autograd adjoint are ptwt's. Ea
 batched forward + backward, as the authors' code does. Prints JSON with the median of N runs
 and the peak resident memory.
 
-    python3 Tools/bench_torch_wam.py [--threads 1] [--repeats 5]
+    python3 Benchmarks/Reference/torch_wam.py [--threads 1] [--repeats 5]
 """
 import argparse
 import json
@@ -22,7 +22,7 @@ import ptwt
 import pywt
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tools" / "samples"))
 from nets import OnnxTorch  # noqa: E402
 

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Attribution
+import CommandSupport
 import Foundation
 import Wavelets
 import Workflow
 
-/// `wam bench integration`: gradient evaluations the adaptive WAM_IG spends to reach a
+/// `wam-bench integration`: gradient evaluations the adaptive WAM_IG spends to reach a
 /// completeness tolerance, against plain doubling of the midpoint rule (8, 16, 32, ... steps,
 /// each run from scratch, counted cumulatively).
-struct BenchIntegrationCommand: ParsableCommand {
+struct IntegrationBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "integration",
         abstract: "Gradient evaluations of --steps auto against doubling the steps, on audio clips.")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""PyWavelets side of `wam bench wavelets`: the same cases (db4, float32, 2^20 samples and a
+"""PyWavelets side of `wam-bench wavelets`: the same cases (db4, float32, 2^20 samples and a
 512x512 image, symmetric and periodization, default maximum level), median of N repeats.
 
-    python3 Tools/bench_pywt.py [--repeats 15] [--json]
+    python3 Benchmarks/Reference/pywt_transforms.py [--repeats 15] [--json]
 """
 import argparse
 import json

@@ -1,15 +1,16 @@
 import ArgumentParser
 import Attribution
+import CommandSupport
 import Foundation
 import Wavelets
 import Workflow
 
-/// `wam bench attribution`: WAM_SG (n = 25) and WAM_IG (m = 32) of one 1 s window with the
-/// bundled audio model, the cases of Tools/bench_torch_wam.py.
-struct BenchAttributionCommand: ParsableCommand {
+/// `wam-bench attribution`: WAM_SG (n = 25) and WAM_IG (m = 32) of one 1 s window with the
+/// bundled audio model, the cases of Reference/torch_wam.py.
+struct AttributionBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attribution",
-        abstract: "Time WAM_SG n=25 and WAM_IG m=32 on one window (compare with Tools/bench_torch_wam.py).")
+        abstract: "Time WAM_SG n=25 and WAM_IG m=32 on one window (compare with Reference/torch_wam.py).")
 
     @Option(help: "Threads for the model.") var threads: Int = 1
     @Option(help: "Most examples per model call.") var maxBatch: Int = 8
@@ -45,9 +46,7 @@ struct BenchAttributionCommand: ParsableCommand {
             }
             results[name] = times.sorted()[times.count / 2]
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        results["peak_rss_mb"] = Double(usage.ru_maxrss) / 1024
+        results["peak_rss_mb"] = PeakMemory.megabytes()
         results["threads"] = Double(threads)
         results["max_batch"] = Double(maxBatch)
         if json {

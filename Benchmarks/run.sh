@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The one driver of the benchmarks (Benchmarks/README.md): builds wam-bench (and wam, wamd where
+# needed) in release mode and runs each benchmark next to its reference in the same run, the two
+# in alternation so that both see the same machine state.
+#
+#   bash Benchmarks/run.sh [BENCHMARK [ARGS]]      (make bench: the quick four)
+#
+#   wavelets [ROUNDS=5]       wam-bench wavelets vs Reference/pywt_transforms.py (PyWavelets' C core):
+#                             db4 decomposition + reconstruction, best median per case
+#   engine [ROUNDS=3]         wam-bench engine vs Reference/torch_engine.py (PyTorch): forward,
+#                             one gradient, 25 gradients of the fixtures' 1D ResNet
+#   attribution [ROUNDS=7]    wam-bench attribution vs Reference/torch_wam.py (PyTorch + ptwt):
+#                             WAM_SG n=25 and WAM_IG m=32 of one window, best and middle
+#   integration               wam-bench integration: adaptive WAM_IG steps vs plain doubling
+#   daemon [MINUTES=60] [RUNS=5]   wamd's real-time factor and its memory over a long stream
+#   defaults [LIMIT=24]       the grid of wam eval runs the defaults of wam explain came from
+#   quick                     wavelets, engine, attribution, integration (what make bench runs)
+#
+# The references run in a virtual environment of Tools/requirements.txt, made once and cached in
+# $WAM_BENCH_CACHE (default ~/.cache/wam-bench); PYTHON names the interpreter it is made with.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CHECK_NAME=bench
+source Tools/check-results.sh
+source Tools/python-venv.sh
+
+bin=.build/release
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+build() { swift build -c release --product "$1" >/dev/null; }
+
+# Sets $reference, the Python of the cached environment with the reference packages.
+reference_python() {
+  [[ -n "${reference:-}" ]] && return
+  python=${PYTHON:-python3} requirements=Tools/requirements.txt cache_dir=${WAM_BENCH_CACHE:-$HOME/.cache/wam-bench}
+  prepare_venv
+  reference=$venv/bin/python
+}
+
+bench_wavelets() {
+  local rounds=${1:-5} i
+  build wam-bench && reference_python
+  for ((i = 0; i < rounds; i++)); do
+    "$bin/wam-bench" wavelets --json >"$work/wam-$i.json"
+    "$reference" Benchmarks/Reference/pywt_transforms.py --json >"$work/pywt-$i.json"
+  done
+  "$reference" - "$work" "$rounds" <<'PY'
+import json, sys
+folder, rounds = sys.argv[1], int(sys.argv[2])
+def best(tool):
+    table = {}
+    for i in range(rounds):
+        for r in json.load(open(f"{folder}/{tool}-{i}.json"))["results"]:
+            entry = table.setdefault(r["case"], [float("inf"), float("inf")])
+            entry[0] = min(entry[0], r["decompose_ms"])
+            entry[1] = min(entry[1], r["reconstruct_ms"])
+    return table
+wam, pywt = best("wam"), best("pywt")
+print(f"{'case':28s} {'wam dec':>8s} {'pywt dec':>8s} {'ratio':>6s} {'wam rec':>8s} {'pywt rec':>8s} {'ratio':>6s}")
+for case in wam:
+    (wd, wr), (pd, pr) = wam[case], pywt[case]
+    print(f"{case:28s} {wd:8.2f} {pd:8.2f} {pd / wd:5.1f}x {wr:8.2f} {pr:8.2f} {pr / wr:5.1f}x")
+print("(milliseconds, best median over rounds; ratio = pywt time / wam time, above 1 means wam is faster)")
+PY
+}
+
+bench_engine() {
+  build wam-bench && reference_python
+  "$reference" Benchmarks/Reference/torch_engine.py --engine "$bin/wam-bench" --rounds "${1:-3}"
+}
+
+bench_attribution() {
+  local rounds=${1:-7} i
+  build wam-bench && reference_python
+  for ((i = 0; i < rounds; i++)); do
+    "$bin/wam-bench" attribution --threads 1 --json >"$work/wam-$i.json"
+    "$reference" Benchmarks/Reference/torch_wam.py --threads 1 >"$work/torch-$i.json"
+  done
+  "$reference" - "$work" "$rounds" <<'PY'
+import json, statistics, sys
+folder, rounds = sys.argv[1], int(sys.argv[2])
+runs = {tool: [json.load(open(f"{folder}/{tool}-{i}.json")) for i in range(rounds)] for tool in ("wam", "torch")}
+print(f"{'method':22s} {'wam best':>9s} {'middle':>7s} {'torch best':>10s} {'middle':>7s} {'ratio best':>10s} {'middle':>7s}")
+for key, name in (("wam_smoothgrad_n25_ms", "WAM_SG n=25"), ("wam_intgrad_m32_ms", "WAM_IG m=32")):
+    w = [r[key] for r in runs["wam"]]
+    t = [r[key] for r in runs["torch"]]
+    print(f"{name:22s} {min(w):9.1f} {statistics.median(w):7.1f} {min(t):10.1f} {statistics.median(t):7.1f}"
+          f" {min(t) / min(w):9.2f}x {statistics.median(t) / statistics.median(w):6.2f}x")
+for tool in ("wam", "torch"):
+    print(f"peak RSS {tool}: {max(r['peak_rss_mb'] for r in runs[tool]):.0f} MB")
+print("(milliseconds per window; ratio = PyTorch time / wam time)")
+PY
+}
+
+bench_integration() {
+  build wam-bench
+  "$bin/wam-bench" integration "$@"
+}
+
+# 1. real-time factor on Samples/audio/stream-40s.wav explaining every window with WAM_IG m=32 at
+#    hop = window (processing time / audio time, the whole run including start-up), RUNS times;
+# 2. resident memory over a long raw PCM stream on standard input (the 40 s sample repeated),
+#    sampled every 10 s.
+bench_daemon() {
+  local minutes=${1:-60} runs=${2:-5} run start end explained repeats pid rss i
+  build wamd
+  local wamd=$bin/wamd out=$work
+  local common=(--model Samples/models/audio-resnet.onnx --set model.threads=1 --set explain.workers=1
+    --set explain.method='"intgrad"' --set explain.steps=32
+    --set gates.min_probability=0 --set gates.min_dbfs=-200 --set gates.max_per_class_per_minute=0)
+  local factors=()
+  for ((run = 0; run < runs; run++)); do
+    rm -rf "$out/rtf"
+    start=$(date +%s.%N)
+    "$wamd" file:Samples/audio/stream-40s.wav "${common[@]}" --out "$out/rtf" 2>/dev/null
+    end=$(date +%s.%N)
+    explained=$(find "$out/rtf" -name '*.json' | wc -l)
+    factors+=("$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 40 }')")
+    echo "real-time factor: ${factors[-1]} ($explained windows explained)"
+  done
+  printf '%s\n' "${factors[@]}" | sort -n \
+    | awk '{ v[NR] = $1 } END { printf "real-time factor over %d runs: best %.3f, middle %.3f\n", NR, v[1], v[int((NR + 1) / 2)] }'
+  repeats=$((minutes * 60 / 40))
+  echo "memory: ${minutes} min of audio on standard input (RSS in MB every 10 s):"
+  (for ((i = 0; i < repeats; i++)); do tail -c +45 Samples/audio/stream-40s.wav; done) \
+    | "$wamd" - --format s16le --rate 16000 "${common[@]}" --set source.backpressure=true \
+      --set output.max_bytes=50000000 --set output.check_interval=5 --out "$out/mem" 2>/dev/null &
+  pid=$!
+  local samples=()
+  while kill -0 "$pid" 2>/dev/null; do
+    rss=$(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$pid/status" 2>/dev/null || true)
+    [[ -n "$rss" ]] && samples+=("$rss") && printf '%s ' "$rss"
+    sleep 10
+  done
+  wait "$pid"
+  echo
+  printf '%s\n' "${samples[@]}" \
+    | awk '{ if (NR == 1 || $1 > max) max = $1; if (NR == 7) minute = $1; last = $1 } END { printf "peak %d MB; %d MB after 1 min, %d MB at the end\n", max, minute, last }'
+}
+
+# Faithfulness (insertion - deletion AUC) of WAM_IG and WAM_SG on the bundled eval set
+# (Samples/audio/eval) for a grid of wavelets, levels, modes, SmoothGrad spreads and steps.
+bench_defaults() {
+  local limit=${1:-24} wavelet levels mode spread steps
+  build wam
+  run() { "$bin/wam" eval --data Samples/audio/eval --limit "$limit" --metrics insertion,deletion,faithfulness --insertion-steps 32 "$@" | tail -n +3; }
+  for wavelet in haar db4 sym8; do
+    for levels in 4 6 8; do
+      for mode in symmetric periodization; do
+        echo "intgrad wavelet=$wavelet levels=$levels mode=$mode: $(run --methods wam-intgrad --wavelet "$wavelet" --levels "$levels" --mode "$mode")"
+      done
+    done
+  done
+  for spread in 0.05 0.1 0.2 0.3; do echo "smoothgrad spread=$spread: $(run --methods wam-smoothgrad --spread "$spread")"; done
+  for steps in 16 32 64; do echo "intgrad steps=$steps: $(run --methods wam-intgrad --steps "$steps")"; done
+}
+
+bench_quick() {
+  local name
+  for name in wavelets engine attribution integration; do
+    log "$name"
+    "bench_$name"
+  done
+}
+
+name=${1:-quick}
+[[ $# -gt 0 ]] && shift
+if ! declare -F "bench_$name" >/dev/null; then
+  echo "unknown benchmark '$name'; expected wavelets, engine, attribution, integration, daemon, defaults or quick" >&2
+  exit 2
+fi
+"bench_$name" "$@"
