@@ -25,12 +25,12 @@ public struct FaithfulnessMetrics: Sendable {
     }
 
     /// Insertion (keep the top `k/K`, the rest at 0) and deletion (remove the top `k/K`) curves
-    /// of the target's softmax probability, k = 0...`steps`.
+    /// of the target's softmax probability, k = 0...`steps`, the features ranked in `order`.
     public func insertionDeletion(
         coefficients: [Float], attribution: [Float], target: Int,
-        steps: Int = 64
+        steps: Int = 64, order: RankingOrder = .magnitude
     ) throws -> (insertion: Curve, deletion: Curve) {
-        let ranking = Ranking(attribution)
+        let ranking = Ranking(attribution, order: order)
         let counts = (0...steps).map { ranking.count(fraction: Double($0) / Double(steps)) }
         let masks = counts.map { ranking.keepMask(top: $0) } + counts.map { ranking.keepMask(top: $0).map { 1 - $0 } }
         let probabilities = try self.probabilities(coefficients: coefficients, masks: masks, target: target)
@@ -72,9 +72,11 @@ public struct FaithfulnessMetrics: Sendable {
         return Correlation.pearson(sums, drops)
     }
 
-    /// The logits of the signal rebuilt with the top `fraction` kept (`keep`) or removed.
-    public func logits(coefficients: [Float], attribution: [Float], fraction: Double, keep: Bool) throws -> [Float] {
-        let ranking = Ranking(attribution)
+    /// The logits of the signal rebuilt with the top `fraction` (in `order`) kept (`keep`) or removed.
+    public func logits(
+        coefficients: [Float], attribution: [Float], fraction: Double, keep: Bool, order: RankingOrder = .magnitude
+    ) throws -> [Float] {
+        let ranking = Ranking(attribution, order: order)
         var mask = ranking.keepMask(top: ranking.count(fraction: fraction))
         if !keep { mask = mask.map { 1 - $0 } }
         return try GradientBatcher(model: model, maxBatch: maxBatch)

@@ -2,8 +2,8 @@ import Wavelets
 
 /// Which coefficients an interpretation keeps (METHOD.md section 4).
 public enum InterpretationRule: Sendable, Equatable {
-    /// The top fraction `q` of all coefficients by `|a|`.
-    case top(fraction: Double)
+    /// The top fraction `q` of all coefficients, ranked by `|a|` or by `a` (`order`).
+    case top(fraction: Double, order: RankingOrder = .magnitude)
     /// In every level, the coefficients with `|a| > eps * max |a|` of that level.
     case perLevel(threshold: Double)
     /// The top fraction `q` by the evidence `|a z|` averaged over `width` neighbouring
@@ -36,16 +36,16 @@ public enum Interpretation {
         attribution: [Float], coefficients: [Float], rule: InterpretationRule,
         layout: CoefficientLayout?
     ) throws(AttributionError) -> [Float] {
-        func top(_ scores: [Float], _ fraction: Double) throws(AttributionError) -> [Float] {
+        func top(_ scores: [Float], _ fraction: Double, _ order: RankingOrder = .magnitude) throws(AttributionError) -> [Float] {
             guard fraction > 0, fraction <= 1 else {
                 throw .invalidParameter(name: "keep", value: "\(fraction)", expected: "a fraction in (0, 1]")
             }
-            let ranking = Ranking(scores)
+            let ranking = Ranking(scores, order: order)
             return ranking.keepMask(top: ranking.count(fraction: fraction))
         }
         switch rule {
-        case let .top(fraction):
-            return try top(attribution, fraction)
+        case let .top(fraction, order):
+            return try top(attribution, fraction, order)
         case let .topEvidence(fraction, width):
             guard width >= 1 else { throw .invalidParameter(name: "width", value: "\(width)", expected: "1 or more coefficients") }
             let evidence = zip(attribution, coefficients).map { abs($0 * $1) }

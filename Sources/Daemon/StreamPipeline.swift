@@ -92,7 +92,8 @@ final class StreamPipeline: Sendable {
             outcome = .failed("\(error)")
             inputError("stream failed", source: stream.name, "\(error)")
         }
-        // The capture thread records its failure before it closes the buffer, so it is known here.
+        // When the loop ended because capture closed the buffer, its failure (recorded before the
+        // closing) is known here; after a stop a reader still blocked in `read` is not waited for.
         if let message = capture.failure.withLock({ $0 }) {
             outcome = .failed(message)
             inputError("reading failed", source: stream.name, message)

@@ -35,7 +35,8 @@ public struct UploadOutcome: Sendable {
 
 /// One explained window of an uploaded recording.
 public struct UploadedWindow: Sendable {
-    /// The `explained` event the sinks were given for it (its `document` names the JSON file).
+    /// The `explained` event the sinks were given for it (its `document` names the JSON file; its
+    /// `sequence` is 0: the event hub numbers its own copy).
     public let event: WindowEvent
     /// The document as written (with its file names).
     public let document: ExplanationDocument

@@ -5,8 +5,9 @@ import Wavelets
 
 /// Denoising by explanation (`wam eval --denoise`): each clean clip is mixed with white noise at
 /// a signal-to-noise ratio, the noisy mix is explained, and its interpretations are compared
-/// with the clean clip by SI-SDR, next to classical wavelet thresholding (no model) and an
-/// oracle that keeps the largest clean coefficients.
+/// with the clean clip by SI-SDR, next to the estimators that need no model (wavelet
+/// thresholding: the largest |z|; block thresholding: |z| averaged over `w` coefficients of a
+/// band) and an oracle that keeps the largest clean coefficients.
 public struct DenoisingEvaluation: Sendable {
     public let classifier: Classifier
     public let settings: ExplanationSettings
@@ -26,7 +27,7 @@ public struct DenoisingEvaluation: Sendable {
         self.classifier = classifier
         self.settings = settings
         self.options = options
-        self.methods = methods.filter(\.isWavelet)
+        self.methods = methods.filter { $0.isWavelet && !$0.isReference }
         self.snr = snr
     }
 
@@ -37,6 +38,11 @@ public struct DenoisingEvaluation: Sendable {
         public var rows: [String: [String: Double]]
     }
 
+    /// The names of the estimators that need no model, in the order tables show them.
+    public func referenceNames() -> [String] {
+        ["oracle |z clean|"] + MaskEstimators.referenceNames(widths: smoothingWidths)
+    }
+
     public func evaluate(_ example: LabelledSet.Example, index: Int, sampleRate: Double) throws -> Clip {
         let (signal, window) = try InputReader.first(url: example.url, exampleShape: classifier.inputShape, sampleRate: sampleRate)
         guard signal.kind == .audio else { throw WorkflowError(source: example.url.path, reason: "--denoise needs audio inputs") }
@@ -45,27 +51,20 @@ public struct DenoisingEvaluation: Sendable {
         var generator = SeededNormal(seed: seed &+ UInt64(index))
         let noisy = zip(clean, generator.samples(clean.count, deviation: (power / pow(10, snr / 10)).squareRoot())).map { $0 + $1 }
         let transform = try settings.transform(exampleShape: classifier.inputShape, kind: .audio)
-        let z = transform.encode(noisy), cleanZ = transform.encode(clean)
-        func score(_ keep: [Float]) -> Double { Self.siSDR(transform.decode(zip(z, keep).map { $0 * $1 }), reference: clean) }
+        let z = transform.encode(noisy)
+        func score(_ keep: [Float]) -> Double { MaskEstimators.siSDR(transform.decode(zip(z, keep).map { $0 * $1 }), reference: clean) }
         func byFraction(_ ranking: [Float]) -> [String: Double] {
             let order = Ranking(ranking)
             return Dictionary(uniqueKeysWithValues: fractions.map { ("\($0)", score(order.keepMask(top: order.count(fraction: $0)))) })
         }
-        var rows: [String: [String: Double]] = [
-            "thresholding |z|": byFraction(z),
-            "oracle |z clean|": byFraction(cleanZ),
-        ]
+        let estimators = MaskEstimators(coefficients: z, layout: transform.layout, widths: smoothingWidths)
+        var scores = estimators.references()
+        scores["oracle |z clean|"] = transform.encode(clean)
         let target = try classifier.classIndex(example.label)
+        var rows: [String: [String: Double]] = [:]
         for method in methods {
             let result = try method.run(noisy, kind: .audio, classifier: classifier, settings: settings, options: options, target: target)
-            let az = zip(result.attribution, z).map { $0 * $1 }
-            rows["\(method.rawValue) |a|"] = byFraction(result.attribution)
-            rows["\(method.rawValue) |a z|"] = byFraction(az)
-            rows["\(method.rawValue) |z| where a > 0"] = byFraction(zip(result.attribution, z).map { $0 > 0 ? $1 : 0 })
-            for width in smoothingWidths {
-                rows["\(method.rawValue) |a z| smoothed \(width)"] = byFraction(
-                    BandSmoothing.average(az.map(abs), layout: transform.layout, width: width))
-            }
+            scores.merge(estimators.guided(by: result.attribution, method: method.rawValue)) { $1 }
             rows["\(method.rawValue) per-level"] = Dictionary(
                 uniqueKeysWithValues: try thresholds.map { threshold in
                     (
@@ -77,21 +76,7 @@ public struct DenoisingEvaluation: Sendable {
                     )
                 })
         }
-        return Clip(file: example.url.path, noisy: Self.siSDR(noisy, reference: clean), rows: rows)
-    }
-
-    /// Scale-invariant signal-to-distortion ratio in dB.
-    public static func siSDR(_ estimate: [Float], reference: [Float]) -> Double {
-        let dot = zip(estimate, reference).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        let energy = reference.reduce(0.0) { $0 + Double($1 * $1) }
-        guard energy > 0 else { return -.infinity }
-        let scale = dot / energy
-        var target = 0.0, error = 0.0
-        for (e, r) in zip(estimate, reference) {
-            let projected = scale * Double(r)
-            target += projected * projected
-            error += (Double(e) - projected) * (Double(e) - projected)
-        }
-        return 10 * log10(target / max(error, 1e-30))
+        for (name, ranking) in scores { rows[name] = byFraction(ranking) }
+        return Clip(file: example.url.path, noisy: MaskEstimators.siSDR(noisy, reference: clean), rows: rows)
     }
 }

@@ -1,5 +1,6 @@
 import Attribution
 import Foundation
+import NDArray
 import Wavelets
 
 /// The sampling settings of the methods `wam eval` compares.
@@ -8,18 +9,23 @@ public struct MethodOptions: Sendable {
     public var intgrad: IntegratedGradientsOptions
     /// GradCAM's feature map.
     public var gradcamLayer: String?
+    /// Seed of the random references.
+    public var seed: UInt64
 
     public init(
         smoothgrad: SmoothGradOptions = SmoothGradOptions(), intgrad: IntegratedGradientsOptions = IntegratedGradientsOptions(),
-        gradcamLayer: String? = nil
+        gradcamLayer: String? = nil, seed: UInt64 = 0
     ) {
         self.smoothgrad = smoothgrad
         self.intgrad = intgrad
         self.gradcamLayer = gradcamLayer
+        self.seed = seed
     }
 }
 
-/// The methods `wam eval` compares: WAM in the wavelet domain and the input-domain baselines.
+/// The methods `wam eval` compares: WAM in the wavelet domain, the input-domain baselines, and
+/// the references that need no model (a seeded random ranking and the coefficients' own
+/// magnitude, in each domain), which a method must beat to mean anything.
 public enum EvaluationMethod: String, Spelled, Codable {
     case wamGradient = "wam-gradient"
     case wamSmoothgrad = "wam-smoothgrad"
@@ -29,8 +35,32 @@ public enum EvaluationMethod: String, Spelled, Codable {
     case intgrad
     case inputxgrad
     case gradcam
+    /// Reference: a seeded random ranking of the wavelet coefficients.
+    case random
+    /// Reference: the wavelet coefficients ranked by their own magnitude `|z|`.
+    case magnitude
+    /// Reference: a seeded random ranking of the input samples.
+    case inputRandom = "input-random"
+    /// Reference: the input samples ranked by their magnitude `|x|`.
+    case inputMagnitude = "input-magnitude"
 
-    public var isWavelet: Bool { rawValue.hasPrefix("wam-") }
+    /// Whether the method's features are wavelet coefficients (else input samples).
+    public var isWavelet: Bool { rawValue.hasPrefix("wam-") || self == .random || self == .magnitude }
+
+    /// Whether the method is a model-free reference rather than an explanation.
+    public var isReference: Bool { [.random, .magnitude, .inputRandom, .inputMagnitude].contains(self) }
+
+    /// The order the method's attribution is ranked in by default (METHOD.md section 5): signed
+    /// for the methods whose attribution is a contribution to the score (integrated gradients,
+    /// input x gradient: positive is evidence for the class, negative against it), magnitude for
+    /// gradients (their sign says which way a feature would move the score, not whether it
+    /// supports it). The references and saliency are non-negative: both orders agree.
+    public var naturalOrder: RankingOrder {
+        switch self {
+        case .wamIntgrad, .intgrad, .inputxgrad: .signed
+        default: .magnitude
+        }
+    }
 
     /// An attribution with the representation its features live in.
     public struct Result: Sendable {
@@ -50,6 +80,11 @@ public enum EvaluationMethod: String, Spelled, Codable {
         let maxBatch = model.options.maxBatch
         let wavelets = try settings.transform(exampleShape: classifier.inputShape, kind: kind)
         let input = InputRepresentation(signalShape: classifier.inputShape)
+        /// A reference: `score` of the representation's own coefficients.
+        func reference(_ representation: any SignalRepresentation, _ score: ([Float]) -> [Float]) -> Result {
+            let coefficients = representation.encode(signal)
+            return Result(representation: representation, coefficients: coefficients, attribution: score(coefficients), target: target)
+        }
         func explain(_ representation: any SignalRepresentation, _ method: AttributionMethod) throws -> Result {
             let explanation = try Explainer(model: model, representation: representation, maxBatch: maxBatch)
                 .explain(signal, method: method, target: target)
@@ -79,6 +114,18 @@ public enum EvaluationMethod: String, Spelled, Codable {
             }
             let map = try GradCAM(model: model, layer: layer).attribution(signal, target: target)
             return Result(representation: input, coefficients: signal, attribution: map, target: target)
+        case .magnitude: return reference(wavelets) { $0.map(abs) }
+        case .inputMagnitude: return reference(input) { $0.map(abs) }
+        case .random: return reference(wavelets) { Self.randomScores(count: $0.count, signal: signal, seed: options.seed) }
+        case .inputRandom: return reference(input) { Self.randomScores(count: $0.count, signal: signal, seed: options.seed) }
         }
+    }
+
+    /// Uniform scores in (0, 1), reproducible: seeded by `seed` and the signal's samples, so
+    /// every input gets its own random ranking and the same input always the same one.
+    static func randomScores(count: Int, signal: [Float], seed: UInt64) -> [Float] {
+        let hash = signal.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1.bitPattern)) &* 0x100_0000_01b3 }  // FNV-1a
+        var generator = SeededNormal(seed: seed ^ hash)
+        return (0..<count).map { _ in Float(generator.nextUniform()) }
     }
 }

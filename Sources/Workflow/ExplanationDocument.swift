@@ -84,14 +84,28 @@ public struct ExplanationDocument: Codable, Sendable, Equatable {
     }
 
     public struct InterpretationInfo: Codable, Sendable, Equatable {
-        /// `top` (keep a fraction by |a|), `evidence` (a fraction by |a z| averaged over
-        /// `width` neighbours) or `per_level` (keep above a share of each level's peak).
+        /// `top` (keep a fraction by the attribution, in `order`), `evidence` (a fraction by |a z|
+        /// averaged over `width` neighbours) or `per_level` (keep above a share of each level's peak).
         public var rule: String
+        /// How the coefficients were ranked: `magnitude` (by |a|, or |a z| for `evidence`) or
+        /// `signed` (by a, largest first).
+        public var order: String
         public var keep: Double?
         public var threshold: Double?
         public var width: Int?
         public var keptCoefficients: Int
         public var totalCoefficients: Int
+        /// How this ranking compares with ranking the coefficients by their own magnitude |z|,
+        /// which needs no model.
+        public var magnitudeAgreement: MagnitudeAgreement?
+    }
+
+    /// How an explanation's ranking of the coefficients compares with the model-free ranking by |z|.
+    public struct MagnitudeAgreement: Codable, Sendable, Equatable {
+        /// Share of the coefficients kept by the interpretation that the top |z| (same count) keeps too.
+        public var keptOverlap: Double
+        /// Spearman's rank correlation between the ranking score (|a| or a) and |z| over all coefficients.
+        public var spearman: Double
     }
 
     public struct Files: Codable, Sendable, Equatable {

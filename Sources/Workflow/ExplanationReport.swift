@@ -12,6 +12,8 @@ public struct ExplanationSummary: Codable, Sendable {
         /// The strongest level's share of the attribution.
         public var strongestLevelImportance: Double?
         public var json: String?
+        /// The interpretation's agreement with the model-free ranking by |z|.
+        public var magnitudeAgreement: ExplanationDocument.MagnitudeAgreement?
     }
 
     /// A window that could not be explained, and why.
@@ -44,7 +46,8 @@ public struct ExplanationSummary: Codable, Sendable {
                 startSeconds: document.input.sampleRate.map { Double(document.input.windowStart) / $0 },
                 prediction: document.prediction.label, probability: document.prediction.probability,
                 target: document.target.label, strongestLevel: strongest?.name,
-                strongestLevelImportance: strongest?.importance, json: document.files.json))
+                strongestLevelImportance: strongest?.importance, json: document.files.json,
+                magnitudeAgreement: document.interpretation.magnitudeAgreement))
     }
 }
 
@@ -70,6 +73,7 @@ public enum ExplanationReport {
         } else {
             for d in tables { lines += table(d) }
         }
+        if let line = magnitudeLine(summary) { lines.append(line) }
         let count = summary.windows.count
         let kind = tables.first?.input.kind ?? (summary.windows.first?.startSeconds != nil ? .audio : .image)
         lines.append(
@@ -80,6 +84,17 @@ public enum ExplanationReport {
             lines.append("Listen: aplay \(output)/\(wav)   (the input rebuilt from its most important wavelet coefficients)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// One line on how the explanation's ranking compares with ranking the coefficients by |z|
+    /// (no model): high agreement means the interpretation is mostly the loudest coefficients.
+    static func magnitudeLine(_ summary: ExplanationSummary) -> String? {
+        let agreements = summary.windows.compactMap(\.magnitudeAgreement)
+        guard !agreements.isEmpty else { return nil }
+        let overlap = agreements.map(\.keptOverlap).reduce(0, +) / Double(agreements.count)
+        let spearman = agreements.map(\.spearman).reduce(0, +) / Double(agreements.count)
+        return "Against ranking by |z| alone (no model): \(percent(overlap)) of the kept coefficients are the largest ones too, "
+            + String(format: "rank correlation %.2f", spearman) + (agreements.count > 1 ? " (mean of \(agreements.count) windows)." : ".")
     }
 
     static func table(_ d: ExplanationDocument) -> [String] {

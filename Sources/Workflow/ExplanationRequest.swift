@@ -13,8 +13,10 @@ public struct ExplanationRequest: Sendable, Equatable {
 
     /// How coefficients are ranked for the interpretation.
     public enum Rank: String, Spelled {
-        /// By |a| (METHOD.md).
+        /// By |a| (METHOD.md): evidence for and against the class alike.
         case attribution
+        /// By a, largest first: the evidence for the class, counter-evidence last.
+        case signed
         /// By |a z| averaged over `width` neighbours in a band.
         case evidence
     }
@@ -90,7 +92,8 @@ public struct ExplanationRequest: Sendable, Equatable {
     public var interpretation: InterpretationRule {
         if let threshold { return .perLevel(threshold: threshold) }
         switch rank {
-        case .attribution: return .top(fraction: keep)
+        case .attribution: return .top(fraction: keep, order: .magnitude)
+        case .signed: return .top(fraction: keep, order: .signed)
         case .evidence: return .topEvidence(fraction: keep, width: width)
         }
     }

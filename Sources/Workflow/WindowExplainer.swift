@@ -75,15 +75,43 @@ public struct WindowExplainer: Sendable {
         let interpretation = Interpretation.rebuild(coefficients: explanation.coefficients, mask: kept, representation: transform)
         let document = makeDocument(
             window: window, input: input, explanation: explanation, transform: transform,
-            kept: Int(kept.reduce(0, +)), seconds: Date().timeIntervalSince(started))
+            interpretation: interpretationInfo(explanation, kept: kept), seconds: Date().timeIntervalSince(started))
         return WindowResult(
             window: window, explanation: explanation, document: document, interpretation: interpretation,
             transform: transform)
     }
 
+    /// The interpretation's rule, order, size and agreement with the model-free ranking by |z|.
+    private func interpretationInfo(_ explanation: Explanation, kept: [Float]) -> ExplanationDocument.InterpretationInfo {
+        let (a, z) = (explanation.attribution, explanation.coefficients)
+        let keptCount = Int(kept.reduce(0, +))
+        var info = ExplanationDocument.InterpretationInfo(
+            rule: "top", order: RankingOrder.magnitude.rawValue, keep: nil, threshold: nil, width: nil, keptCoefficients: keptCount,
+            totalCoefficients: a.count)
+        let score: [Float]
+        switch settings.interpretation {
+        case let .top(fraction, order):
+            (info.keep, info.order) = (fraction, order.rawValue)
+            score = order == .signed ? a : a.map(abs)
+        case let .topEvidence(fraction, width):
+            (info.rule, info.keep, info.width) = ("evidence", fraction, width)
+            score = zip(a, z).map { abs($0 * $1) }
+        case let .perLevel(threshold):
+            (info.rule, info.threshold) = ("per_level", threshold)
+            score = a.map(abs)
+        }
+        let magnitude = z.map(abs)
+        let byMagnitude = Ranking(magnitude).keepMask(top: keptCount)
+        let shared = zip(kept, byMagnitude).reduce(0) { $0 + ($1.0 == 1 && $1.1 == 1 ? 1 : 0) }
+        info.magnitudeAgreement = .init(
+            keptOverlap: keptCount > 0 ? Double(shared) / Double(keptCount) : 0,
+            spearman: Correlation.spearman(score, magnitude))
+        return info
+    }
+
     private func makeDocument(
         window: InputWindow, input: InputSignal, explanation: Explanation, transform: WaveletTransform,
-        kept: Int, seconds: Double
+        interpretation: ExplanationDocument.InterpretationInfo, seconds: Double
     ) -> ExplanationDocument {
         let probabilities = softmax(explanation.logits)
         func score(_ index: Int) -> ExplanationDocument.ClassScore {
@@ -104,21 +132,6 @@ public struct WindowExplainer: Sendable {
             case let .fixed(steps): (method.steps, method.stepRule) = (steps, "fixed")
             case let .auto(tolerance, maxSteps): (method.stepRule, method.tolerance, method.maxSteps) = ("auto", tolerance, maxSteps)
             }
-        }
-        let interpretationInfo: ExplanationDocument.InterpretationInfo
-        switch settings.interpretation {
-        case let .top(fraction):
-            interpretationInfo = .init(
-                rule: "top", keep: fraction, threshold: nil, width: nil, keptCoefficients: kept,
-                totalCoefficients: explanation.attribution.count)
-        case let .topEvidence(fraction, width):
-            interpretationInfo = .init(
-                rule: "evidence", keep: fraction, threshold: nil, width: width, keptCoefficients: kept,
-                totalCoefficients: explanation.attribution.count)
-        case let .perLevel(threshold):
-            interpretationInfo = .init(
-                rule: "per_level", keep: nil, threshold: threshold, width: nil, keptCoefficients: kept,
-                totalCoefficients: explanation.attribution.count)
         }
         return ExplanationDocument(
             schemaVersion: ExplanationDocument.currentSchemaVersion,
@@ -144,7 +157,7 @@ public struct WindowExplainer: Sendable {
             scaleProfile: ScaleProfile(attribution: explanation.attribution, layout: transform.layout, sampleRate: input.sampleRate),
             scalogram: input.kind == .audio
                 ? Scalogram(attribution: explanation.attribution, layout: transform.layout, bins: settings.scalogramBins) : nil,
-            interpretation: interpretationInfo,
+            interpretation: interpretation,
             files: .init()
         )
     }

@@ -14,9 +14,13 @@ struct EvalCommand: ParsableCommand {
             explains the model's prediction on every input; the table shows per method the mean \
             insertion and deletion AUC (trapezoid), faithfulness (insertion - deletion), mu-fidelity, \
             the median FF (logit drop with the top half removed) and Fid-In (share of inputs whose \
-            prediction survives with only the top half kept). With --denoise SNR the clean inputs are \
-            mixed with white noise and the interpretations' SI-SDR is compared with wavelet thresholding \
-            and an oracle.
+            prediction survives with only the top half kept). The references random, magnitude, \
+            input-random and input-magnitude need no model (a seeded random ranking, the coefficients' \
+            own size): a method must beat them to mean anything. Features are ranked by --order: each \
+            method's natural order (auto: signed for integrated gradients and input x gradient, by \
+            magnitude for the rest), or all by |a| or by a. With --denoise SNR the clean inputs are \
+            mixed with white noise and the interpretations' SI-SDR is compared with wavelet thresholding, \
+            block thresholding and an oracle.
             """
     )
 
@@ -27,7 +31,16 @@ struct EvalCommand: ParsableCommand {
     var data: String
 
     @Option(help: "Comma-separated methods: \(EvaluationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var methods: String = "wam-intgrad,wam-smoothgrad,wam-gradient,intgrad,smoothgrad,saliency"
+    var methods: String = "wam-intgrad,wam-smoothgrad,wam-gradient,intgrad,smoothgrad,saliency,magnitude,random,input-magnitude,input-random"
+
+    @Option(
+        help:
+            "How features are ranked for the metrics, comma-separated for several: auto (each method's natural order), magnitude (|a|), signed (a)."
+    )
+    var order = "auto"
+
+    @Option(help: "Seed of the random references.")
+    var seed: UInt64 = 0
 
     @Option(help: "Comma-separated metrics: \(Metric.allCases.map(\.rawValue).joined(separator: ", ")).")
     var metrics: String = "insertion,deletion,faithfulness,mufidelity,ff,fidin"
@@ -37,6 +50,12 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: "Run the denoising experiment at this signal-to-noise ratio (dB) instead.")
     var denoise: Double?
+
+    @Option(
+        help:
+            "Run the separation experiment instead: mix clips of the classes before the colon with clips of those after it (e.g. yes,no:piano,violin) at equal power, and extract each class by its explanation."
+    )
+    var separate: String?
 
     @Flag(
         help:
@@ -79,10 +98,11 @@ struct EvalCommand: ParsableCommand {
                 WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
         let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)
         let chosen = try EvaluationMethod.list(methods, key: "--methods"), measured = try Metric.list(metrics, key: "--metrics")
+        let orders = try MetricOrder.list(order, key: "--order")
         let settings = ExplanationSettings(wavelet: try Wavelet(wavelet), mode: mode, levels: levels)
         let options = MethodOptions(
             smoothgrad: SmoothGradOptions(samples: samples, spread: spread),
-            intgrad: IntegratedGradientsOptions(steps: .fixed(steps)), gradcamLayer: gradcamLayer)
+            intgrad: IntegratedGradientsOptions(steps: .fixed(steps)), gradcamLayer: gradcamLayer, seed: seed)
         let set = try LabelledSet(path: data)
         try set.check(classes: classifier.labels)
         var examples = set.examples
@@ -98,6 +118,17 @@ struct EvalCommand: ParsableCommand {
                 examples: examples, folder: folder)
             return
         }
+        if let separate {
+            let groups = try Self.classGroups(separate, labels: classifier.labels)
+            let pairs = SeparationEvaluation.pairs(examples, first: groups.first, second: groups.second)
+            guard !pairs.isEmpty else {
+                throw ValidationError("--separate \(separate): the set has no clips of one of the two groups")
+            }
+            try runSeparation(
+                SeparationEvaluation(classifier: classifier, settings: settings, options: options, methods: chosen), pairs: pairs,
+                folder: folder)
+            return
+        }
         if let denoise {
             try runDenoising(
                 DenoisingEvaluation(classifier: classifier, settings: settings, options: options, methods: chosen, snr: denoise),
@@ -108,6 +139,7 @@ struct EvalCommand: ParsableCommand {
             classifier: classifier, settings: settings, options: options, methods: chosen,
             metrics: measured)
         evaluation.insertionSteps = insertionSteps
+        evaluation.orders = orders
         var progress = ProgressBar(total: examples.count, label: "evaluating")
         var scores: [FaithfulnessEvaluation.Scores] = []
         for example in examples {
@@ -115,16 +147,18 @@ struct EvalCommand: ParsableCommand {
             progress.advance()
         }
         progress.finish()
-        let table = FaithfulnessEvaluation.summarize(scores, methods: chosen, metrics: measured)
+        let rows = FaithfulnessEvaluation.rows(methods: chosen, orders: orders)
+        let table = FaithfulnessEvaluation.summarize(scores, rows: rows, metrics: measured)
         let accuracy = Dictionary(grouping: scores, by: \.file).values.filter { $0[0].label == $0[0].predicted }.count
         print(
             "\(examples.count) inputs from \(data), model \(modelURL.lastPathComponent) "
                 + "(accuracy \(accuracy)/\(examples.count)); \(settings.wavelet.name) \(settings.mode.rawValue), "
-                + "\(levels.map { "\($0)" } ?? "default") levels, intgrad \(steps) steps, smoothgrad n=\(samples) spread \(spread)")
-        print(Self.render(table, methods: chosen, metrics: measured))
+                + "\(levels.map { "\($0)" } ?? "default") levels, intgrad \(steps) steps, smoothgrad n=\(samples) spread \(spread), "
+                + "order \(orders.map(\.rawValue).joined(separator: ","))")
+        print(Self.render(table, rows: rows, metrics: measured))
         if let folder {
             try ResultWriter(folder: folder).writeJSON(scores, to: folder.appendingPathComponent("eval-scores.json"))
-            try Self.csv(table, methods: chosen, metrics: measured).write(
+            try Self.csv(table, rows: rows, metrics: measured).write(
                 to: folder.appendingPathComponent("eval-table.csv"),
                 atomically: true, encoding: .utf8)
             print("Wrote eval-scores.json and eval-table.csv to \(folder.path)")
@@ -140,22 +174,96 @@ struct EvalCommand: ParsableCommand {
             progress.advance()
         }
         progress.finish()
-        let noisy = clips.map(\.noisy).reduce(0, +) / Double(clips.count)
         print("Denoising at \(snr) dB SNR, \(clips.count) clips; SI-SDR in dB (mean), gain over the noisy input in brackets.")
-        print(String(format: "noisy input: %.2f dB", noisy))
-        let names = clips[0].rows.keys.sorted()
-        for name in names {
-            let columns = clips[0].rows[name]!.keys.sorted()
-            let cells = columns.map { column -> String in
-                let mean = clips.compactMap { $0.rows[name]?[column] }.reduce(0, +) / Double(clips.count)
-                return String(format: "%@: %.2f (%+.2f)", column, mean, mean - noisy)
-            }
-            print("  \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) " + cells.joined(separator: "  "))
-        }
+        print(String(format: "noisy input: %.2f dB", Self.mean(clips.map(\.noisy))))
+        print(Self.maskTable(clips, references: evaluation.referenceNames()))
         if let folder {
             try ResultWriter(folder: folder).writeJSON(clips, to: folder.appendingPathComponent("denoise-\(snr)dB.json"))
         }
     }
+
+    private func runSeparation(
+        _ evaluation: SeparationEvaluation, pairs: [(LabelledSet.Example, LabelledSet.Example)], folder: URL?
+    ) throws {
+        var progress = ProgressBar(total: pairs.count, label: "separating")
+        var clips: [DenoisingEvaluation.Clip] = []
+        for pair in pairs {
+            clips += try evaluation.evaluate(pair, sampleRate: rate)
+            progress.advance()
+        }
+        progress.finish()
+        print(
+            "Separation: \(pairs.count) two-class mixtures at equal power, each class extracted by its explanation (\(clips.count) rows); "
+                + "SI-SDR in dB against the extracted class's source (mean), gain over the mixture in brackets.")
+        print(String(format: "mixture: %.2f dB", Self.mean(clips.map(\.noisy))))
+        print(Self.maskTable(clips, references: evaluation.referenceNames()))
+        if let folder {
+            try ResultWriter(folder: folder).writeJSON(clips, to: folder.appendingPathComponent("separate.json"))
+        }
+    }
+
+    /// Two groups of classes, `A,B:C,D`, each known to the model, disjoint.
+    static func classGroups(_ text: String, labels: [String]) throws -> (first: Set<String>, second: Set<String>) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map {
+            Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw ValidationError("--separate \(text): expected two comma-separated class lists joined by a colon, e.g. yes,no:piano,violin")
+        }
+        if let unknown = parts.joined().first(where: { !labels.contains($0) }) {
+            throw ValidationError("--separate: unknown class \"\(unknown)\"; the model's classes are \(labels.joined(separator: ", "))")
+        }
+        if let shared = parts[0].intersection(parts[1]).first {
+            throw ValidationError("--separate: class \"\(shared)\" is in both groups; a mixture needs two different classes")
+        }
+        return (parts[0], parts[1])
+    }
+
+    /// Mean SI-SDR of every estimator at every fraction, the model-free ones first (marked), then
+    /// the held-out comparison of the best of each kind.
+    static func maskTable(_ clips: [DenoisingEvaluation.Clip], references: [String]) -> String {
+        let base = mean(clips.map(\.noisy))
+        let explained = clips[0].rows.keys.filter { !references.contains($0) }.sorted()
+        var lines: [String] = []
+        for name in references + explained {
+            let columns = clips[0].rows[name]!.keys.sorted()
+            let cells = columns.map { column -> String in
+                let value = mean(clips.compactMap { $0.rows[name]?[column] })
+                return String(format: "%@: %.2f (%+.2f)", column, value, value - base)
+            }
+            let label = name + (references.contains(name) ? " (ref)" : "")
+            lines.append("  \(label.padding(toLength: 44, withPad: " ", startingAt: 0)) " + cells.joined(separator: "  "))
+        }
+        lines.append("(ref): needs no model; block thresholding w ranks |z| averaged over w coefficients of a band")
+        if clips.count >= 4, !explained.isEmpty {
+            lines.append(heldOut(clips, explained: explained, references: references.filter { !$0.hasPrefix("oracle") }))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The best explanation-guided estimator and kept fraction chosen on half the rows
+    /// (development: rows 0, 1, 4, 5, ...), and its gain on the other half (held out) next to the
+    /// best model-free one chosen the same way.
+    static func heldOut(_ clips: [DenoisingEvaluation.Clip], explained: [String], references: [String]) -> String {
+        // By pairs of rows, so that both classes of one mixture fall on the same side.
+        let development = clips.enumerated().filter { $0.offset / 2 % 2 == 0 }.map(\.element)
+        let held = clips.enumerated().filter { $0.offset / 2 % 2 == 1 }.map(\.element)
+        func gain(_ set: [DenoisingEvaluation.Clip], _ name: String, _ column: String) -> Double {
+            mean(set.compactMap { clip in clip.rows[name]?[column].map { $0 - clip.noisy } })
+        }
+        func best(_ names: [String]) -> (name: String, column: String) {
+            let candidates = names.flatMap { name in clips[0].rows[name]!.keys.map { (name: name, column: $0) } }
+            return candidates.max { gain(development, $0.name, $0.column) < gain(development, $1.name, $1.column) }!
+        }
+        let (guided, reference) = (best(explained), best(references))
+        return String(
+            format: "Chosen on %d development clips, measured on %d held-out clips: %@ at %@: %+.2f dB; %@ at %@: %+.2f dB (difference %+.2f dB)",
+            development.count, held.count, guided.name, guided.column, gain(held, guided.name, guided.column), reference.name,
+            reference.column, gain(held, reference.name, reference.column),
+            gain(held, guided.name, guided.column) - gain(held, reference.name, reference.column))
+    }
+
+    static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
 
     private func runSanityCheck(_ check: RandomizationCheck, examples: [LabelledSet.Example], folder: URL?) throws {
         let steps = try check.run(examples, sampleRate: rate)
@@ -186,20 +294,29 @@ struct EvalCommand: ParsableCommand {
 
     static let direction: [Metric: String] = [.insertion: "↑", .deletion: "↓", .faithfulness: "↑", .mufidelity: "↑", .ff: "↑", .fidin: "↑"]
 
-    static func render(_ table: [EvaluationMethod: [Metric: Double]], methods: [EvaluationMethod], metrics: [Metric]) -> String {
-        var lines = ["method          " + metrics.map { "\($0.rawValue) \(direction[$0]!)".leftPadded(16) }.joined()]
-        for method in methods {
+    /// The table: one row per method and order; the model-free references are marked.
+    static func render(_ table: [FaithfulnessEvaluation.Row: [Metric: Double]], rows: [FaithfulnessEvaluation.Row], metrics: [Metric]) -> String {
+        var lines = ["method                 order     " + metrics.map { "\($0.rawValue) \(direction[$0]!)".leftPadded(16) }.joined()]
+        for row in rows {
+            let name = row.method.rawValue + (row.method.isReference ? " (ref)" : "")
             lines.append(
-                method.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + metrics.map { ((table[method]?[$0]).map { String(format: "%.3f", $0) } ?? "-").leftPadded(16) }.joined())
+                name.padding(toLength: 23, withPad: " ", startingAt: 0) + row.order.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + metrics.map { ((table[row]?[$0]).map { String(format: "%.3f", $0) } ?? "-").leftPadded(16) }.joined())
+        }
+        if rows.contains(where: \.method.isReference) {
+            lines.append("(ref): a model-free reference (a seeded random ranking, or the coefficients' own magnitude)")
         }
         return lines.joined(separator: "\n")
     }
 
-    static func csv(_ table: [EvaluationMethod: [Metric: Double]], methods: [EvaluationMethod], metrics: [Metric]) -> String {
-        (["method," + metrics.map(\.rawValue).joined(separator: ",")]
-            + methods.map { method in method.rawValue + "," + metrics.map { table[method]?[$0].map { "\($0)" } ?? "" }.joined(separator: ",") })
-            .joined(separator: "\n") + "\n"
+    /// The table as CSV: method, whether it is a reference, the order, then the metrics.
+    static func csv(_ table: [FaithfulnessEvaluation.Row: [Metric: Double]], rows: [FaithfulnessEvaluation.Row], metrics: [Metric]) -> String {
+        let header = "method,reference,order," + metrics.map(\.rawValue).joined(separator: ",")
+        let lines = rows.map { row in
+            "\(row.method.rawValue),\(row.method.isReference),\(row.order.rawValue),"
+                + metrics.map { table[row]?[$0].map { "\($0)" } ?? "" }.joined(separator: ",")
+        }
+        return ([header] + lines).joined(separator: "\n") + "\n"
     }
 }
 

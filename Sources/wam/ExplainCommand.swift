@@ -57,7 +57,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "With --steps auto: most gradient evaluations to spend.")
     var maxSteps: Int = 256
 
-    @Option(help: "Interpretation: fraction of coefficients kept, by |attribution|.")
+    @Option(help: "Interpretation: fraction of coefficients kept, ranked by --rank.")
     var keep: Double = 0.1
 
     @Option(help: "Interpretation by level instead: keep |a| above this share of each level's peak (e.g. 0.2).")
@@ -65,7 +65,7 @@ struct ExplainCommand: ParsableCommand {
 
     @Option(
         help:
-            "Rank coefficients for the interpretation by `attribution` (|a|, METHOD.md) or `evidence` (|a z| averaged over --width neighbours in a band; denoises best)."
+            "Rank coefficients for the interpretation by `attribution` (|a|, METHOD.md), `signed` (a, the evidence for the class first) or `evidence` (|a z| averaged over --width neighbours in a band)."
     )
     var rank = ExplanationRequest.Rank.attribution
 

@@ -147,20 +147,111 @@ import Testing
 }
 
 @Suite struct EvalCommandTests {
-    @Test("eval prints a table per method and writes JSON and CSV")
+    static func json(_ path: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    @Test("eval prints a table per method and order, the references marked, and writes JSON and CSV with the reference and order fields")
     func table() throws {
         let folder = try TemporaryFolder()
         let result = try WamProcess.run([
             "eval", "--data", ExplainCommandTests.sample("audio/eval"), "--limit", "2",
-            "--methods", "wam-gradient,saliency", "--metrics", "insertion,deletion,faithfulness,fidin",
-            "--insertion-steps", "4", "--out", folder.path("eval"),
+            "--methods", "wam-gradient,saliency,magnitude,random", "--metrics", "insertion,deletion,faithfulness,fidin",
+            "--order", "magnitude,signed", "--insertion-steps", "4", "--out", folder.path("eval"),
         ])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains("2 inputs from"))
-        #expect(result.output.contains("wam-gradient"))
-        let csv = try String(contentsOfFile: folder.path("eval/eval-table.csv"), encoding: .utf8)
-        #expect(csv.hasPrefix("method,insertion,deletion,faithfulness,fidin\nwam-gradient,"))
+        #expect(result.output.contains("magnitude (ref)") && result.output.contains("random (ref)"))
+        let csv = try String(contentsOfFile: folder.path("eval/eval-table.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv.first == "method,reference,order,insertion,deletion,faithfulness,fidin")
+        // A row per method and order, in the order the methods were asked for.
+        #expect(
+            csv.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") } == [
+                "wam-gradient,false,magnitude", "wam-gradient,false,signed", "saliency,false,magnitude", "saliency,false,signed",
+                "magnitude,true,magnitude", "magnitude,true,signed", "random,true,magnitude", "random,true,signed",
+            ])
+        let scores = try #require(try Self.json(folder.path("eval/eval-scores.json")) as? [[String: Any]])
+        #expect(scores.count == 2 * 8)
+        #expect(Set(scores.compactMap { $0["order"] as? String }) == ["magnitude", "signed"])
+        #expect(
+            scores.filter { $0["reference"] as? Bool == true }.map { $0["method"] as? String }.allSatisfy { ["magnitude", "random"].contains($0) })
+        // Non-negative attributions rank alike in both orders.
+        let magnitudeRows = scores.filter { $0["method"] as? String == "magnitude" }.compactMap { $0["values"] as? [String: Double] }
+        #expect(magnitudeRows.count == 4 && magnitudeRows[0] == magnitudeRows[1] && magnitudeRows[2] == magnitudeRows[3])
         let unknown = try WamProcess.run(["eval", "--data", ExplainCommandTests.sample("audio/eval"), "--methods", "magic"])
         #expect(unknown.status != 0 && unknown.error.contains("--methods: unknown value 'magic'; expected wam-gradient"))
+        let order = try WamProcess.run(["eval", "--data", ExplainCommandTests.sample("audio/eval"), "--order", "upside-down"])
+        #expect(order.status != 0 && order.error.contains("--order: unknown value 'upside-down'; expected auto, magnitude or signed"))
+    }
+
+    @Test("--denoise end to end: the model-free references first, block thresholding among them, and the clips as JSON")
+    func denoise() throws {
+        let folder = try TemporaryFolder()
+        let result = try WamProcess.run([
+            "eval", "--data", ExplainCommandTests.sample("audio/eval"), "--limit", "4", "--denoise", "0",
+            "--methods", "wam-gradient,magnitude", "--out", folder.path("d"),
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        let names = result.output.split(separator: "\n").filter { $0.hasPrefix("  ") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(
+            names.prefix(5).map { String($0.prefix { $0 != ")" }) + ")" } == [
+                "oracle |z clean| (ref)", "block thresholding 17 (ref)", "block thresholding 9 (ref)", "block thresholding 5 (ref)",
+                "thresholding |z| (ref)",
+            ])
+        #expect(result.output.contains("Chosen on 2 development clips, measured on 2 held-out clips: wam-gradient"))
+        let clips = try #require(try Self.json(folder.path("d/denoise-0.0dB.json")) as? [[String: Any]])
+        #expect(clips.count == 4)
+        for clip in clips {
+            let rows = try #require(clip["rows"] as? [String: [String: Double]])
+            // The reference "magnitude" is not an explanation: no estimator is guided by it.
+            #expect(!rows.keys.contains { $0.hasPrefix("magnitude") })
+            // The oracle keeps the clean signal's own largest coefficients: nothing beats it at 5 %.
+            let oracle = try #require(rows["oracle |z clean|"]?["0.05"])
+            for (name, row) in rows where !name.hasPrefix("oracle") {
+                if let value = row["0.05"] { #expect(value <= oracle + 1e-9, "\(name)") }
+            }
+            #expect((clip["noisy"] as? Double).map { abs($0) < 0.5 } == true)
+        }
+    }
+
+    @Test("--separate end to end: each class of a mixture extracted, model-free estimators scored against both sources")
+    func separate() throws {
+        let folder = try TemporaryFolder()
+        let list = folder.path("pair.csv")
+        try "\(ExplainCommandTests.sample("audio/eval/yes/yes-1.wav")),yes\n\(ExplainCommandTests.sample("audio/eval/piano/piano-1.wav")),piano\n"
+            .write(toFile: list, atomically: true, encoding: .utf8)
+        let result = try WamProcess.run([
+            "eval", "--data", list, "--separate", "yes:piano", "--methods", "wam-gradient", "--out", folder.path("s"),
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        let rows = try #require(try Self.json(folder.path("s/separate.json")) as? [[String: Any]])
+        #expect(rows.compactMap { $0["file"] as? String }.map { $0.hasSuffix(": yes") || $0.hasSuffix(": piano") } == [true, true])
+        let tables = rows.compactMap { $0["rows"] as? [String: [String: Double]] }
+        // The same model-free output scored against two different sources gives two different numbers;
+        // the guided rows differ because the explanations differ.
+        #expect(tables[0]["block thresholding 17"] != tables[1]["block thresholding 17"])
+        #expect(tables[0]["wam-gradient |a z| smoothed 17"] != nil)
+        for (text, message) in [
+            ("yes", "expected two comma-separated class lists"), ("yes:kazoo", "unknown class \"kazoo\""),
+            ("yes:yes", "class \"yes\" is in both groups"),
+        ] {
+            let bad = try WamProcess.run(["eval", "--data", list, "--separate", text])
+            #expect(bad.status != 0 && bad.error.contains(message), "\(bad.error)")
+        }
+    }
+
+    @Test("--sanity end to end: explanations change as the model is randomised; the magnitude reference, which ignores the model, never does")
+    func sanity() throws {
+        let folder = try TemporaryFolder()
+        let result = try WamProcess.run([
+            "eval", "--data", ExplainCommandTests.sample("audio/eval"), "--limit", "2", "--sanity",
+            "--methods", "wam-gradient,magnitude", "--out", folder.path("c"),
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        let steps = try #require(try Self.json(folder.path("c/sanity.json")) as? [[String: Any]])
+        let correlations = steps.compactMap { $0["spearman"] as? [String: Double] }
+        #expect(correlations.count == steps.count && steps.count > 2)
+        #expect(correlations.allSatisfy { abs(($0["magnitude"] ?? 0) - 1) < 1e-9 })
+        #expect((correlations.last?["wam-gradient"] ?? 1) < 0.5)
     }
 }

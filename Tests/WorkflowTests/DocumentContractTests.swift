@@ -19,7 +19,8 @@ import Wavelets
         "input", "input.file", "input.file_channels", "input.file_sample_rate", "input.kind", "input.padded_samples",
         "input.sample_rate", "input.window_count", "input.window_index", "input.window_length", "input.window_start",
         "interpretation", "interpretation.kept_coefficients", "interpretation.keep", "interpretation.rule",
-        "interpretation.total_coefficients",
+        "interpretation.total_coefficients", "interpretation.order", "interpretation.magnitude_agreement",
+        "interpretation.magnitude_agreement.kept_overlap", "interpretation.magnitude_agreement.spearman",
         "method", "method.domain", "method.levels", "method.mode", "method.name", "method.step_rule", "method.steps",
         "method.wavelet",
         "model", "model.classes", "model.file", "model.input_shape", "model.sha256",
@@ -70,5 +71,30 @@ import Wavelets
         #expect(result.document.scaleProfile.levels.map(\.name) == ["A6", "D6", "D5", "D4", "D3", "D2", "D1"])
         #expect(abs(result.document.scaleProfile.levels.map(\.importance).reduce(0, +) - 1) < 1e-9)
         #expect(result.interpretation.count == 16000)
+        #expect(result.document.interpretation.order == "magnitude")
+    }
+
+    @Test("the interpretation names its order, and its agreement with ranking by |z| is measured, not assumed")
+    func orderAndMagnitudeAgreement() throws {
+        let classifier = try Classifier(url: Self.samples.appendingPathComponent("models/audio-resnet.onnx"))
+        let (input, window) = try InputReader.first(
+            url: Self.samples.appendingPathComponent("audio/piano.wav"), exampleShape: classifier.inputShape, sampleRate: 16000)
+        func document(_ rule: InterpretationRule) throws -> ExplanationDocument {
+            let settings = ExplanationSettings(
+                method: .intgrad(IntegratedGradientsOptions(steps: .fixed(4))), wavelet: try Wavelet("db4"), interpretation: rule)
+            return try WindowExplainer(classifier: classifier, settings: settings).explain(window, of: input).document
+        }
+        let signed = try document(.top(fraction: 0.1, order: .signed))
+        let magnitude = try document(.top(fraction: 0.1, order: .magnitude))
+        #expect(signed.interpretation.order == "signed")
+        #expect(magnitude.interpretation.order == "magnitude")
+        let (s, m) = (try #require(signed.interpretation.magnitudeAgreement), try #require(magnitude.interpretation.magnitudeAgreement))
+        for agreement in [s, m] {
+            #expect((0...1).contains(agreement.keptOverlap))
+            #expect((-1...1).contains(agreement.spearman))
+        }
+        // Signed ranking puts counter-evidence (large |a|, often large |z|) last: it agrees less with |z|.
+        #expect(s.spearman < m.spearman)
+        #expect(s.keptOverlap != m.keptOverlap)
     }
 }

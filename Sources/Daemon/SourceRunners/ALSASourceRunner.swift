@@ -28,7 +28,7 @@ struct ALSASourceRunner: SourceRunner {
                     $0.sourceState = .reopening
                 }
                 runtime.logger.error("capture device unavailable; retrying", metadata: ["error": "\(error)", "retry_seconds": "\(delay)"])
-                Thread.sleep(forTimeInterval: delay)
+                runtime.sleep(seconds: delay)
                 delay = min(delay * 2, 60)
             }
         }
