@@ -7,8 +7,8 @@ public enum InterpretationRule: Sendable, Equatable {
     /// In every level, the coefficients with `|a| > eps * max |a|` of that level.
     case perLevel(threshold: Double)
     /// The top fraction `q` by the evidence `|a z|` averaged over `width` neighbouring
-    /// coefficients of the same band: the variant that denoises best (README, "Denoising by
-    /// explanation").
+    /// coefficients of the same band: a listenable interpretation that keeps the energy the model
+    /// relies on (README, "Denoising by explanation": better than by |a|, below block thresholding).
     case topEvidence(fraction: Double, width: Int)
 }
 

@@ -39,7 +39,7 @@ public struct FaithfulnessEvaluation: Sendable {
     /// The orders features are ranked in for insertion, deletion, FF and Fid-In, each method
     /// scored once per distinct order they give it (mu-fidelity uses the attribution's values,
     /// not a ranking, so it is the same in every order).
-    public var orders = [MetricOrder.auto]
+    public var orders = [MetricOrder.magnitude]
 
     /// One row of the table: a method in one order.
     public struct Row: Hashable, Sendable {

@@ -16,9 +16,10 @@ struct EvalCommand: ParsableCommand {
             the median FF (logit drop with the top half removed) and Fid-In (share of inputs whose \
             prediction survives with only the top half kept). The references random, magnitude, \
             input-random and input-magnitude need no model (a seeded random ranking, the coefficients' \
-            own size): a method must beat them to mean anything. Features are ranked by --order: each \
-            method's natural order (auto: signed for integrated gradients and input x gradient, by \
-            magnitude for the rest), or all by |a| or by a. With --denoise SNR the clean inputs are \
+            own size): a method must beat them to mean anything. Features are ranked by --order: by |a| \
+            (magnitude, the default), by a (signed: the evidence for the class first), or auto (signed \
+            for integrated gradients and input x gradient, magnitude for the rest); several orders \
+            give a row each. With --denoise SNR the clean inputs are \
             mixed with white noise and the interpretations' SI-SDR is compared with wavelet thresholding, \
             block thresholding and an oracle.
             """
@@ -35,9 +36,9 @@ struct EvalCommand: ParsableCommand {
 
     @Option(
         help:
-            "How features are ranked for the metrics, comma-separated for several: auto (each method's natural order), magnitude (|a|), signed (a)."
+            "How features are ranked for the metrics, comma-separated for several: magnitude (|a|, the default), signed (a), auto (signed for integrated gradients and input x gradient, magnitude for the rest)."
     )
-    var order = "auto"
+    var order = "magnitude"
 
     @Option(help: "Seed of the random references.")
     var seed: UInt64 = 0
@@ -140,13 +141,7 @@ struct EvalCommand: ParsableCommand {
             metrics: measured)
         evaluation.insertionSteps = insertionSteps
         evaluation.orders = orders
-        var progress = ProgressBar(total: examples.count, label: "evaluating")
-        var scores: [FaithfulnessEvaluation.Scores] = []
-        for example in examples {
-            scores += try evaluation.evaluate(example, sampleRate: rate)
-            progress.advance()
-        }
-        progress.finish()
+        let scores = try Self.each(examples, label: "evaluating") { try evaluation.evaluate($1, sampleRate: rate) }
         let rows = FaithfulnessEvaluation.rows(methods: chosen, orders: orders)
         let table = FaithfulnessEvaluation.summarize(scores, rows: rows, metrics: measured)
         let accuracy = Dictionary(grouping: scores, by: \.file).values.filter { $0[0].label == $0[0].predicted }.count
@@ -167,13 +162,7 @@ struct EvalCommand: ParsableCommand {
 
     private func runDenoising(_ evaluation: DenoisingEvaluation, examples: [LabelledSet.Example], folder: URL?) throws {
         let snr = evaluation.snr
-        var progress = ProgressBar(total: examples.count, label: "denoising")
-        var clips: [DenoisingEvaluation.Clip] = []
-        for (index, example) in examples.enumerated() {
-            clips.append(try evaluation.evaluate(example, index: index, sampleRate: rate))
-            progress.advance()
-        }
-        progress.finish()
+        let clips = try Self.each(examples, label: "denoising") { [try evaluation.evaluate($1, index: $0, sampleRate: rate)] }
         print("Denoising at \(snr) dB SNR, \(clips.count) clips; SI-SDR in dB (mean), gain over the noisy input in brackets.")
         print(String(format: "noisy input: %.2f dB", Self.mean(clips.map(\.noisy))))
         print(Self.maskTable(clips, references: evaluation.referenceNames()))
@@ -185,13 +174,7 @@ struct EvalCommand: ParsableCommand {
     private func runSeparation(
         _ evaluation: SeparationEvaluation, pairs: [(LabelledSet.Example, LabelledSet.Example)], folder: URL?
     ) throws {
-        var progress = ProgressBar(total: pairs.count, label: "separating")
-        var clips: [DenoisingEvaluation.Clip] = []
-        for pair in pairs {
-            clips += try evaluation.evaluate(pair, sampleRate: rate)
-            progress.advance()
-        }
-        progress.finish()
+        let clips = try Self.each(pairs, label: "separating") { try evaluation.evaluate($1, sampleRate: rate) }
         print(
             "Separation: \(pairs.count) two-class mixtures at equal power, each class extracted by its explanation (\(clips.count) rows); "
                 + "SI-SDR in dB against the extracted class's source (mean), gain over the mixture in brackets.")
@@ -200,6 +183,18 @@ struct EvalCommand: ParsableCommand {
         if let folder {
             try ResultWriter(folder: folder).writeJSON(clips, to: folder.appendingPathComponent("separate.json"))
         }
+    }
+
+    /// What `body` gives for every item (with its index), in order, under a progress bar.
+    static func each<Item, Value>(_ items: [Item], label: String, _ body: (Int, Item) throws -> [Value]) rethrows -> [Value] {
+        var progress = ProgressBar(total: items.count, label: label)
+        var values: [Value] = []
+        for (index, item) in items.enumerated() {
+            values += try body(index, item)
+            progress.advance()
+        }
+        progress.finish()
+        return values
     }
 
     /// Two groups of classes, `A,B:C,D`, each known to the model, disjoint.
