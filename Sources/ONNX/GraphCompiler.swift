@@ -62,12 +62,10 @@ struct GraphCompiler: ProgramCompiler {
             opset: graph.opset)
         compilation.values[input.name] = .runtime(builder.input)
         compilation.builder.name(builder.input, input.name)
+        let missing = MissingOperator.all(in: graph.nodes)
+        guard missing.isEmpty else { throw ONNXError.unsupportedOperators(missing: missing, supported: OperatorTable.supportedOperators) }
         for node in graph.nodes {
-            guard let handler = OperatorTable.handler(for: node) else {
-                throw ONNXError.unsupportedOperator(
-                    opType: node.opType, domain: node.domain, node: node.name,
-                    supported: OperatorTable.supportedOperators)
-            }
+            guard let handler = OperatorTable.handler(for: node) else { preconditionFailure("every operator was checked above") }
             compilation.node = node
             let outputs: [CompiledValue]
             do {

@@ -22,8 +22,12 @@ public struct ModelSummary: Sendable {
     public let operatorCounts: [String: Int]
     /// Elements of all floating-point initializers.
     public let parameterCount: Int
-    /// Operators the engine does not implement (empty when the model can run).
-    public let unsupportedOperators: [String]
+    /// Operators the engine does not implement, each with the nodes using it (empty when the
+    /// model can run).
+    public let missingOperators: [MissingOperator]
+
+    /// The names of the operators the engine does not implement, sorted.
+    public var unsupportedOperators: [String] { missingOperators.map(\.name).sorted() }
 
     init(_ graph: GraphDescription) {
         func tensor(_ info: GraphDescription.ValueInfo) -> Tensor {
@@ -45,6 +49,6 @@ public struct ModelSummary: Sendable {
             if case .integer = tensor.elements { return false }
             return true
         }.reduce(0) { $0 + $1.count }
-        unsupportedOperators = Set(graph.nodes.filter { OperatorTable.handler(for: $0) == nil }.map(OperatorTable.qualifiedName)).sorted()
+        missingOperators = MissingOperator.all(in: graph.nodes)
     }
 }

@@ -7,7 +7,8 @@ public enum ONNXError: Error, Equatable, CustomStringConvertible {
     /// The model imports a version of the default operator set outside the supported range.
     case unsupportedOpset(version: Int, supported: ClosedRange<Int>)
     /// A node uses an operator the engine does not implement.
-    case unsupportedOperator(opType: String, domain: String, node: String, supported: [String])
+    /// Every operator of the model the engine lacks, each with the nodes that use it.
+    case unsupportedOperators(missing: [MissingOperator], supported: [String])
     /// A tensor the computation needs is not float32 (or an integer constant where allowed).
     case nonFloatTensor(tensor: String, dataType: String, context: String)
     /// A shape (or another value that must be known at load time) cannot be determined.
@@ -27,9 +28,9 @@ public enum ONNXError: Error, Equatable, CustomStringConvertible {
             return "\(file): not an ONNX model (\(reason)); expected a .onnx file as written by onnx.save or torch.onnx.export"
         case let .unsupportedOpset(version, supported):
             return "model uses ONNX opset \(version); supported opsets are \(supported.lowerBound) to \(supported.upperBound)"
-        case let .unsupportedOperator(opType, domain, node, supported):
-            let qualified = domain.isEmpty || domain == "ai.onnx" ? opType : "\(domain).\(opType)"
-            return "unsupported operator \(qualified) (node '\(node)'); supported operators: \(supported.joined(separator: ", "))"
+        case let .unsupportedOperators(missing, supported):
+            let list = missing.map(\.description).joined(separator: "; ")
+            return "unsupported operator\(missing.count == 1 ? "" : "s") \(list); supported operators: \(supported.joined(separator: ", "))"
         case let .nonFloatTensor(tensor, dataType, context):
             return "tensor '\(tensor)' is \(dataType) (\(context)); the engine computes in float32 only"
         case let .unresolvedShape(tensor, reason):
@@ -42,5 +43,33 @@ public enum ONNXError: Error, Equatable, CustomStringConvertible {
         case let .invalidModel(reason):
             return "invalid model: \(reason)"
         }
+    }
+}
+
+/// An operator the engine lacks, and the nodes of a model that use it.
+public struct MissingOperator: Sendable, Equatable, CustomStringConvertible {
+    /// The operator, qualified by its domain unless it is the default one.
+    public let name: String
+    /// The names of the nodes using it, in graph order.
+    public let nodes: [String]
+
+    /// How many node names a message lists before it says how many more there are.
+    static let namesShown = 5
+
+    public var description: String {
+        let shown = nodes.prefix(Self.namesShown).map { "'\($0)'" }.joined(separator: ", ")
+        let more = nodes.count > Self.namesShown ? " and \(nodes.count - Self.namesShown) more" : ""
+        return "\(name) (node\(nodes.count == 1 ? "" : "s") \(shown)\(more))"
+    }
+
+    /// The operators of `nodes` without a handler, in order of first use.
+    static func all(in nodes: [GraphDescription.Node]) -> [MissingOperator] {
+        var order: [String] = [], users: [String: [String]] = [:]
+        for node in nodes where OperatorTable.handler(for: node) == nil {
+            let name = OperatorTable.qualifiedName(node)
+            if users[name] == nil { order.append(name) }
+            users[name, default: []].append(node.name)
+        }
+        return order.map { MissingOperator(name: $0, nodes: users[$0]!) }
     }
 }

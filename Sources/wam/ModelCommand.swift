@@ -37,7 +37,9 @@ struct ModelCommand: ParsableCommand {
             if summary.unsupportedOperators.isEmpty {
                 print("  supported:  yes, every operator")
             } else {
-                print("  supported:  no, the engine lacks " + summary.unsupportedOperators.joined(separator: ", "))
+                print(
+                    "  supported:  no, the engine lacks \(summary.missingOperators.count) operator\(summary.missingOperators.count == 1 ? "" : "s"):")
+                for missing in summary.missingOperators { print("              \(missing)") }
             }
         }
     }

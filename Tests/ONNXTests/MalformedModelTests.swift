@@ -36,11 +36,42 @@ struct MalformedModelTests {
 
     @Test func unsupportedOperatorNamesOpNodeAndAlternatives() throws {
         let error = try #require(loadError("unsupported_op.onnx"))
-        guard case let .unsupportedOperator(opType, _, node, supported) = error else { Issue.record("got \(error)"); return }
-        #expect(opType == "TopK")
-        #expect(!node.isEmpty && error.description.contains(node))
+        guard case let .unsupportedOperators(missing, supported) = error else { Issue.record("got \(error)"); return }
+        #expect(missing.map(\.name) == ["TopK"])
+        #expect(missing[0].nodes.count == 1 && !missing[0].nodes[0].isEmpty && error.description.contains(missing[0].nodes[0]))
         #expect(supported.contains("Conv") && supported.contains("Gemm") && supported == ONNXModel.supportedOperators)
         #expect(error.description.contains("supported operators: "))
+    }
+
+    @Test("every missing operator is named at once, each with its nodes, not only the first")
+    func everyMissingOperatorAtOnce() throws {
+        var model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: Fixtures.url("malformed/unsupported_op.onnx")))
+        for (index, (opType, domain)) in [("GRU", ""), ("TopK", ""), ("STFT", ""), ("GRU", ""), ("Inverse", "com.microsoft")].enumerated() {
+            var node = Onnx_NodeProto()
+            (node.opType, node.domain, node.name) = (opType, domain, "extra_\(index)")
+            node.input = [model.graph.input[0].name]
+            node.output = ["extra_out_\(index)"]
+            model.graph.node.append(node)
+        }
+        let loaded = try ONNXModel(data: try model.serializedData(), name: "many.onnx")
+        #expect(
+            loaded.summary.missingOperators == [
+                // The fixture's node has no name; the model names it by its operator and position.
+                MissingOperator(name: "TopK", nodes: ["TopK_1", "extra_1"]),
+                MissingOperator(name: "GRU", nodes: ["extra_0", "extra_3"]),
+                MissingOperator(name: "STFT", nodes: ["extra_2"]),
+                MissingOperator(name: "com.microsoft.Inverse", nodes: ["extra_4"]),
+            ])
+        do {
+            _ = try loaded.makeEngine()
+            Issue.record("a model with unsupported operators compiled")
+        } catch {
+            let text = "\(error)"
+            #expect(text.hasPrefix("unsupported operators TopK (nodes "))
+            #expect(text.contains("GRU (nodes 'extra_0', 'extra_3'); STFT (node 'extra_2'); com.microsoft.Inverse (node 'extra_4')"))
+        }
+        let many = MissingOperator(name: "Abs", nodes: (0..<8).map { "abs_\($0)" })
+        #expect(many.description == "Abs (nodes 'abs_0', 'abs_1', 'abs_2', 'abs_3', 'abs_4' and 3 more)")
     }
 
     @Test func nonFloatInput() throws {
