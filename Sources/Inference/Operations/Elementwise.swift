@@ -20,6 +20,12 @@ public struct Elementwise: DifferentiableOperation {
         case log
         /// `x` to a constant power.
         case power(Float)
+        case absolute
+        case reciprocal
+        /// `gamma * (x > 0 ? x : alpha * (exp(x) - 1))`.
+        case selu(alpha: Float, gamma: Float)
+        /// `max(0, min(1, alpha * x + beta))`.
+        case hardSigmoid(alpha: Float, beta: Float)
     }
 
     public let name: String
@@ -42,7 +48,7 @@ public struct Elementwise: DifferentiableOperation {
     public var backwardReads: BackwardReads {
         switch function {
         case .negate: []
-        case .relu, .sigmoid, .tanh, .exp, .squareRoot: .output
+        case .relu, .sigmoid, .tanh, .exp, .squareRoot, .reciprocal: .output
         default: .inputs
         }
     }
@@ -69,6 +75,10 @@ public struct Elementwise: DifferentiableOperation {
         case .log: map(x, output, ScalarMath.log)
         case let .power(exponent):
             if exponent == 2 { map(x, output) { $0 * $0 } } else { map(x, output) { ScalarMath.pow($0, exponent) } }
+        case .absolute: map(x, output) { abs($0) }
+        case .reciprocal: map(x, output) { 1 / $0 }
+        case let .selu(alpha, gamma): map(x, output) { gamma * ($0 > 0 ? $0 : alpha * (ScalarMath.exp($0) - 1)) }
+        case let .hardSigmoid(alpha, beta): map(x, output) { max(0, min(1, alpha * $0 + beta)) }
         }
     }
 
@@ -121,6 +131,16 @@ public struct Elementwise: DifferentiableOperation {
         case .log: pullBack(g, x, dx, writing: writing) { $0 / $1 }
         case let .power(exponent):
             pullBack(g, x, dx, writing: writing) { $0 * exponent * ScalarMath.pow($1, exponent - 1) }
+        // PyTorch's subgradient: sign(0) = 0.
+        case .absolute: pullBack(g, x, dx, writing: writing) { $1 > 0 ? $0 : ($1 < 0 ? -$0 : 0) }
+        case .reciprocal: pullBack(g, y, dx, writing: writing) { -$0 * $1 * $1 }
+        case let .selu(alpha, gamma):
+            pullBack(g, x, dx, writing: writing) { $1 > 0 ? gamma * $0 : gamma * alpha * ScalarMath.exp($1) * $0 }
+        case let .hardSigmoid(alpha, beta):
+            pullBack(g, x, dx, writing: writing) { g, x in
+                let inner = alpha * x + beta
+                return inner > 0 && inner < 1 ? alpha * g : 0
+            }
         }
     }
 

@@ -13,6 +13,12 @@ enum ElementwiseOperators {
         "Sqrt": unary { _ in .squareRoot },
         "Exp": unary { _ in .exp },
         "Log": unary { _ in .log },
+        "Abs": unary { _ in .absolute },
+        "Reciprocal": unary { _ in .reciprocal },
+        "Selu": unary { c in
+            .selu(alpha: try c.float("alpha", default: 1.673_263_192_176_818_8), gamma: try c.float("gamma", default: 1.050_701_022_148_132_3))
+        },
+        "HardSigmoid": unary { c in .hardSigmoid(alpha: try c.float("alpha", default: 0.2), beta: try c.float("beta", default: 0.5)) },
         "Gelu": unary { c in
             switch try c.string("approximate", default: "none") {
             case "none": return .gelu

@@ -1,0 +1,74 @@
+import Foundation
+import Inference
+import NDArray
+import SwiftProtobuf
+import Testing
+
+@testable import ONNX
+
+/// Unary operators read from ONNX nodes with their attributes and ONNX's defaults.
+struct UnaryOperatorTests {
+    /// A model `y = op(x)` for `x` of shape [1, count].
+    static func model(_ opType: String, count: Int, attributes: [String: Float] = [:]) throws -> ONNXModel {
+        func valueInfo(_ name: String) -> Onnx_ValueInfoProto {
+            var info = Onnx_ValueInfoProto()
+            info.name = name
+            info.type.tensorType.elemType = 1  // FLOAT
+            info.type.tensorType.shape.dim = [1, count].map { size in
+                var dimension = Onnx_TensorShapeProto.Dimension()
+                dimension.dimValue = Int64(size)
+                return dimension
+            }
+            return info
+        }
+        var node = Onnx_NodeProto()
+        (node.opType, node.name, node.input, node.output) = (opType, "op", ["x"], ["y"])
+        node.attribute = attributes.sorted { $0.key < $1.key }.map { key, value in
+            var attribute = Onnx_AttributeProto()
+            (attribute.name, attribute.type, attribute.f) = (key, .float, value)
+            return attribute
+        }
+        var model = Onnx_ModelProto()
+        model.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        model.opsetImport = [opset]
+        model.graph.name = opType
+        model.graph.node = [node]
+        model.graph.input = [valueInfo("x")]
+        model.graph.output = [valueInfo("y")]
+        return try ONNXModel(data: try model.serializedData(), name: "\(opType).onnx")
+    }
+
+    static let x: [Float] = [-3, -1.5, -0.4, 0.25, 0.5, 1, 2.5, 4]
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let opType: String
+        let attributes: [String: Float]
+        let reference: @Sendable (Double) -> Double
+        var testDescription: String { "\(opType) \(attributes)" }
+    }
+
+    static let seluAlpha = 1.673_263_192_176_818_8, seluGamma = 1.050_701_022_148_132_3
+
+    static let cases: [Case] = [
+        Case(opType: "Abs", attributes: [:]) { abs($0) },
+        Case(opType: "Reciprocal", attributes: [:]) { 1 / $0 },
+        Case(opType: "Selu", attributes: [:]) { x in seluGamma * (x > 0 ? x : seluAlpha * (exp(x) - 1)) },
+        Case(opType: "Selu", attributes: ["alpha": 2, "gamma": 0.5]) { x in 0.5 * (x > 0 ? x : 2 * (exp(x) - 1)) },
+        Case(opType: "HardSigmoid", attributes: [:]) { x in max(0, min(1, 0.2 * x + 0.5)) },
+        Case(opType: "HardSigmoid", attributes: ["alpha": 0.5, "beta": 0.25]) { x in max(0, min(1, 0.5 * x + 0.25)) },
+    ]
+
+    @Test("Abs, Reciprocal, Selu and HardSigmoid: outputs by the ONNX formulas, default and given attributes", arguments: cases)
+    func formula(_ c: Case) throws {
+        let (opType, reference) = (c.opType, c.reference)
+        let engine = try Self.model(opType, count: Self.x.count, attributes: c.attributes).makeEngine()
+        let y = try engine.logits(NDArray(shape: [1, Self.x.count], storage: Self.x)).storage
+        for (value, input) in zip(y, Self.x) {
+            let expected = reference(Double(input))
+            #expect(abs(Double(value) - expected) <= 1e-6 * max(1, abs(expected)), "\(opType)(\(input))")
+        }
+        #expect(y.count == Self.x.count)
+    }
+}
