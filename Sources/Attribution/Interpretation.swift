@@ -41,7 +41,13 @@ public enum Interpretation {
                 throw .invalidParameter(name: "keep", value: "\(fraction)", expected: "a fraction in (0, 1]")
             }
             let ranking = Ranking(scores, order: order)
-            return ranking.keepMask(top: ranking.count(fraction: fraction))
+            let count = ranking.count(fraction: fraction)
+            guard count > 0 || scores.isEmpty else {
+                throw .invalidParameter(
+                    name: "keep", value: "\(fraction)",
+                    expected: "a fraction keeping at least one of the \(scores.count) coefficients (at least \(1 / Double(scores.count)))")
+            }
+            return ranking.keepMask(top: count)
         }
         switch rule {
         case let .top(fraction, order):

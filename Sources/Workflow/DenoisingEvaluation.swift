@@ -48,6 +48,9 @@ public struct DenoisingEvaluation: Sendable {
         guard signal.kind == .audio else { throw WorkflowError(source: example.url.path, reason: "--denoise needs audio inputs") }
         let clean = window.samples
         let power = clean.reduce(0.0) { $0 + Double($1 * $1) } / Double(clean.count)
+        guard power > 0 else {
+            throw WorkflowError(source: example.url.path, reason: "is silent: no noise level gives it an SNR, and SI-SDR needs a signal")
+        }
         var generator = SeededNormal(seed: seed &+ UInt64(index))
         let noisy = zip(clean, generator.samples(clean.count, deviation: (power / pow(10, snr / 10)).squareRoot())).map { $0 + $1 }
         let transform = try settings.transform(exampleShape: classifier.inputShape, kind: .audio)

@@ -38,7 +38,10 @@ public struct LabelledSet: Sendable {
             var rows: [Example] = []
             for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
                 let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                if number == 0 && fields.first?.lowercased() == "path" { continue }
+                // A header: `path,label` (or `file,label`, extra columns ignored).
+                if number == 0 && ["path", "file"].contains(fields.first?.lowercased()) && fields.dropFirst().first?.lowercased() == "label" {
+                    continue
+                }
                 guard fields.count >= 2, !fields[0].isEmpty, !fields[1].isEmpty else {
                     throw WorkflowError(source: "\(path):\(number + 1)", reason: "expected `path,label`, got '\(line)'")
                 }
@@ -61,5 +64,19 @@ public struct LabelledSet: Sendable {
             source: path,
             reason: "the label '\(stranger.label)' of \(stranger.url.lastPathComponent) is not a class of the "
                 + "model; its classes are " + classes.joined(separator: ", "))
+    }
+}
+
+extension LabelledSet {
+    /// `examples` taken one class at a time in turn (classes by name), each class in its order.
+    public static func interleaved(_ examples: [Example]) -> [Example] {
+        var byClass = Dictionary(grouping: examples, by: \.label).sorted { $0.key < $1.key }.map { $0.value[...] }
+        var result: [Example] = []
+        while byClass.contains(where: { !$0.isEmpty }) {
+            for index in byClass.indices {
+                if let next = byClass[index].popFirst() { result.append(next) }
+            }
+        }
+        return result
     }
 }

@@ -28,11 +28,14 @@ public struct SeparationEvaluation: Sendable {
         ["oracle |z source|"] + MaskEstimators.referenceNames(widths: smoothingWidths)
     }
 
-    /// The pairs to mix: the k-th example of `first`'s classes with the k-th of `second`'s.
+    /// The pairs to mix: each group's examples taken class by class in turn (so every class of a
+    /// group is used), the k-th of `first` with the k-th of `second`, at most `limit` pairs.
     public static func pairs(
-        _ examples: [LabelledSet.Example], first: Set<String>, second: Set<String>
+        _ examples: [LabelledSet.Example], first: Set<String>, second: Set<String>, limit: Int? = nil
     ) -> [(LabelledSet.Example, LabelledSet.Example)] {
-        Array(zip(examples.filter { first.contains($0.label) }, examples.filter { second.contains($0.label) }))
+        let a = LabelledSet.interleaved(examples.filter { first.contains($0.label) })
+        let b = LabelledSet.interleaved(examples.filter { second.contains($0.label) })
+        return Array(zip(a, b).prefix(limit ?? .max))
     }
 
     /// Two rows per pair, one per class extracted: SI-SDR (dB) against that class's source of

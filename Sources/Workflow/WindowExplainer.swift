@@ -75,14 +75,14 @@ public struct WindowExplainer: Sendable {
         let interpretation = Interpretation.rebuild(coefficients: explanation.coefficients, mask: kept, representation: transform)
         let document = makeDocument(
             window: window, input: input, explanation: explanation, transform: transform,
-            interpretation: interpretationInfo(explanation, kept: kept), seconds: Date().timeIntervalSince(started))
+            interpretation: interpretationInfo(explanation, kept: kept, layout: transform.layout), seconds: Date().timeIntervalSince(started))
         return WindowResult(
             window: window, explanation: explanation, document: document, interpretation: interpretation,
             transform: transform)
     }
 
     /// The interpretation's rule, order, size and agreement with the model-free ranking by |z|.
-    private func interpretationInfo(_ explanation: Explanation, kept: [Float]) -> ExplanationDocument.InterpretationInfo {
+    private func interpretationInfo(_ explanation: Explanation, kept: [Float], layout: CoefficientLayout) -> ExplanationDocument.InterpretationInfo {
         let (a, z) = (explanation.attribution, explanation.coefficients)
         let keptCount = Int(kept.reduce(0, +))
         var info = ExplanationDocument.InterpretationInfo(
@@ -95,16 +95,18 @@ public struct WindowExplainer: Sendable {
             score = order == .signed ? a : a.map(abs)
         case let .topEvidence(fraction, width):
             (info.rule, info.keep, info.width) = ("evidence", fraction, width)
-            score = zip(a, z).map { abs($0 * $1) }
+            score = BandSmoothing.average(zip(a, z).map { abs($0 * $1) }, layout: layout, width: width)
         case let .perLevel(threshold):
             (info.rule, info.threshold) = ("per_level", threshold)
             score = a.map(abs)
         }
         let magnitude = z.map(abs)
+        // A silent input has no largest coefficients to compare with.
+        guard magnitude.contains(where: { $0 > 0 }), keptCount > 0 else { return info }
         let byMagnitude = Ranking(magnitude).keepMask(top: keptCount)
         let shared = zip(kept, byMagnitude).reduce(0) { $0 + ($1.0 == 1 && $1.1 == 1 ? 1 : 0) }
         info.magnitudeAgreement = .init(
-            keptOverlap: keptCount > 0 ? Double(shared) / Double(keptCount) : 0,
+            keptOverlap: Double(shared) / Double(keptCount),
             spearman: Correlation.spearman(score, magnitude))
         return info
     }

@@ -38,7 +38,7 @@ struct EvalCommand: ParsableCommand {
         help:
             "How features are ranked for the metrics, comma-separated for several: magnitude (|a|, the default), signed (a), auto (signed for integrated gradients and input x gradient, magnitude for the rest)."
     )
-    var order = "magnitude"
+    var order: String?
 
     @Option(help: "Seed of the random references.")
     var seed: UInt64 = 0
@@ -80,6 +80,11 @@ struct EvalCommand: ParsableCommand {
     var out: String?
 
     func validate() throws {
+        let modes = [sanity ? "--sanity" : nil, denoise.map { _ in "--denoise" }, separate.map { _ in "--separate" }].compactMap { $0 }
+        if modes.count > 1 { throw ValidationError("\(modes.joined(separator: " and ")) are different experiments; run them one at a time") }
+        if let first = modes.first, order != nil {
+            throw ValidationError("--order ranks the features of the faithfulness metrics; \(first) does not use it")
+        }
         if let limit { try Check.range(limit, 1...1_000_000, "--limit") }
         if let denoise { try Check.range(denoise, -60...60, "--denoise", unit: " dB") }
         if let levels { try Check.range(levels, 1...30, "--levels") }
@@ -99,7 +104,8 @@ struct EvalCommand: ParsableCommand {
                 WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
         let classifier = try Classifier(url: modelURL, threads: threads, maxBatch: maxBatch)
         let chosen = try EvaluationMethod.list(methods, key: "--methods"), measured = try Metric.list(metrics, key: "--metrics")
-        let orders = try MetricOrder.list(order, key: "--order")
+        var orders: [MetricOrder] = []
+        for order in try MetricOrder.list(order ?? "magnitude", key: "--order") where !orders.contains(order) { orders.append(order) }
         let settings = ExplanationSettings(wavelet: try Wavelet(wavelet), mode: mode, levels: levels)
         let options = MethodOptions(
             smoothgrad: SmoothGradOptions(samples: samples, spread: spread),
@@ -107,24 +113,30 @@ struct EvalCommand: ParsableCommand {
         let set = try LabelledSet(path: data)
         try set.check(classes: classifier.labels)
         var examples = set.examples
-        if let limit { examples = Self.spread(examples, limit: limit) }
-        let folder = try out.map { path -> URL in
-            let url = URL(fileURLWithPath: path)
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            return url
-        }
+        // --separate limits the mixtures, not the clips.
+        if let limit, separate == nil { examples = Self.spread(examples, limit: limit) }
+        // Created (or refused, naming the folder) before any work.
+        let folder = try out.map { try ResultWriter(folder: URL(fileURLWithPath: $0)).folder }
         if sanity {
             try runSanityCheck(
                 RandomizationCheck(classifier: classifier, settings: settings, options: options, methods: chosen),
                 examples: examples, folder: folder)
             return
         }
+        if separate != nil || denoise != nil, !chosen.contains(where: { $0.isWavelet && !$0.isReference }) {
+            throw WorkflowError(
+                source: "--methods",
+                reason: "--denoise and --separate need at least one WAM method (wam-intgrad, wam-smoothgrad, wam-gradient): "
+                    + "the model-free estimators are always in their tables")
+        }
         if let separate {
             let groups = try Self.classGroups(separate, labels: classifier.labels)
-            let pairs = SeparationEvaluation.pairs(examples, first: groups.first, second: groups.second)
-            guard !pairs.isEmpty else {
-                throw ValidationError("--separate \(separate): the set has no clips of one of the two groups")
+            for (side, group) in [("before", groups.first), ("after", groups.second)] where !examples.contains(where: { group.contains($0.label) }) {
+                throw WorkflowError(
+                    source: "--separate \(separate)",
+                    reason: "\(data) has no clips of the classes \(side) the colon (\(group.sorted().joined(separator: ", ")))")
             }
+            let pairs = SeparationEvaluation.pairs(examples, first: groups.first, second: groups.second, limit: limit)
             try runSeparation(
                 SeparationEvaluation(classifier: classifier, settings: settings, options: options, methods: chosen), pairs: pairs,
                 folder: folder)
@@ -165,7 +177,7 @@ struct EvalCommand: ParsableCommand {
         let clips = try Self.each(examples, label: "denoising") { [try evaluation.evaluate($1, index: $0, sampleRate: rate)] }
         print("Denoising at \(snr) dB SNR, \(clips.count) clips; SI-SDR in dB (mean), gain over the noisy input in brackets.")
         print(String(format: "noisy input: %.2f dB", Self.mean(clips.map(\.noisy))))
-        print(Self.maskTable(clips, references: evaluation.referenceNames()))
+        print(Self.maskTable(clips, references: evaluation.referenceNames(), rows: "clips"))
         if let folder {
             try ResultWriter(folder: folder).writeJSON(clips, to: folder.appendingPathComponent("denoise-\(snr)dB.json"))
         }
@@ -179,7 +191,7 @@ struct EvalCommand: ParsableCommand {
             "Separation: \(pairs.count) two-class mixtures at equal power, each class extracted by its explanation (\(clips.count) rows); "
                 + "SI-SDR in dB against the extracted class's source (mean), gain over the mixture in brackets.")
         print(String(format: "mixture: %.2f dB", Self.mean(clips.map(\.noisy))))
-        print(Self.maskTable(clips, references: evaluation.referenceNames()))
+        print(Self.maskTable(clips, references: evaluation.referenceNames(), rows: "extractions"))
         if let folder {
             try ResultWriter(folder: folder).writeJSON(clips, to: folder.appendingPathComponent("separate.json"))
         }
@@ -198,25 +210,27 @@ struct EvalCommand: ParsableCommand {
     }
 
     /// Two groups of classes, `A,B:C,D`, each known to the model, disjoint.
-    static func classGroups(_ text: String, labels: [String]) throws -> (first: Set<String>, second: Set<String>) {
+    static func classGroups(_ text: String, labels: [String]) throws(WorkflowError) -> (first: Set<String>, second: Set<String>) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map {
             Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw ValidationError("--separate \(text): expected two comma-separated class lists joined by a colon, e.g. yes,no:piano,violin")
+            throw WorkflowError(
+                source: "--separate \(text)", reason: "expected two comma-separated class lists joined by a colon, e.g. yes,no:piano,violin")
         }
         if let unknown = parts.joined().first(where: { !labels.contains($0) }) {
-            throw ValidationError("--separate: unknown class \"\(unknown)\"; the model's classes are \(labels.joined(separator: ", "))")
+            throw WorkflowError(
+                source: "--separate", reason: "unknown class \"\(unknown)\"; the model's classes are \(labels.joined(separator: ", "))")
         }
         if let shared = parts[0].intersection(parts[1]).first {
-            throw ValidationError("--separate: class \"\(shared)\" is in both groups; a mixture needs two different classes")
+            throw WorkflowError(source: "--separate", reason: "class \"\(shared)\" is in both groups; a mixture needs two different classes")
         }
         return (parts[0], parts[1])
     }
 
     /// Mean SI-SDR of every estimator at every fraction, the model-free ones first (marked), then
     /// the held-out comparison of the best of each kind.
-    static func maskTable(_ clips: [DenoisingEvaluation.Clip], references: [String]) -> String {
+    static func maskTable(_ clips: [DenoisingEvaluation.Clip], references: [String], rows noun: String) -> String {
         let base = mean(clips.map(\.noisy))
         let explained = clips[0].rows.keys.filter { !references.contains($0) }.sorted()
         var lines: [String] = []
@@ -229,9 +243,13 @@ struct EvalCommand: ParsableCommand {
             let label = name + (references.contains(name) ? " (ref)" : "")
             lines.append("  \(label.padding(toLength: 44, withPad: " ", startingAt: 0)) " + cells.joined(separator: "  "))
         }
-        lines.append("(ref): needs no model; block thresholding w ranks |z| averaged over w coefficients of a band")
-        if clips.count >= 4, !explained.isEmpty {
-            lines.append(heldOut(clips, explained: explained, references: references.filter { !$0.hasPrefix("oracle") }))
+        lines.append(
+            "(ref): needs no model; block thresholding w ranks |z| averaged over w coefficients of a band. "
+                + "SI-SDR is floored at \(Int(MaskEstimators.siSDRFloor)) dB (an estimate with nothing of the reference in it).")
+        if clips.count >= 4 {
+            lines.append(heldOut(clips, explained: explained, references: references.filter { !$0.hasPrefix("oracle") }, noun: noun))
+        } else {
+            lines.append("(the held-out comparison needs at least 4 \(noun); this run has \(clips.count))")
         }
         return lines.joined(separator: "\n")
     }
@@ -239,7 +257,7 @@ struct EvalCommand: ParsableCommand {
     /// The best explanation-guided estimator and kept fraction chosen on half the rows
     /// (development: rows 0, 1, 4, 5, ...), and its gain on the other half (held out) next to the
     /// best model-free one chosen the same way.
-    static func heldOut(_ clips: [DenoisingEvaluation.Clip], explained: [String], references: [String]) -> String {
+    static func heldOut(_ clips: [DenoisingEvaluation.Clip], explained: [String], references: [String], noun: String) -> String {
         // By pairs of rows, so that both classes of one mixture fall on the same side.
         let development = clips.enumerated().filter { $0.offset / 2 % 2 == 0 }.map(\.element)
         let held = clips.enumerated().filter { $0.offset / 2 % 2 == 1 }.map(\.element)
@@ -252,8 +270,8 @@ struct EvalCommand: ParsableCommand {
         }
         let (guided, reference) = (best(explained), best(references))
         return String(
-            format: "Chosen on %d development clips, measured on %d held-out clips: %@ at %@: %+.2f dB; %@ at %@: %+.2f dB (difference %+.2f dB)",
-            development.count, held.count, guided.name, guided.column, gain(held, guided.name, guided.column), reference.name,
+            format: "Chosen on %d development %@, measured on %d held-out %@: %@ at %@: %+.2f dB; %@ at %@: %+.2f dB (difference %+.2f dB)",
+            development.count, noun, held.count, noun, guided.name, guided.column, gain(held, guided.name, guided.column), reference.name,
             reference.column, gain(held, reference.name, reference.column),
             gain(held, guided.name, guided.column) - gain(held, reference.name, reference.column))
     }
@@ -277,14 +295,7 @@ struct EvalCommand: ParsableCommand {
 
     /// At most `limit` examples, taken round-robin over the classes.
     static func spread(_ examples: [LabelledSet.Example], limit: Int) -> [LabelledSet.Example] {
-        var byClass = Dictionary(grouping: examples, by: \.label).sorted { $0.key < $1.key }.map { $0.value[...] }
-        var chosen: [LabelledSet.Example] = []
-        while chosen.count < limit, byClass.contains(where: { !$0.isEmpty }) {
-            for i in byClass.indices where chosen.count < limit {
-                if let next = byClass[i].popFirst() { chosen.append(next) }
-            }
-        }
-        return chosen
+        Array(LabelledSet.interleaved(examples).prefix(limit))
     }
 
     static let direction: [Metric: String] = [.insertion: "↑", .deletion: "↓", .faithfulness: "↑", .mufidelity: "↑", .ff: "↑", .fidin: "↑"]

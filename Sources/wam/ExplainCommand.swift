@@ -111,6 +111,10 @@ struct ExplainCommand: ParsableCommand {
         if let levels { try Check.range(levels, 1...30, "--levels") }
         if let hop { try Check.range(hop, 1...10_000_000, "--hop", unit: " samples") }
         if let threshold { try Check.range(threshold, 0...1, "--threshold") }
+        if threshold != nil, rank != .attribution {
+            throw ValidationError(
+                "--threshold keeps |a| above a share of each level's peak; --rank \(rank.rawValue) ranks for --keep: use one or the other")
+        }
         if threshold == nil, !(keep > 0 && keep <= 1) {
             throw ValidationError("--keep \(keep) is outside (0, 1]: it is the fraction of coefficients kept")
         }

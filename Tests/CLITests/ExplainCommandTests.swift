@@ -240,6 +240,44 @@ import Testing
         }
     }
 
+    @Test("conflicting or ignored eval options are refused before any work, naming them")
+    func conflictingOptions() throws {
+        let data = ExplainCommandTests.sample("audio/eval")
+        for (arguments, message) in [
+            (["--denoise", "0", "--separate", "yes:piano"], "--denoise and --separate are different experiments"),
+            (["--sanity", "--denoise", "0"], "--sanity and --denoise are different experiments"),
+            (["--denoise", "0", "--order", "signed"], "--order ranks the features of the faithfulness metrics; --denoise does not use it"),
+            (["--separate", "yes:piano", "--methods", "random,magnitude"], "need at least one WAM method"),
+            (["--denoise", "0", "--methods", "saliency"], "need at least one WAM method"),
+            (["--separate", "yes:piano", "--out", "/dev/null/x"], "/dev/null/x"),
+        ] {
+            let result = try WamProcess.run(["eval", "--data", data] + arguments)
+            #expect(result.status != 0 && result.error.contains(message), "\(arguments): \(result.error)")
+            #expect(!result.output.contains("Separation") && !result.output.contains("Denoising"))
+        }
+    }
+
+    @Test("a silent clip is refused by --denoise naming the file (was: -inf and NaN in every cell)")
+    func silentClipInDenoise() throws {
+        let folder = try TemporaryFolder()
+        // 1 s of 16 kHz, 16-bit mono silence.
+        var wav = Data("RIFF".utf8)
+        func le<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { wav.append(contentsOf: $0) } }
+        le(UInt32(36 + 32000))
+        wav.append(contentsOf: Data("WAVEfmt ".utf8))
+        le(UInt32(16)); le(UInt16(1)); le(UInt16(1)); le(UInt32(16000)); le(UInt32(32000)); le(UInt16(2)); le(UInt16(16))
+        wav.append(contentsOf: Data("data".utf8))
+        le(UInt32(32000))
+        wav.append(Data(count: 32000))
+        try wav.write(to: URL(fileURLWithPath: folder.path("silent.wav")))
+        try "silent.wav,yes\n\(ExplainCommandTests.sample("audio/eval/no/no-1.wav")),no\n".write(
+            toFile: folder.path("set.csv"), atomically: true, encoding: .utf8)
+        let result = try WamProcess.run(["eval", "--data", folder.path("set.csv"), "--denoise", "0", "--methods", "wam-gradient"])
+        #expect(result.status != 0)
+        #expect(result.error.contains("silent.wav") && result.error.contains("is silent"), "\(result.error)")
+        #expect(!result.output.contains("inf") && !result.output.contains("nan"))
+    }
+
     @Test("--sanity end to end: explanations change as the model is randomised; the magnitude reference, which ignores the model, never does")
     func sanity() throws {
         let folder = try TemporaryFolder()

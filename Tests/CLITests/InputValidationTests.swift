@@ -50,6 +50,16 @@ import Testing
         #expect(result.error.contains(message), "stderr was: \(result.error)")
     }
 
+    @Test("explain: --threshold with another --rank is refused, and a --keep that keeps no coefficient is an error, not an empty interpretation")
+    func interpretationOptions() throws {
+        let piano = ExplainCommandTests.sample("audio/piano.wav")
+        let folder = try TemporaryFolder()
+        let both = try WamProcess.run(["explain", piano, "--threshold", "0.2", "--rank", "signed", "--out", folder.path("a")])
+        #expect(both.status != 0 && both.error.contains("--threshold keeps |a| above a share of each level's peak; --rank signed"))
+        let tiny = try WamProcess.run(["explain", piano, "--method", "gradient", "--keep", "0.00001", "--out", folder.path("b")])
+        #expect(tiny.status != 0 && tiny.error.contains("keeping at least one of the"), "\(tiny.error)")
+    }
+
     @Test(
         "wam-bench (built with the package) range-checks its numeric options before any work",
         arguments: [

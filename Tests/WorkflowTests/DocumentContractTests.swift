@@ -96,5 +96,15 @@ import Wavelets
         // Signed ranking puts counter-evidence (large |a|, often large |z|) last: it agrees less with |z|.
         #expect(s.spearman < m.spearman)
         #expect(s.keptOverlap != m.keptOverlap)
+        // The evidence rule is compared by its averaged score, so the width matters.
+        let narrow = try #require(try document(.topEvidence(fraction: 0.1, width: 1)).interpretation.magnitudeAgreement)
+        let wide = try #require(try document(.topEvidence(fraction: 0.1, width: 17)).interpretation.magnitudeAgreement)
+        #expect(narrow.spearman != wide.spearman)
+        // A silent window has no largest coefficients: no agreement is claimed.
+        let silent = InputWindow(index: 0, samples: [Float](repeating: 0, count: 16000), startSample: 0, paddedSamples: 0)
+        let settings = ExplanationSettings(method: .gradient, wavelet: try Wavelet("db4"))
+        #expect(
+            try WindowExplainer(classifier: classifier, settings: settings).explain(silent, of: input).document.interpretation.magnitudeAgreement
+                == nil)
     }
 }

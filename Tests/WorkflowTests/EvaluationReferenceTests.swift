@@ -73,3 +73,35 @@ import Wavelets
                 == ["wam-intgrad signed", "wam-intgrad magnitude", "saliency magnitude"])
     }
 }
+
+/// How `wam eval --separate` pairs clips, and the labelled sets it reads.
+@Suite struct SeparationPairingTests {
+    static func examples(_ counts: [String: Int]) -> [LabelledSet.Example] {
+        counts.sorted { $0.key < $1.key }.flatMap { label, count in
+            (0..<count).map { LabelledSet.Example(url: URL(fileURLWithPath: "/\(label)-\($0).wav"), label: label) }
+        }
+    }
+
+    @Test("every class of a group takes its turn (was: the first classes' clips only), and a limit counts mixtures")
+    func everyClassIsUsed() {
+        let set = Self.examples(["yes": 3, "no": 3, "piano": 2, "violin": 4])
+        let pairs = SeparationEvaluation.pairs(set, first: ["yes", "no"], second: ["piano", "violin"])
+        #expect(pairs.map { "\($0.0.label)+\($0.1.label)" } == ["no+piano", "yes+violin", "no+piano", "yes+violin", "no+violin", "yes+violin"])
+        #expect(Set(pairs.map(\.0.url)).count == 6 && Set(pairs.map(\.1.url)).count == 6)
+        #expect(SeparationEvaluation.pairs(set, first: ["yes", "no"], second: ["piano", "violin"], limit: 2).count == 2)
+    }
+
+    @Test("a CSV may start with a `file,label,...` header (extra columns ignored), or `path,label`")
+    func fileLabelHeader() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for header in ["file,label,snr", "path,label", "FILE,Label"] {
+            let csv = folder.appendingPathComponent("set.csv")
+            try "\(header)\na.wav,yes,3\nb.wav,no,\n".write(to: csv, atomically: true, encoding: .utf8)
+            let set = try LabelledSet(path: csv.path)
+            #expect(set.examples.map(\.label) == ["yes", "no"], "\(header)")
+            #expect(set.examples.map(\.url.lastPathComponent) == ["a.wav", "b.wav"])
+        }
+    }
+}
