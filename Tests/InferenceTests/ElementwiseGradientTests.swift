@@ -75,3 +75,14 @@ struct ElementwiseGradientTests {
         #expect(runBackward(hard, [x], cotangent: ones).storage == [0.2, 0, 0])
     }
 }
+
+/// `ReduceMin`'s gradient goes to the first minimum of each group, like `ReduceMax`'s to the first maximum.
+struct MinimumReductionTests {
+    @Test func gradientGoesToTheFirstMinimum() throws {
+        let x = NDArray<Float>(shape: [2, 4], storage: [3, -1, 2, -1, 0.5, 0.25, -2, 1])
+        let minimum = try Reduction(.min, shape: [2, 4], axes: [1], keepDimensions: true, name: "ReduceMin")
+        #expect(runForward(minimum, [x]).storage == [-1, -2])
+        let gradient = runBackward(minimum, [x], cotangent: NDArray(shape: [2, 1], storage: [5, 7])).storage
+        #expect(gradient == [0, 5, 0, 0, 0, 0, 7, 0])
+    }
+}

@@ -8,13 +8,16 @@ import Testing
 
 /// Unary operators read from ONNX nodes with their attributes and ONNX's defaults.
 struct UnaryOperatorTests {
-    /// A model `y = op(x)` for `x` of shape [1, count].
-    static func model(_ opType: String, count: Int, attributes: [String: Float] = [:]) throws -> ONNXModel {
-        func valueInfo(_ name: String) -> Onnx_ValueInfoProto {
+    /// A model `y = op(x)` for `x` of shape `shape` (default [1, count]), output `outputShape`.
+    static func model(
+        _ opType: String, count: Int, attributes: [String: Float] = [:], integers: [String: [Int64]] = [:], shape: [Int]? = nil,
+        outputShape: [Int]? = nil
+    ) throws -> ONNXModel {
+        func valueInfo(_ name: String, _ dimensions: [Int]) -> Onnx_ValueInfoProto {
             var info = Onnx_ValueInfoProto()
             info.name = name
             info.type.tensorType.elemType = 1  // FLOAT
-            info.type.tensorType.shape.dim = [1, count].map { size in
+            info.type.tensorType.shape.dim = dimensions.map { size in
                 var dimension = Onnx_TensorShapeProto.Dimension()
                 dimension.dimValue = Int64(size)
                 return dimension
@@ -28,6 +31,12 @@ struct UnaryOperatorTests {
             (attribute.name, attribute.type, attribute.f) = (key, .float, value)
             return attribute
         }
+        node.attribute += integers.sorted { $0.key < $1.key }.map { key, values in
+            var attribute = Onnx_AttributeProto()
+            (attribute.name, attribute.type) = (key, values.count == 1 && key != "axes" ? .int : .ints)
+            if attribute.type == .int { attribute.i = values[0] } else { attribute.ints = values }
+            return attribute
+        }
         var model = Onnx_ModelProto()
         model.irVersion = 8
         var opset = Onnx_OperatorSetIdProto()
@@ -35,8 +44,8 @@ struct UnaryOperatorTests {
         model.opsetImport = [opset]
         model.graph.name = opType
         model.graph.node = [node]
-        model.graph.input = [valueInfo("x")]
-        model.graph.output = [valueInfo("y")]
+        model.graph.input = [valueInfo("x", shape ?? [1, count])]
+        model.graph.output = [valueInfo("y", outputShape ?? shape ?? [1, count])]
         return try ONNXModel(data: try model.serializedData(), name: "\(opType).onnx")
     }
 
@@ -70,5 +79,28 @@ struct UnaryOperatorTests {
             #expect(abs(Double(value) - expected) <= 1e-6 * max(1, abs(expected)), "\(opType)(\(input))")
         }
         #expect(y.count == Self.x.count)
+    }
+
+    @Test("ReduceMin and the norms ReduceL1, ReduceL2, ReduceSumSquare over an axis, kept or dropped")
+    func reductions() throws {
+        // x: [2, 4], reduced over axis 1.
+        let x: [Float] = [3, -1, 2, -4, 0.5, 0.25, -2, 1]
+        let rows = [Array(x[0..<4]), Array(x[4..<8])]
+        let cases: [(String, ([Float]) -> Float)] = [
+            ("ReduceMin", { $0.min()! }),
+            ("ReduceL1", { $0.reduce(0) { $0 + abs($1) } }),
+            ("ReduceL2", { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }),
+            ("ReduceSumSquare", { $0.reduce(0) { $0 + $1 * $1 } }),
+        ]
+        for (opType, reference) in cases {
+            for keep in [Int64(1), 0] {
+                let model = try Self.model(
+                    opType, count: 4, integers: ["axes": [1], "keepdims": [keep]], shape: [2, 4], outputShape: keep == 1 ? [2, 1] : [2])
+                let engine = try model.makeEngine(exampleShape: [4])
+                let y = try engine.logits(NDArray(shape: [2, 4], storage: x))
+                #expect(y.storage.count == 2, "\(opType)")
+                for (value, row) in zip(y.storage, rows) { #expect(abs(value - reference(row)) < 1e-5, "\(opType) keepdims=\(keep)") }
+            }
+        }
     }
 }

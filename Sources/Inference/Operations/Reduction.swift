@@ -1,11 +1,14 @@
 import NDArray
 
-/// ONNX `ReduceSum`, `ReduceMean`, `ReduceMax`, `GlobalAveragePool` and `GlobalMaxPool`:
+/// ONNX `ReduceSum`, `ReduceMean`, `ReduceMax`, `ReduceMin`, `GlobalAveragePool` and `GlobalMaxPool`:
 /// a reduction over a set of axes, keeping them as size-1 axes or dropping them.
 public struct Reduction: DifferentiableOperation {
     /// What the reduction computes.
     public enum Kind: Sendable, Equatable {
-        case sum, mean, max
+        case sum, mean, max, min
+
+        /// Whether the reduction picks one element of each group (max, min).
+        var selects: Bool { self == .max || self == .min }
     }
 
     public let name: String
@@ -27,7 +30,7 @@ public struct Reduction: DifferentiableOperation {
             }
             reduced.insert(normalized)
         }
-        guard kind != .max || reduced.allSatisfy({ shape[$0] > 0 }) else {
+        guard !kind.selects || reduced.allSatisfy({ shape[$0] > 0 }) else {
             throw .invalidShapes(operation: name, shapes: [shape], expected: "non-empty reduced axes")
         }
         self.name = name
@@ -44,10 +47,10 @@ public struct Reduction: DifferentiableOperation {
         self.targets = targets
     }
 
-    public var backwardReads: BackwardReads { kind == .max ? [.inputs, .output] : [] }
+    public var backwardReads: BackwardReads { kind.selects ? [.inputs, .output] : [] }
 
     public func scratchCount(for parallelism: Parallelism) -> Int {
-        kind == .max ? elementCount(outputShape) : 0
+        kind.selects ? elementCount(outputShape) : 0
     }
 
     public func forward(
@@ -69,6 +72,12 @@ public struct Reduction: DifferentiableOperation {
                 let target = Int(targets[index])
                 output[target] = max(output[target], x[index])
             }
+        case .min:
+            output.update(repeating: .infinity)
+            for index in 0..<x.count {
+                let target = Int(targets[index])
+                output[target] = min(output[target], x[index])
+            }
         }
     }
 
@@ -82,8 +91,8 @@ public struct Reduction: DifferentiableOperation {
         case .sum, .mean:
             let scale: Float = kind == .mean ? 1 / Float(groupSize) : 1
             for index in 0..<dx.count { dx[index] += scale * outputGradient[Int(targets[index])] }
-        case .max:
-            // The gradient goes to the first maximum of each group.
+        case .max, .min:
+            // The gradient goes to the first maximum (minimum) of each group.
             let taken = context.scratch
             taken.update(repeating: 0)
             let x = inputs[0]
