@@ -11,7 +11,7 @@ struct UnaryOperatorTests {
     /// A model `y = op(x)` for `x` of shape `shape` (default [1, count]), output `outputShape`.
     static func model(
         _ opType: String, count: Int, attributes: [String: Float] = [:], integers: [String: [Int64]] = [:], shape: [Int]? = nil,
-        outputShape: [Int]? = nil
+        outputShape: [Int]? = nil, initializers: [(name: String, shape: [Int], values: [Float])] = []
     ) throws -> ONNXModel {
         func valueInfo(_ name: String, _ dimensions: [Int]) -> Onnx_ValueInfoProto {
             var info = Onnx_ValueInfoProto()
@@ -25,7 +25,7 @@ struct UnaryOperatorTests {
             return info
         }
         var node = Onnx_NodeProto()
-        (node.opType, node.name, node.input, node.output) = (opType, "op", ["x"], ["y"])
+        (node.opType, node.name, node.input, node.output) = (opType, "op", ["x"] + initializers.map(\.name), ["y"])
         node.attribute = attributes.sorted { $0.key < $1.key }.map { key, value in
             var attribute = Onnx_AttributeProto()
             (attribute.name, attribute.type, attribute.f) = (key, .float, value)
@@ -44,6 +44,12 @@ struct UnaryOperatorTests {
         model.opsetImport = [opset]
         model.graph.name = opType
         model.graph.node = [node]
+        model.graph.initializer = initializers.map { initializer in
+            var tensor = Onnx_TensorProto()
+            (tensor.name, tensor.dataType, tensor.dims) = (initializer.name, 1, initializer.shape.map(Int64.init))
+            tensor.floatData = initializer.values
+            return tensor
+        }
         model.graph.input = [valueInfo("x", shape ?? [1, count])]
         model.graph.output = [valueInfo("y", outputShape ?? shape ?? [1, count])]
         return try ONNXModel(data: try model.serializedData(), name: "\(opType).onnx")
@@ -101,6 +107,34 @@ struct UnaryOperatorTests {
                 #expect(y.storage.count == 2, "\(opType)")
                 for (value, row) in zip(y.storage, rows) { #expect(abs(value - reference(row)) < 1e-5, "\(opType) keepdims=\(keep)") }
             }
+        }
+    }
+
+    @Test("LayerNormalization over the last axes: the formula, and input gradients that match central differences")
+    func layerNormalization() throws {
+        let scale: [Float] = [1.5, -0.5, 2, 0.25], bias: [Float] = [0.1, 0, -0.3, 1]
+        let model = try Self.model(
+            "LayerNormalization", count: 4, attributes: ["epsilon": 1e-3], shape: [2, 4],
+            initializers: [("scale", [4], scale), ("bias", [4], bias)])
+        let engine = try model.makeEngine(exampleShape: [4])
+        let x: [Float] = [3, -1, 2, -4, 0.5, 0.25, -2, 1]
+        func reference(_ row: [Double]) -> [Double] {
+            let mean = row.reduce(0, +) / 4
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 4
+            return row.indices.map { (row[$0] - mean) / (variance + 1e-3).squareRoot() * Double(scale[$0]) + Double(bias[$0]) }
+        }
+        let y = try engine.logits(NDArray(shape: [2, 4], storage: x)).storage
+        let expected = reference(x[0..<4].map(Double.init)) + reference(x[4..<8].map(Double.init))
+        for (value, wanted) in zip(y, expected) { #expect(abs(Double(value) - wanted) < 1e-5) }
+        // d y[0, 2] / d x[0, :] by central differences of the Float64 formula.
+        let gradient = try engine.inputGradient(NDArray(shape: [1, 4], storage: Array(x[0..<4])), classes: [2]).gradient.storage
+        let h = 1e-5
+        for i in 0..<4 {
+            var plus = x[0..<4].map(Double.init), minus = plus
+            plus[i] += h
+            minus[i] -= h
+            let slope = (reference(plus)[2] - reference(minus)[2]) / (2 * h)
+            #expect(abs(Double(gradient[i]) - slope) < 1e-3 * max(1, abs(slope)), "d/dx\(i)")
         }
     }
 }

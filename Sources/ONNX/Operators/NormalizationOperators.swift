@@ -1,9 +1,11 @@
 import Inference
+import NDArray
 
-/// `BatchNormalization` (inference), `Softmax` and `LogSoftmax`.
+/// `BatchNormalization` (inference), `LayerNormalization`, `Softmax` and `LogSoftmax`.
 enum NormalizationOperators {
     static let handlers: [String: OperatorHandler] = [
         "BatchNormalization": batchNormalization,
+        "LayerNormalization": layerNormalization,
         "Softmax": { c in try softmax(&c, logarithmic: false) },
         "LogSoftmax": { c in try softmax(&c, logarithmic: true) },
     ]
@@ -33,6 +35,34 @@ enum NormalizationOperators {
                 try ChannelAffine(shape: input.shape, scale: scale.map { Float($0) }, shift: shift.map { Float($0) }),
                 to: [input])
         ]
+    }
+
+    /// `(x - mean) / sqrt(var + epsilon) * scale + bias`, the statistics over the axes from `axis`
+    /// to the last, composed of reductions and broadcasting arithmetic (so differentiable as they are).
+    private static func layerNormalization(_ c: inout Compilation) throws -> [CompiledValue] {
+        let input = try c.tensor(0)
+        let rank = input.shape.count
+        let axis = try c.int("axis", default: -1)
+        guard (-rank..<rank).contains(axis) else { throw c.failure("axis \(axis) is outside -\(rank)..<\(rank)") }
+        if c.node.outputs.dropFirst().contains(where: { !$0.isEmpty }) {
+            throw c.failure("the Mean and InvStdDev outputs (training) are not supported")
+        }
+        let axes = Array((axis < 0 ? axis + rank : axis)..<rank)
+        let epsilon = try c.float("epsilon", default: 1e-5)
+        func mean(_ x: TensorHandle) throws(ONNXError) -> TensorHandle {
+            try c.run(try Reduction(.mean, shape: x.shape, axes: axes, keepDimensions: true, name: "LayerNormalization"), on: [x])
+        }
+        func combine(_ function: Arithmetic.Function, _ a: TensorHandle, _ b: TensorHandle) throws(ONNXError) -> TensorHandle {
+            try c.run(try Arithmetic(function, a.shape, b.shape), on: [a, b])
+        }
+        let centered = try combine(.subtract, input, try mean(input))
+        let squares = try c.run(Elementwise(.power(2), shape: centered.shape, name: "LayerNormalization"), on: [centered])
+        let variance = try mean(squares)
+        let shifted = try combine(.add, variance, c.builder.constant(NDArray(shape: [1], storage: [epsilon])))
+        let deviation = try c.run(Elementwise(.squareRoot, shape: shifted.shape, name: "LayerNormalization"), on: [shifted])
+        var output = try combine(.multiply, try combine(.divide, centered, deviation), try c.tensor(1))
+        if c.node.inputs.count > 2, !c.node.inputs[2].isEmpty { output = try combine(.add, output, try c.tensor(2)) }
+        return [.runtime(output)]
     }
 
     /// Before opset 13 the input is coerced to 2-D at `axis` (default 1) and normalized along its
