@@ -11,7 +11,8 @@
   malformed/                                files each engine error must be reported for
 
 Seeded and rerunnable: `python Tools/make_engine_fixtures.py` (numpy, torch, onnx, onnxruntime
-from Tools/requirements.txt). The output folder is rewritten (its README.md is kept).
+from Tools/requirements.txt). The output folder is rewritten (its README.md is kept);
+`--only-recurrent` writes only the recurrent models (conv_gru, conv_lstm, conv_gru_unidirectional).
 """
 import io
 import os
@@ -103,6 +104,23 @@ class CNN3D(nn.Module):
         return F.log_softmax(self.fc(x.mean(dim=(2, 3, 4))), dim=1)
 
 
+class ConvRecurrent(nn.Module):
+    """Raw waveform -> strided conv -> a recurrent stack over time -> mean over time -> classes:
+    the shape of small keyword and VAD models (torch.onnx exports GRU/LSTM at layout 0 with
+    transposes around them, and PyTorch's GRU with linear_before_reset = 1)."""
+
+    def __init__(self, cell, classes=5, bidirectional=True, layers=2):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 8, 16, stride=8)
+        self.rnn = cell(8, 12, num_layers=layers, bidirectional=bidirectional)
+        self.fc = nn.Linear(12 * (2 if bidirectional else 1), classes)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x)).permute(2, 0, 1)  # [time, batch, channels]
+        y = self.rnn(x)[0]
+        return self.fc(y.mean(dim=0))
+
+
 def randomize_batch_norms(model, generator):
     """Non-trivial running statistics and affine parameters, so BatchNorm matters."""
     for module in model.modules():
@@ -169,6 +187,71 @@ def make_models():
     torch.manual_seed(3)
     write_model_fixture("cnn3d", CNN3D(), torch.randn(2, 1, 8, 10, 12, generator=generator), [4, 1], dynamo=True,
                         opset_version=18)
+
+
+def make_recurrent_models():
+    generator = torch.Generator().manual_seed(5)
+    waveform = torch.randn(3, 1, 400, generator=generator) * 0.5
+    torch.manual_seed(5)
+    write_model_fixture("conv_gru", ConvRecurrent(nn.GRU), waveform, [1, 4, 0], opset_version=17)
+    torch.manual_seed(6)
+    write_model_fixture("conv_lstm", ConvRecurrent(nn.LSTM), waveform, [2, 0, 3], opset_version=17)
+    torch.manual_seed(7)
+    write_model_fixture("conv_gru_unidirectional", ConvRecurrent(nn.GRU, bidirectional=False, layers=1), waveform, [3, 3, 1],
+                        opset_version=14)
+    make_recurrent_nodes()
+
+
+def make_recurrent_nodes():
+    """Single GRU/LSTM nodes in the variants PyTorch does not export (ONNX's default
+    linear_before_reset = 0, reverse direction, initial states given), against onnxruntime:
+    ops/<case>.onnx with `<case>.input` and `<case>.output` in recurrent_nodes.npz."""
+    rng = np.random.default_rng(11)
+    steps, batch, size, hidden = 6, 2, 5, 4
+    arrays = {}
+
+    def case(name, op, gates, direction, extra_inputs, **attributes):
+        directions = 2 if direction == "bidirectional" else 1
+        initializers = {
+            "W": rng.standard_normal((directions, gates * hidden, size)).astype(np.float32) * 0.5,
+            "R": rng.standard_normal((directions, gates * hidden, hidden)).astype(np.float32) * 0.5,
+            "B": rng.standard_normal((directions, 2 * gates * hidden)).astype(np.float32) * 0.2,
+        }
+        inputs = ["x_t", "W", "R", "B", ""]
+        for extra in extra_inputs:
+            initializers[extra] = rng.standard_normal((directions, batch, hidden)).astype(np.float32) * 0.5
+            inputs.append(extra)
+        outputs = ["y", "y_h"] + (["y_c"] if op == "LSTM" else [])
+        node = helper.make_node(op, inputs, outputs, hidden_size=hidden, direction=direction, **attributes)
+        # The graph reads x as [batch, time, input] (the engine's first axis is the batch, whose items
+        # are independent) and writes Y, Y_h (and Y_c) flattened into one vector per batch item; the
+        # batch is fixed at 2, the size the initial states were made for.
+        into = helper.make_node("Transpose", ["x"], ["x_t"], perm=[1, 0, 2])
+        flatten = [helper.make_node("Transpose", [name_], [name_ + "_t"], perm=[2, 0, 1, 3] if name_ == "y" else [1, 0, 2])
+                   for name_ in outputs]
+        reshape = [helper.make_node("Reshape", [name_ + "_t", "flat"], [name_ + "_f"]) for name_ in outputs]
+        concat = helper.make_node("Concat", [name_ + "_f" for name_ in outputs], ["out"], axis=1)
+        x = rng.standard_normal((batch, steps, size)).astype(np.float32)
+        graph = helper.make_graph(
+            [into, node] + flatten + reshape + [concat], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+            [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+            [numpy_helper.from_array(value, key) for key, value in initializers.items()]
+            + [numpy_helper.from_array(np.array([batch, -1], dtype=np.int64), "flat")])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+        model.ir_version = 8
+        y = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+        model.graph.output[0].CopyFrom(helper.make_tensor_value_info("out", TensorProto.FLOAT, list(y.shape)))
+        onnx.checker.check_model(model, full_check=True)
+        onnx.save(model, OUT / "ops" / f"{name}.onnx")
+        arrays[f"{name}.input"], arrays[f"{name}.output"] = x, y.astype(np.float32)
+
+    case("gru_reset_after_reverse", "GRU", 3, "reverse", ["h0"])
+    case("gru_reset_after_bidirectional", "GRU", 3, "bidirectional", [])
+    case("gru_linear_before_reset_initial", "GRU", 3, "forward", ["h0"], linear_before_reset=1)
+    case("lstm_reverse_initial", "LSTM", 4, "reverse", ["h0", "c0"])
+    case("lstm_bidirectional", "LSTM", 4, "bidirectional", [])
+    np.savez(OUT / "recurrent_nodes.npz", **arrays)
+    print(f"recurrent nodes: {sorted(name.split('.')[0] for name in arrays if name.endswith('.input'))}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,6 +488,10 @@ def make_malformed():
 
 
 def main():
+    if "--only-recurrent" in os.sys.argv:  # adds the recurrent models without rewriting the rest
+        torch.manual_seed(0)
+        make_recurrent_models()
+        return
     if OUT.exists():
         for child in OUT.iterdir():
             if child.name not in (".keep", "README.md"):
@@ -413,6 +500,7 @@ def main():
         (OUT / folder).mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     make_models()
+    make_recurrent_models()
     make_op_cases()
     make_malformed()
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())

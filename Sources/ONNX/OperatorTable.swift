@@ -7,7 +7,7 @@ enum OperatorTable {
     static let handlers: [String: OperatorHandler] = [
         ConvolutionOperators.handlers, PoolingOperators.handlers, ElementwiseOperators.handlers,
         MatrixOperators.handlers, ReductionOperators.handlers, LayoutOperators.handlers,
-        NormalizationOperators.handlers, ShapeFolding.handlers,
+        NormalizationOperators.handlers, ShapeFolding.handlers, RecurrentOperators.handlers,
     ].reduce(into: [:]) { table, group in table.merge(group) { first, _ in first } }
 
     static var supportedOperators: [String] { handlers.keys.sorted() }

@@ -46,7 +46,7 @@ struct MalformedModelTests {
     @Test("every missing operator is named at once, each with its nodes, not only the first")
     func everyMissingOperatorAtOnce() throws {
         var model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: Fixtures.url("malformed/unsupported_op.onnx")))
-        for (index, (opType, domain)) in [("GRU", ""), ("TopK", ""), ("STFT", ""), ("GRU", ""), ("Inverse", "com.microsoft")].enumerated() {
+        for (index, (opType, domain)) in [("Loop", ""), ("TopK", ""), ("STFT", ""), ("Loop", ""), ("Inverse", "com.microsoft")].enumerated() {
             var node = Onnx_NodeProto()
             (node.opType, node.domain, node.name) = (opType, domain, "extra_\(index)")
             node.input = [model.graph.input[0].name]
@@ -58,7 +58,7 @@ struct MalformedModelTests {
             loaded.summary.missingOperators == [
                 // The fixture's node has no name; the model names it by its operator and position.
                 MissingOperator(name: "TopK", nodes: ["TopK_1", "extra_1"]),
-                MissingOperator(name: "GRU", nodes: ["extra_0", "extra_3"]),
+                MissingOperator(name: "Loop", nodes: ["extra_0", "extra_3"]),
                 MissingOperator(name: "STFT", nodes: ["extra_2"]),
                 MissingOperator(name: "com.microsoft.Inverse", nodes: ["extra_4"]),
             ])
@@ -68,7 +68,7 @@ struct MalformedModelTests {
         } catch {
             let text = "\(error)"
             #expect(text.hasPrefix("unsupported operators TopK (nodes "))
-            #expect(text.contains("GRU (nodes 'extra_0', 'extra_3'); STFT (node 'extra_2'); com.microsoft.Inverse (node 'extra_4')"))
+            #expect(text.contains("Loop (nodes 'extra_0', 'extra_3'); STFT (node 'extra_2'); com.microsoft.Inverse (node 'extra_4')"))
         }
         let many = MissingOperator(name: "Abs", nodes: (0..<8).map { "abs_\($0)" })
         #expect(many.description == "Abs (nodes 'abs_0', 'abs_1', 'abs_2', 'abs_3', 'abs_4' and 3 more)")
@@ -201,5 +201,50 @@ struct MalformedModelTests {
         entries.append((key, value))
         let error = try #require(try loadError(entries))
         #expect(error.description.contains("W") && error.description.contains(value), "\(error)")
+    }
+}
+
+/// What the unrolled recurrent cells do not implement is refused at load, naming the node and why.
+struct RecurrentRefusalTests {
+    static func loadError(_ edit: (inout Onnx_NodeProto) -> Void) throws -> String? {
+        var model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: Fixtures.url("ops/gru_reset_after_reverse.onnx")))
+        let index = model.graph.node.firstIndex { $0.opType == "GRU" }!
+        edit(&model.graph.node[index])
+        do {
+            _ = try ONNXModel(data: try model.serializedData(), name: "edited.onnx").makeEngine()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    static func attribute(_ name: String, int: Int64? = nil, float: Float? = nil, strings: [String]? = nil) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        if let int { (attribute.type, attribute.i) = (.int, int) }
+        if let float { (attribute.type, attribute.f) = (.float, float) }
+        if let strings { (attribute.type, attribute.strings) = (.strings, strings.map { Data($0.utf8) }) }
+        return attribute
+    }
+
+    @Test("clip, layout 1, other activations and a bad direction are refused; the unedited node loads")
+    func refusals() throws {
+        #expect(try Self.loadError { _ in } == nil)
+        for (attribute, message) in [
+            (Self.attribute("clip", float: 3), "the 'clip' attribute is not supported"),
+            (Self.attribute("layout", int: 1), "layout = 1 is not supported"),
+            (Self.attribute("activations", strings: ["Relu", "Tanh"]), "activations [\"Relu\", \"Tanh\"] are not supported"),
+        ] {
+            let error = try #require(try Self.loadError { $0.attribute.append(attribute) })
+            #expect(error.contains(message) && error.contains("GRU"), "\(error)")
+        }
+        let direction = try #require(
+            try Self.loadError { node in
+                var text = Onnx_AttributeProto()
+                (text.name, text.type, text.s) = ("direction", .string, Data("sideways".utf8))
+                node.attribute.removeAll { $0.name == "direction" }
+                node.attribute.append(text)
+            })
+        #expect(direction.contains("direction 'sideways' is not forward, reverse or bidirectional"))
     }
 }

@@ -8,15 +8,18 @@ import Testing
 
 /// One-operator graphs: forward against onnxruntime, backward against central finite differences.
 struct OperatorParityTests {
-    static let cases: [String] = {
-        let keys = (try? NpzArchive.read(Fixtures.url("ops.npz")).map(\.key)) ?? []
-        return keys.filter { $0.hasSuffix(".input") }.map { String($0.dropLast(".input".count)) }.sorted()
-    }()
+    /// The one-operator graphs of `make_engine_fixtures.py`, and its single recurrent nodes.
+    static let archives = ["ops.npz", "recurrent_nodes.npz"]
 
-    static let arrays = (try? Fixtures.arrays("ops.npz")) ?? [:]
+    static let arrays: [String: NpyArray] = archives.reduce(into: [:]) { all, archive in
+        all.merge((try? Fixtures.arrays(archive)) ?? [:]) { first, _ in first }
+    }
+
+    static let cases: [String] = arrays.keys.filter { $0.hasSuffix(".input") }.map { String($0.dropLast(".input".count)) }.sorted()
 
     @Test func everyCaseIsPresent() {
-        #expect(Self.cases.count >= 80)
+        #expect(Self.cases.count >= 85)
+        #expect(Self.cases.contains("gru_reset_after_reverse") && Self.cases.contains("lstm_reverse_initial"))
     }
 
     @Test(arguments: cases)
