@@ -138,3 +138,62 @@ struct UnaryOperatorTests {
         }
     }
 }
+
+/// `Split`: sizes given (an input since opset 13) or equal parts (`num_outputs` since opset 18).
+struct SplitOperatorTests {
+    /// `y = Concat(reversed parts of Split(x))` for x [2, width].
+    static func model(width: Int, sizes: [Int64]?, outputs: Int, opset: Int64, numOutputs: Int64? = nil) throws -> ONNXModel {
+        func valueInfo(_ name: String, _ dimensions: [Int]) -> Onnx_ValueInfoProto {
+            var info = Onnx_ValueInfoProto()
+            info.name = name
+            info.type.tensorType.elemType = 1
+            info.type.tensorType.shape.dim = dimensions.map { size in
+                var dimension = Onnx_TensorShapeProto.Dimension()
+                dimension.dimValue = Int64(size)
+                return dimension
+            }
+            return info
+        }
+        var split = Onnx_NodeProto()
+        (split.opType, split.name, split.input, split.output) = ("Split", "split", ["x"], (0..<outputs).map { "part\($0)" })
+        var axis = Onnx_AttributeProto()
+        (axis.name, axis.type, axis.i) = ("axis", .int, 1)
+        split.attribute = [axis]
+        if let numOutputs {
+            var count = Onnx_AttributeProto()
+            (count.name, count.type, count.i) = ("num_outputs", .int, numOutputs)
+            split.attribute.append(count)
+        }
+        var model = Onnx_ModelProto()
+        if let sizes {
+            split.input.append("sizes")
+            var tensor = Onnx_TensorProto()
+            (tensor.name, tensor.dataType, tensor.dims, tensor.int64Data) = ("sizes", 7, [Int64(sizes.count)], sizes)
+            model.graph.initializer = [tensor]
+        }
+        var concat = Onnx_NodeProto()
+        (concat.opType, concat.name, concat.input, concat.output) = ("Concat", "concat", (0..<outputs).reversed().map { "part\($0)" }, ["y"])
+        concat.attribute = [axis]
+        model.irVersion = 8
+        var set = Onnx_OperatorSetIdProto()
+        set.version = opset
+        model.opsetImport = [set]
+        model.graph.name = "split"
+        model.graph.node = [split, concat]
+        model.graph.input = [valueInfo("x", [2, width])]
+        model.graph.output = [valueInfo("y", [2, width])]
+        return try ONNXModel(data: try model.serializedData(), name: "split.onnx")
+    }
+
+    @Test("given sizes and equal parts split in order (reversed by the concatenation); bad sizes are refused")
+    func parts() throws {
+        let x = NDArray<Float>(shape: [2, 7], storage: (0..<14).map(Float.init))
+        let given = try Self.model(width: 7, sizes: [1, 2, 4], outputs: 3, opset: 13).makeEngine(exampleShape: [7]).logits(x)
+        #expect(given.storage == [3, 4, 5, 6, 1, 2, 0, 10, 11, 12, 13, 8, 9, 7])
+        let equal = try Self.model(width: 7, sizes: nil, outputs: 3, opset: 18, numOutputs: 3).makeEngine(exampleShape: [7]).logits(x)
+        #expect(equal.storage == [6, 3, 4, 5, 0, 1, 2, 13, 10, 11, 12, 7, 8, 9])
+        #expect(throws: ONNXError.self) {
+            _ = try Self.model(width: 7, sizes: [1, 2, 3], outputs: 3, opset: 13).makeEngine(exampleShape: [7])
+        }
+    }
+}

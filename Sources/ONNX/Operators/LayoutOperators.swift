@@ -14,6 +14,7 @@ enum LayoutOperators {
         "Transpose": transpose,
         "Concat": concat,
         "Slice": slice,
+        "Split": split,
         "Pad": pad,
         "Expand": { c in
             guard let shape = try c.integers(1, role: "shape") else { throw c.failure("input 1 (shape) is required") }
@@ -153,6 +154,36 @@ enum LayoutOperators {
     }
 
     /// ONNX slicing: negative positions count from the end, out-of-range positions clamp.
+    /// Parts of input 0 along `axis`: sizes from input 1 (opset 13 on) or the `split` attribute,
+    /// else equal parts, one per output (`num_outputs` since opset 18, the last part smaller).
+    private static func split(_ c: inout Compilation) throws -> [CompiledValue] {
+        let shape = try c.shape(0)
+        let axisValue = try c.int("axis", default: 0)
+        guard let axis = NDArrayGeometry.normalizedAxis(axisValue, rank: shape.count) else { throw c.failure("axis \(axisValue) is out of range") }
+        let length = shape[axis], outputs = c.node.outputs.count
+        let given = c.opset >= 13 ? try c.integers(1, role: "split") : try c.ints("split")
+        let sizes: [Int]
+        if let given {
+            sizes = given
+        } else {
+            let parts = c.opset >= 18 ? try c.int("num_outputs", default: outputs) : outputs
+            guard parts > 0 else { throw c.failure("num_outputs must be positive") }
+            let size = (length + parts - 1) / parts
+            sizes = (0..<parts).map { min(size, max(0, length - $0 * size)) }
+        }
+        guard sizes.count == outputs, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == length else {
+            throw c.failure("split sizes \(sizes) must be \(outputs) non-negative sizes adding up to \(length), the size of axis \(axisValue)")
+        }
+        var start = 0, results: [CompiledValue] = []
+        for size in sizes {
+            var starts = Array(repeating: 0, count: shape.count), counts = shape
+            (starts[axis], counts[axis]) = (start, size)
+            results.append(try move(&c, try IndexMaps.strided(shape, starts: starts, steps: Array(repeating: 1, count: shape.count), counts: counts)))
+            start += size
+        }
+        return results
+    }
+
     private static func slice(_ c: inout Compilation) throws -> [CompiledValue] {
         let shape = try c.shape(0)
         guard let starts = try c.integers(1, role: "starts"), let ends = try c.integers(2, role: "ends") else {

@@ -52,11 +52,19 @@ enum RecurrentOperators {
             var memory = cell == .lstm ? try initialState(&c, input: 6, index: index, batch: batch, hidden: hidden) : state
             // X [T, B, I] as [T * B, I] times W^T: every step's input projection in one product, plus its bias.
             let flat = x.reshaped([steps * batch, inputSize])!
-            let projected = try add(&c, try c.run(try MatrixProduct(gemm: flat.shape, weights.input.shape, transposeA: false, transposeB: true, alpha: 1), on: [flat, weights.input]), weights.inputBias)
+            let projected = try add(
+                &c,
+                try c.run(
+                    try MatrixProduct(gemm: flat.shape, weights.input.shape, transposeA: false, transposeB: true, alpha: 1),
+                    on: [flat, weights.input]), weights.inputBias)
             var produced = [TensorHandle?](repeating: nil, count: steps)
             for step in reversed ? Array((0..<steps).reversed()) : Array(0..<steps) {
                 let xw = try rows(&c, projected, from: step * batch, count: batch)
-                let hr = try add(&c, try c.run(try MatrixProduct(gemm: state.shape, weights.recurrence.shape, transposeA: false, transposeB: true, alpha: 1), on: [state, weights.recurrence]), weights.recurrenceBias)
+                let hr = try add(
+                    &c,
+                    try c.run(
+                        try MatrixProduct(gemm: state.shape, weights.recurrence.shape, transposeA: false, transposeB: true, alpha: 1),
+                        on: [state, weights.recurrence]), weights.recurrenceBias)
                 switch cell {
                 case .gru:
                     state = try gruStep(&c, xw: xw, hr: hr, state: state, hidden: hidden, linearBeforeReset: linearBeforeReset, weights: weights)
@@ -153,7 +161,10 @@ enum RecurrentOperators {
             let candidateWeights = try self.rows(&c, weights.recurrence, from: 2 * hidden, count: hidden)
             let candidateBias = try columns(&c, weights.recurrenceBias, gate: 2, hidden)
             recurrent = try add(
-                &c, try c.run(try MatrixProduct(gemm: reset.shape, candidateWeights.shape, transposeA: false, transposeB: true, alpha: 1), on: [reset, candidateWeights]),
+                &c,
+                try c.run(
+                    try MatrixProduct(gemm: reset.shape, candidateWeights.shape, transposeA: false, transposeB: true, alpha: 1),
+                    on: [reset, candidateWeights]),
                 candidateBias)
         }
         let candidate = try activation(&c, .tanh, try add(&c, try columns(&c, xw, gate: 2, hidden), recurrent))
@@ -191,7 +202,8 @@ enum RecurrentOperators {
         try combine(&c, .add, a, b)
     }
 
-    private static func combine(_ c: inout Compilation, _ function: Arithmetic.Function, _ a: TensorHandle, _ b: TensorHandle) throws -> TensorHandle {
+    private static func combine(_ c: inout Compilation, _ function: Arithmetic.Function, _ a: TensorHandle, _ b: TensorHandle) throws -> TensorHandle
+    {
         try c.run(try Arithmetic(function, a.shape, b.shape), on: [a, b])
     }
 
