@@ -139,6 +139,27 @@ struct UnaryOperatorTests {
     }
 }
 
+extension UnaryOperatorTests {
+    @Test("InstanceNormalization: per example and channel over the spatial axis, scale and bias per channel")
+    func instanceNormalization() throws {
+        let scale: [Float] = [2, -0.5], bias: [Float] = [0.25, 1]
+        let model = try Self.model(
+            "InstanceNormalization", count: 3, attributes: ["epsilon": 1e-2], shape: [2, 2, 3],
+            initializers: [("scale", [2], scale), ("bias", [2], bias)])
+        let x: [Float] = [1, 2, 4, -3, 0, 3, 0.5, 0.5, 2, 10, -10, 4]
+        let y = try model.makeEngine(exampleShape: [2, 3]).logits(NDArray(shape: [2, 2, 3], storage: x)).storage
+        for group in 0..<4 {
+            let values = x[(group * 3)..<(group * 3 + 3)].map(Double.init)
+            let mean = values.reduce(0, +) / 3
+            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 3
+            for (offset, value) in values.enumerated() {
+                let expected = (value - mean) / (variance + 1e-2).squareRoot() * Double(scale[group % 2]) + Double(bias[group % 2])
+                #expect(abs(Double(y[group * 3 + offset]) - expected) < 1e-5)
+            }
+        }
+    }
+}
+
 /// `Split`: sizes given (an input since opset 13) or equal parts (`num_outputs` since opset 18).
 struct SplitOperatorTests {
     /// `y = Concat(reversed parts of Split(x))` for x [2, width].

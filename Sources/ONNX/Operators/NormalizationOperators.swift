@@ -1,11 +1,12 @@
 import Inference
 import NDArray
 
-/// `BatchNormalization` (inference), `LayerNormalization`, `Softmax` and `LogSoftmax`.
+/// `BatchNormalization` (inference), `LayerNormalization`, `InstanceNormalization`, `Softmax` and `LogSoftmax`.
 enum NormalizationOperators {
     static let handlers: [String: OperatorHandler] = [
         "BatchNormalization": batchNormalization,
         "LayerNormalization": layerNormalization,
+        "InstanceNormalization": instanceNormalization,
         "Softmax": { c in try softmax(&c, logarithmic: false) },
         "LogSoftmax": { c in try softmax(&c, logarithmic: true) },
     ]
@@ -38,7 +39,7 @@ enum NormalizationOperators {
     }
 
     /// `(x - mean) / sqrt(var + epsilon) * scale + bias`, the statistics over the axes from `axis`
-    /// to the last, composed of reductions and broadcasting arithmetic (so differentiable as they are).
+    /// to the last.
     private static func layerNormalization(_ c: inout Compilation) throws -> [CompiledValue] {
         let input = try c.tensor(0)
         let rank = input.shape.count
@@ -47,22 +48,43 @@ enum NormalizationOperators {
         if c.node.outputs.dropFirst().contains(where: { !$0.isEmpty }) {
             throw c.failure("the Mean and InvStdDev outputs (training) are not supported")
         }
-        let axes = Array((axis < 0 ? axis + rank : axis)..<rank)
+        let scale = try c.tensor(1)
+        let bias = c.node.inputs.count > 2 && !c.node.inputs[2].isEmpty ? try c.tensor(2) : nil
+        return [.runtime(try normalized(&c, input, axes: Array((axis < 0 ? axis + rank : axis)..<rank), scale: scale, bias: bias))]
+    }
+
+    /// Per example and channel of [N, C, ...], the statistics over the spatial axes; `scale` and
+    /// `bias` per channel.
+    private static func instanceNormalization(_ c: inout Compilation) throws -> [CompiledValue] {
+        let input = try c.tensor(0)
+        let rank = input.shape.count
+        guard rank >= 3 else { throw c.failure("input \(input.shape) is not [batch, channels, spatial...]") }
+        let perChannel = [input.shape[1]] + Array(repeating: 1, count: rank - 2)
+        guard let scale = try c.tensor(1).reshaped(perChannel), let bias = try c.tensor(2).reshaped(perChannel) else {
+            throw c.failure("scale and bias must hold one value per channel (\(input.shape[1]))")
+        }
+        return [.runtime(try normalized(&c, input, axes: Array(2..<rank), scale: scale, bias: bias))]
+    }
+
+    /// `(x - mean) / sqrt(var + epsilon) * scale (+ bias)` with the statistics over `axes`,
+    /// composed of reductions and broadcasting arithmetic (so differentiable as they are).
+    private static func normalized(
+        _ c: inout Compilation, _ input: TensorHandle, axes: [Int], scale: TensorHandle, bias: TensorHandle?
+    ) throws -> TensorHandle {
+        let name = c.node.opType
         let epsilon = try c.float("epsilon", default: 1e-5)
         func mean(_ x: TensorHandle) throws(ONNXError) -> TensorHandle {
-            try c.run(try Reduction(.mean, shape: x.shape, axes: axes, keepDimensions: true, name: "LayerNormalization"), on: [x])
+            try c.run(try Reduction(.mean, shape: x.shape, axes: axes, keepDimensions: true, name: name), on: [x])
         }
         func combine(_ function: Arithmetic.Function, _ a: TensorHandle, _ b: TensorHandle) throws(ONNXError) -> TensorHandle {
             try c.run(try Arithmetic(function, a.shape, b.shape), on: [a, b])
         }
         let centered = try combine(.subtract, input, try mean(input))
-        let squares = try c.run(Elementwise(.power(2), shape: centered.shape, name: "LayerNormalization"), on: [centered])
-        let variance = try mean(squares)
-        let shifted = try combine(.add, variance, c.builder.constant(NDArray(shape: [1], storage: [epsilon])))
-        let deviation = try c.run(Elementwise(.squareRoot, shape: shifted.shape, name: "LayerNormalization"), on: [shifted])
-        var output = try combine(.multiply, try combine(.divide, centered, deviation), try c.tensor(1))
-        if c.node.inputs.count > 2, !c.node.inputs[2].isEmpty { output = try combine(.add, output, try c.tensor(2)) }
-        return [.runtime(output)]
+        let squares = try c.run(Elementwise(.power(2), shape: centered.shape, name: name), on: [centered])
+        let shifted = try combine(.add, try mean(squares), c.builder.constant(NDArray(shape: [1], storage: [epsilon])))
+        let deviation = try c.run(Elementwise(.squareRoot, shape: shifted.shape, name: name), on: [shifted])
+        let output = try combine(.multiply, try combine(.divide, centered, deviation), scale)
+        return try bias.map { try combine(.add, output, $0) } ?? output
     }
 
     /// Before opset 13 the input is coerced to 2-D at `axis` (default 1) and normalized along its
