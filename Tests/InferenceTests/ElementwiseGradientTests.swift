@@ -27,6 +27,7 @@ struct ElementwiseGradientTests {
         Case(function: .softplus, reference: { Foundation.log(1 + exp($0)) }, range: -5...5),
         Case(function: .erf, reference: { Foundation.erf($0) }, range: -2...2),
         Case(function: .squareRoot, reference: { $0.squareRoot() }, range: 0.2...4),
+        Case(function: .normRoot, reference: { $0.squareRoot() }, range: 0.2...4),
         Case(function: .exp, reference: { Foundation.exp($0) }, range: -2...2),
         Case(function: .log, reference: { Foundation.log($0) }, range: 0.2...4),
         Case(function: .power(3), reference: { pow($0, 3) }, range: -2...2),

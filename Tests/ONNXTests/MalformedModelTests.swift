@@ -246,5 +246,14 @@ struct RecurrentRefusalTests {
                 node.attribute.append(text)
             })
         #expect(direction.contains("direction 'sideways' is not forward, reverse or bidirectional"))
+        // Sizes that would overflow gates * hidden_size are refused before any arithmetic (was a trap).
+        for hidden in [Int64(1) << 62, -(Int64(1) << 62), 0] {
+            let error = try #require(
+                try Self.loadError { node in
+                    node.attribute.removeAll { $0.name == "hidden_size" }
+                    node.attribute.append(Self.attribute("hidden_size", int: hidden))
+                })
+            #expect(error.contains("hidden_size \(hidden) is not in 1..."), "\(error)")
+        }
     }
 }

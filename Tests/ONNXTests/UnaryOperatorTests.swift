@@ -108,6 +108,10 @@ struct UnaryOperatorTests {
                 for (value, row) in zip(y.storage, rows) { #expect(abs(value - reference(row)) < 1e-5, "\(opType) keepdims=\(keep)") }
             }
         }
+        // A zero row: the L2 norm's gradient there is 0, as PyTorch's (was NaN).
+        let l2 = try Self.model("ReduceL2", count: 4, integers: ["axes": [1], "keepdims": [1]], shape: [2, 4], outputShape: [2, 1])
+        let gradient = try l2.makeEngine(exampleShape: [4]).inputGradient(NDArray(shape: [1, 4], storage: [0, 0, 0, 0]), classes: [0]).gradient
+        #expect(gradient.storage == [0, 0, 0, 0])
     }
 
     @Test("LayerNormalization over the last axes: the formula, and input gradients that match central differences")
@@ -213,8 +217,15 @@ struct SplitOperatorTests {
         #expect(given.storage == [3, 4, 5, 6, 1, 2, 0, 10, 11, 12, 13, 8, 9, 7])
         let equal = try Self.model(width: 7, sizes: nil, outputs: 3, opset: 18, numOutputs: 3).makeEngine(exampleShape: [7]).logits(x)
         #expect(equal.storage == [6, 3, 4, 5, 0, 1, 2, 13, 10, 11, 12, 7, 8, 9])
-        #expect(throws: ONNXError.self) {
-            _ = try Self.model(width: 7, sizes: [1, 2, 3], outputs: 3, opset: 13).makeEngine(exampleShape: [7])
+        // Sizes that do not add up, sizes whose sum would overflow, and a num_outputs that is not the
+        // node's output count (was a trap, or an allocation of terabytes) are errors.
+        for bad in [
+            { try Self.model(width: 7, sizes: [1, 2, 3], outputs: 3, opset: 13) },
+            { try Self.model(width: 7, sizes: [Int64.max, 1], outputs: 2, opset: 13) },
+            { try Self.model(width: 7, sizes: nil, outputs: 3, opset: 18, numOutputs: 1 << 40) },
+            { try Self.model(width: 7, sizes: nil, outputs: 2, opset: 18, numOutputs: Int64.max) },
+        ] as [() throws -> ONNXModel] {
+            #expect(throws: ONNXError.self) { _ = try bad().makeEngine(exampleShape: [7]) }
         }
     }
 }

@@ -16,6 +16,9 @@ public struct Elementwise: DifferentiableOperation {
         case erf
         case negate
         case squareRoot
+        /// The square root of a norm: as `squareRoot`, but with gradient 0 at 0 (PyTorch's
+        /// subgradient of a norm at the origin) instead of an infinity that makes NaN.
+        case normRoot
         case exp
         case log
         /// `x` to a constant power.
@@ -48,7 +51,7 @@ public struct Elementwise: DifferentiableOperation {
     public var backwardReads: BackwardReads {
         switch function {
         case .negate: []
-        case .relu, .sigmoid, .tanh, .exp, .squareRoot, .reciprocal: .output
+        case .relu, .sigmoid, .tanh, .exp, .squareRoot, .normRoot, .reciprocal: .output
         default: .inputs
         }
     }
@@ -70,7 +73,7 @@ public struct Elementwise: DifferentiableOperation {
         case .geluTanh: map(x, output) { 0.5 * $0 * (1 + ScalarMath.tanh(Self.geluInner($0))) }
         case .erf: map(x, output, ScalarMath.erf)
         case .negate: map(x, output) { -$0 }
-        case .squareRoot: map(x, output, ScalarMath.sqrt)
+        case .squareRoot, .normRoot: map(x, output, ScalarMath.sqrt)
         case .exp: map(x, output, ScalarMath.exp)
         case .log: map(x, output, ScalarMath.log)
         case let .power(exponent):
@@ -127,6 +130,7 @@ public struct Elementwise: DifferentiableOperation {
         case .erf: pullBack(g, x, dx, writing: writing) { $0 * Self.twoOverSquareRootOfPi * ScalarMath.exp(-$1 * $1) }
         case .negate: pullBack(g, g, dx, writing: writing) { g, _ in -g }
         case .squareRoot: pullBack(g, y, dx, writing: writing) { $0 * 0.5 / $1 }
+        case .normRoot: pullBack(g, y, dx, writing: writing) { $1 > 0 ? $0 * 0.5 / $1 : 0 }
         case .exp: pullBack(g, y, dx, writing: writing) { $0 * $1 }
         case .log: pullBack(g, x, dx, writing: writing) { $0 / $1 }
         case let .power(exponent):

@@ -167,11 +167,12 @@ enum LayoutOperators {
             sizes = given
         } else {
             let parts = c.opset >= 18 ? try c.int("num_outputs", default: outputs) : outputs
-            guard parts > 0 else { throw c.failure("num_outputs must be positive") }
-            let size = (length + parts - 1) / parts
+            guard parts == outputs, parts > 0 else { throw c.failure("num_outputs \(parts) must equal the node's \(outputs) outputs") }
+            let size = length / parts + (length % parts == 0 ? 0 : 1)
             sizes = (0..<parts).map { min(size, max(0, length - $0 * size)) }
         }
-        guard sizes.count == outputs, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == length else {
+        // Each size in 0...length before they are added, so the sum cannot overflow.
+        guard sizes.count == outputs, sizes.allSatisfy({ (0...length).contains($0) }), sizes.reduce(0, +) == length else {
             throw c.failure("split sizes \(sizes) must be \(outputs) non-negative sizes adding up to \(length), the size of axis \(axisValue)")
         }
         var start = 0, results: [CompiledValue] = []

@@ -34,6 +34,10 @@ enum RecurrentOperators {
         guard x.shape.count == 3 else { throw c.failure("X has shape \(x.shape); expected [sequence, batch, input] (layout 0)") }
         let (steps, batch, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let hidden = try c.int("hidden_size")
+        // Checked before any arithmetic: gates * hidden must stay a tensor size.
+        guard hidden > 0, hidden <= TensorLimits.maxElements / cell.gates else {
+            throw c.failure("hidden_size \(hidden) is not in 1...\(TensorLimits.maxElements / cell.gates)")
+        }
         let direction = try c.string("direction", default: "forward")
         guard let directions = ["forward": [false], "reverse": [true], "bidirectional": [false, true]][direction] else {
             throw c.failure("direction '\(direction)' is not forward, reverse or bidirectional")

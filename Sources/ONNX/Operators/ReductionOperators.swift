@@ -10,7 +10,7 @@ enum ReductionOperators {
         "ReduceMin": { c in try reduction(&c, .min, axesBecameInput: 18) },
         "ReduceL1": { c in try reduction(&c, .sum, axesBecameInput: 18, before: .absolute) },
         "ReduceSumSquare": { c in try reduction(&c, .sum, axesBecameInput: 18, before: .power(2)) },
-        "ReduceL2": { c in try reduction(&c, .sum, axesBecameInput: 18, before: .power(2), after: .squareRoot) },
+        "ReduceL2": { c in try reduction(&c, .sum, axesBecameInput: 18, before: .power(2), after: .normRoot) },
     ]
 
     /// Axes come from the `axes` attribute before opset `axesBecameInput` and from input 1 since;
