@@ -63,6 +63,8 @@ if [[ ${FUZZ_BUILD:-1} != 0 ]]; then
 fi
 bin=$("$SWIFT" build "${build_flags[@]}" --show-bin-path)
 
+# From scratch: a seed the script no longer writes must not linger from an earlier run.
+rm -rf "$work/seeds"
 python3 Fuzz/seeds.py "$work/seeds"
 
 # Swift's own crash backtracer reads the crashed process's memory in a way AddressSanitizer
