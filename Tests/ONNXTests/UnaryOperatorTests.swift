@@ -13,17 +13,6 @@ struct UnaryOperatorTests {
         _ opType: String, count: Int, attributes: [String: Float] = [:], integers: [String: [Int64]] = [:], shape: [Int]? = nil,
         outputShape: [Int]? = nil, initializers: [(name: String, shape: [Int], values: [Float])] = []
     ) throws -> ONNXModel {
-        func valueInfo(_ name: String, _ dimensions: [Int]) -> Onnx_ValueInfoProto {
-            var info = Onnx_ValueInfoProto()
-            info.name = name
-            info.type.tensorType.elemType = 1  // FLOAT
-            info.type.tensorType.shape.dim = dimensions.map { size in
-                var dimension = Onnx_TensorShapeProto.Dimension()
-                dimension.dimValue = Int64(size)
-                return dimension
-            }
-            return info
-        }
         var node = Onnx_NodeProto()
         (node.opType, node.name, node.input, node.output) = (opType, "op", ["x"] + initializers.map(\.name), ["y"])
         node.attribute = attributes.sorted { $0.key < $1.key }.map { key, value in
@@ -50,8 +39,8 @@ struct UnaryOperatorTests {
             tensor.floatData = initializer.values
             return tensor
         }
-        model.graph.input = [valueInfo("x", shape ?? [1, count])]
-        model.graph.output = [valueInfo("y", outputShape ?? shape ?? [1, count])]
+        model.graph.input = [floatValueInfo("x", shape ?? [1, count])]
+        model.graph.output = [floatValueInfo("y", outputShape ?? shape ?? [1, count])]
         return try ONNXModel(data: try model.serializedData(), name: "\(opType).onnx")
     }
 
@@ -168,17 +157,6 @@ extension UnaryOperatorTests {
 struct SplitOperatorTests {
     /// `y = Concat(reversed parts of Split(x))` for x [2, width].
     static func model(width: Int, sizes: [Int64]?, outputs: Int, opset: Int64, numOutputs: Int64? = nil) throws -> ONNXModel {
-        func valueInfo(_ name: String, _ dimensions: [Int]) -> Onnx_ValueInfoProto {
-            var info = Onnx_ValueInfoProto()
-            info.name = name
-            info.type.tensorType.elemType = 1
-            info.type.tensorType.shape.dim = dimensions.map { size in
-                var dimension = Onnx_TensorShapeProto.Dimension()
-                dimension.dimValue = Int64(size)
-                return dimension
-            }
-            return info
-        }
         var split = Onnx_NodeProto()
         (split.opType, split.name, split.input, split.output) = ("Split", "split", ["x"], (0..<outputs).map { "part\($0)" })
         var axis = Onnx_AttributeProto()
@@ -205,8 +183,8 @@ struct SplitOperatorTests {
         model.opsetImport = [set]
         model.graph.name = "split"
         model.graph.node = [split, concat]
-        model.graph.input = [valueInfo("x", [2, width])]
-        model.graph.output = [valueInfo("y", [2, width])]
+        model.graph.input = [floatValueInfo("x", [2, width])]
+        model.graph.output = [floatValueInfo("y", [2, width])]
         return try ONNXModel(data: try model.serializedData(), name: "split.onnx")
     }
 
@@ -228,4 +206,17 @@ struct SplitOperatorTests {
             #expect(throws: ONNXError.self) { _ = try bad().makeEngine(exampleShape: [7]) }
         }
     }
+}
+
+/// A float32 graph input or output of fixed `dimensions`.
+func floatValueInfo(_ name: String, _ dimensions: [Int]) -> Onnx_ValueInfoProto {
+    var info = Onnx_ValueInfoProto()
+    info.name = name
+    info.type.tensorType.elemType = 1  // FLOAT
+    info.type.tensorType.shape.dim = dimensions.map { size in
+        var dimension = Onnx_TensorShapeProto.Dimension()
+        dimension.dimValue = Int64(size)
+        return dimension
+    }
+    return info
 }
