@@ -45,12 +45,19 @@ public struct EvaluationRequest: Sendable {
     public var activations: [String]
     /// Named tensors whose gradients to return (needs a cotangent).
     public var gradients: [String]
+    /// The values of the program's held inputs (a recurrent model's state), whole, by name; the
+    /// same for every example.
+    public var heldInputs: [String: NDArray<Float>]
 
     /// A request; the defaults ask for the output only.
-    public init(cotangent: Cotangent? = nil, activations: [String] = [], gradients: [String] = []) {
+    public init(
+        cotangent: Cotangent? = nil, activations: [String] = [], gradients: [String] = [],
+        heldInputs: [String: NDArray<Float>] = [:]
+    ) {
         self.cotangent = cotangent
         self.activations = activations
         self.gradients = gradients
+        self.heldInputs = heldInputs
     }
 }
 

@@ -16,6 +16,8 @@ public final class InferenceEngine: InspectableClassifier {
     public let options: EngineOptions
     /// Names of the tensors `evaluate` can return activations and gradients for.
     public let tensorNames: [String]
+    /// The held inputs every `evaluate` call must give values for (name and whole shape).
+    public let heldInputs: [(name: String, shape: [Int])]
 
     /// The first operation (for one example) and an engine for the rest of the program, when the
     /// program starts with an affine operation alone reading the input (see `AffineHead`).
@@ -52,6 +54,10 @@ public final class InferenceEngine: InspectableClassifier {
         }
         outputShape = Array(program.output.shape.dropFirst())
         tensorNames = program.namedTensors.keys.sorted()
+        heldInputs = program.heldInputs.map { ($0.name, $0.handle.shape) }
+        guard heldInputs.isEmpty || compiler.fixedBatchSize == 1 else {
+            throw InferenceError.invalidOptions("a program with held inputs must have a fixed batch size of 1")
+        }
         programs.withLock { $0[batchSize] = program }
         if compiler.fixedBatchSize == nil, let split = AffineHead(splitting: program) {
             let tail = TailCompiler(base: compiler, exampleShape: Array(split.head.outputShape.dropFirst()))
@@ -101,6 +107,7 @@ public final class InferenceEngine: InspectableClassifier {
             throw InferenceError.inputShapeMismatch(expected: [-1] + inputShape, actual: batch.shape)
         }
         let count = batch.shape[0]
+        let held = try heldValues(request.heldInputs)
         let cotangent = try cotangentStorage(request.cotangent, count: count)
         guard cotangent != nil || request.gradients.isEmpty else {
             throw InferenceError.invalidOptions("gradients of \(request.gradients) need a cotangent")
@@ -132,7 +139,7 @@ public final class InferenceEngine: InspectableClassifier {
                         guard index < chunks.count else { return }
                         self.run(
                             chunks[index], job: jobsBySize[chunks[index].batchSize]!, parallelism: parallelism,
-                            input: input, cotangent: seed, results: results)
+                            input: input, held: held, cotangent: seed, results: results)
                     }
                 }
             }
@@ -163,6 +170,22 @@ public final class InferenceEngine: InspectableClassifier {
         return (0..<chunkCount).map { index in
             let range = Parallelism.slice(index, of: chunkCount, count: count)
             return Chunk(examples: range, batchSize: range.count)
+        }
+    }
+
+    /// The held inputs' values in program order; every one must be given with its shape.
+    private func heldValues(_ given: [String: NDArray<Float>]) throws -> [[Float]] {
+        if let unknown = given.keys.sorted().first(where: { name in !heldInputs.contains { $0.name == name } }) {
+            throw InferenceError.unknownTensor(name: "\(unknown) (as a held input)", known: heldInputs.map(\.name))
+        }
+        return try heldInputs.map { name, shape in
+            guard let value = given[name] else {
+                throw InferenceError.invalidOptions("held input '\(name)' \(shape) needs a value")
+            }
+            guard value.shape == shape else {
+                throw InferenceError.invalidShapes(operation: "held input '\(name)'", shapes: [value.shape], expected: "\(shape)")
+            }
+            return value.storage
         }
     }
 
@@ -208,13 +231,15 @@ public final class InferenceEngine: InspectableClassifier {
             guard let handle = program.namedTensors[name] else {
                 throw InferenceError.unknownTensor(name: name, known: tensorNames)
             }
-            guard handle.shape.first == batchSize else {
+            // A program of one example returns any tensor, batch-first or not (a state), as one row.
+            let batchFirst = handle.shape.first == batchSize
+            guard batchFirst || compiler.fixedBatchSize == 1 else {
                 throw InferenceError.invalidShapes(
                     operation: "tensor '\(name)'", shapes: [handle.shape],
                     expected: "a batch-first tensor with \(batchSize) rows")
             }
             tensors.append((destination, handle.id))
-            shapes[destination] = Array(handle.shape.dropFirst())
+            shapes[destination] = batchFirst ? Array(handle.shape.dropFirst()) : handle.shape
         }
         let kept = { (isGradient: Bool) in
             tensors.compactMap { entry -> Int? in
@@ -272,7 +297,7 @@ public final class InferenceEngine: InspectableClassifier {
     }
 
     private func run(
-        _ chunk: Chunk, job: Job, parallelism: Parallelism, input: UnsafeBufferPointer<Float>,
+        _ chunk: Chunk, job: Job, parallelism: Parallelism, input: UnsafeBufferPointer<Float>, held: [[Float]],
         cotangent: UnsafeBufferPointer<Float>?, results: ResultBuffers
     ) {
         let key = WorkspaceKey(plan: job.key, threads: parallelism.threads)
@@ -284,7 +309,7 @@ public final class InferenceEngine: InspectableClassifier {
         // Rows of the caller's batch outlive the pass; a padded copy does not.
         let padded = examples.count < chunk.batchSize
         Self.withPadded(input, examples: examples, size: inputCount, batchSize: chunk.batchSize) {
-            workspace.runForward(input: $0, borrowing: !padded)
+            workspace.runForward(input: $0, borrowing: !padded, held: held)
         }
         results.store(workspace.value(program.output.id)!, as: .output, examples: examples)
         for (destination, value) in job.tensors {

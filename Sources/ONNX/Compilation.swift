@@ -18,6 +18,8 @@ struct Compilation {
     var values: [String: CompiledValue]
     /// Optional outputs nodes do not compute (MaxPool indices, Dropout masks), with their producers.
     var uncomputedOutputs: [String: GraphDescription.Node] = [:]
+    /// The node computing each tensor compiled so far (for messages that trace a value back).
+    private var producers: [String: GraphDescription.Node] = [:]
     let opset: Int
     /// The node being compiled.
     var node = GraphDescription.Node(opType: "", domain: "", name: "", inputs: [], outputs: [], attributes: [:])
@@ -26,6 +28,51 @@ struct Compilation {
         self.builder = builder
         self.values = values
         self.opset = opset
+    }
+
+    /// Compiles `nodes` in order (every operator must have a handler), defining their outputs;
+    /// the current node is restored afterwards, so handlers can compile subgraphs.
+    mutating func compile(_ nodes: [GraphDescription.Node]) throws {
+        let enclosing = node
+        defer { node = enclosing }
+        for node in nodes {
+            guard let handler = OperatorTable.handler(for: node) else { preconditionFailure("every operator was checked before compiling") }
+            self.node = node
+            let outputs: [CompiledValue]
+            do {
+                outputs = try handler(&self)
+            } catch let error as InferenceError {
+                throw failure(error.description)
+            }
+            for name in node.outputs.dropFirst(outputs.count) where !name.isEmpty {
+                uncomputedOutputs[name] = node
+            }
+            for (name, value) in zip(node.outputs, outputs) where !name.isEmpty {
+                values[name] = value
+                producers[name] = node
+                if case let .runtime(handle) = value, !builder.isConstant(handle) {
+                    builder.name(handle, name)
+                }
+            }
+        }
+    }
+
+    /// The graph inputs (not initializers or constants) whose values `tensor` is computed from, sorted.
+    func graphInputs(feeding tensor: String) -> [String] {
+        var found: Set<String> = [], visited: Set<String> = [], pending = [tensor]
+        while let name = pending.popLast() {
+            guard !name.isEmpty, visited.insert(name).inserted else { continue }
+            if let producer = producers[name] {
+                pending += producer.inputs
+                // A branch reads names of the enclosing graph through its nodes, not its inputs.
+                for case let .graph(subgraph) in producer.attributes.values { pending += subgraph.nodes.flatMap(\.inputs) }
+            } else if case .constant? = values[name] {
+                continue
+            } else if values[name] != nil {
+                found.insert(name)
+            }
+        }
+        return found.sorted()
     }
 
     /// An error about the current node.

@@ -4,21 +4,17 @@ import Inference
 /// program, so shape computations fold into constants and every operator knows its shapes.
 struct GraphCompiler: ProgramCompiler {
     let graph: GraphDescription
+    let bindings: ResolvedBindings
     let input: GraphDescription.ValueInfo
     let exampleShape: [Int]
     let fixedBatchSize: Int?
 
-    /// A compiler for `graph`; `exampleShape` resolves dynamic non-batch input axes.
-    init(graph: GraphDescription, exampleShape requested: [Int]?) throws(ONNXError) {
+    /// A compiler for `graph` under `bindings`; `exampleShape` resolves dynamic non-batch axes of
+    /// the explained input. A model with state inputs runs one example per program.
+    init(graph: GraphDescription, bindings: ModelBindings, exampleShape requested: [Int]?) throws(ONNXError) {
         self.graph = graph
-        guard graph.inputs.count == 1, let input = graph.inputs.first else {
-            throw .invalidModel(
-                reason: "expected exactly one input (the batch), found \(graph.inputs.count): "
-                    + graph.inputs.map(\.name).joined(separator: ", "))
-        }
-        guard input.dataType == .float else {
-            throw .nonFloatTensor(tensor: input.name, dataType: input.dataType.name, context: "the model input")
-        }
+        self.bindings = try bindings.resolve(in: graph)
+        let input = self.bindings.explained
         guard let dimensions = input.dimensions, !dimensions.isEmpty else {
             throw .unresolvedShape(
                 tensor: input.name,
@@ -52,7 +48,11 @@ struct GraphCompiler: ProgramCompiler {
             exampleShape = shape
         }
         self.input = input
-        fixedBatchSize = dimensions[0].fixedValue.flatMap { $0 >= 1 ? $0 : nil }
+        fixedBatchSize = self.bindings.held.isEmpty ? dimensions[0].fixedValue.flatMap { $0 >= 1 ? $0 : nil } : 1
+        if !self.bindings.held.isEmpty, let declared = dimensions[0].fixedValue, declared != 1 {
+            throw .invalidBinding(
+                name: input.name, reason: "a model with state runs one example at a time, but this input's batch axis is fixed to \(declared)")
+        }
     }
 
     func program(batchSize: Int) throws -> Program {
@@ -62,35 +62,41 @@ struct GraphCompiler: ProgramCompiler {
             opset: graph.opset)
         compilation.values[input.name] = .runtime(builder.input)
         compilation.builder.name(builder.input, input.name)
-        let missing = MissingOperator.all(in: graph.nodes)
+        for (name, tensor) in bindings.constants { compilation.values[name] = .constant(tensor) }
+        for held in bindings.held {
+            let handle = compilation.builder.heldInput(name: held.name, shape: held.initial.shape)
+            compilation.values[held.name] = .runtime(handle)
+            compilation.builder.name(handle, held.name)
+        }
+        let missing = MissingOperator.all(in: graph.allNodes)
         guard missing.isEmpty else { throw ONNXError.unsupportedOperators(missing: missing, supported: OperatorTable.supportedOperators) }
-        for node in graph.nodes {
-            guard let handler = OperatorTable.handler(for: node) else { preconditionFailure("every operator was checked above") }
-            compilation.node = node
-            let outputs: [CompiledValue]
-            do {
-                outputs = try handler(&compilation)
-            } catch let error as InferenceError {
-                throw compilation.failure(error.description)
-            }
-            for name in node.outputs.dropFirst(outputs.count) where !name.isEmpty {
-                compilation.uncomputedOutputs[name] = node
-            }
-            for (name, value) in zip(node.outputs, outputs) where !name.isEmpty {
-                compilation.values[name] = value
-                if case let .runtime(handle) = value, !compilation.builder.isConstant(handle) {
-                    compilation.builder.name(handle, name)
-                }
+        try compilation.compile(graph.nodes)
+        let output = try Self.runtimeOutput(bindings.output, in: compilation, role: "the explained output")
+        guard compilation.builder.dependsOnInput(output) else {
+            throw ONNXError.invalidModel(reason: "the output '\(bindings.output)' does not depend on the input '\(input.name)'")
+        }
+        for held in bindings.held {
+            let next = try Self.runtimeOutput(held.output, in: compilation, role: "the next value of state '\(held.name)'")
+            guard next.shape == held.initial.shape else {
+                throw ONNXError.invalidBinding(
+                    name: held.output, reason: "it has shape \(next.shape) but carries state '\(held.name)' of shape \(held.initial.shape)")
             }
         }
-        let outputName = graph.outputs[0].name
-        guard let output = compilation.values[outputName] else {
-            throw ONNXError.invalidModel(reason: "no node computes the output '\(outputName)'")
+        return compilation.builder.build(output: output)
+    }
+
+    /// The program tensor of graph output `name` (not a constant).
+    private static func runtimeOutput(_ name: String, in compilation: Compilation, role: String) throws(ONNXError) -> TensorHandle {
+        guard let value = compilation.values[name] else {
+            throw .invalidModel(reason: "no node computes the output '\(name)'")
         }
-        guard case let .runtime(handle) = output, !compilation.builder.isConstant(handle) else {
-            throw ONNXError.invalidModel(reason: "the output '\(outputName)' does not depend on the input")
+        switch value {
+        case let .runtime(handle) where !compilation.builder.isConstant(handle): return handle
+        case let .inputDependent(_, dataType):
+            throw .nonFloatTensor(tensor: name, dataType: dataType.name, context: role)
+        default:
+            throw .invalidModel(reason: "\(role) '\(name)' is a constant: it depends on no input")
         }
-        return compilation.builder.build(output: handle)
     }
 
     private static func describe(_ dimensions: [GraphDescription.ValueInfo.Dimension]) -> String {

@@ -22,9 +22,23 @@ struct GraphDescription: Sendable {
         case floats([Float])
         case strings([String])
         case tensor(ConstantTensor)
-        /// Kinds the engine never reads (graphs, sparse tensors, type protos).
+        /// A subgraph (the branches of `If`).
+        case graph(Subgraph)
+        /// Kinds the engine never reads (lists of graphs, sparse tensors, type protos).
         case unsupported(String)
     }
+
+    /// A graph nested in a node: its nodes (which may read any name of the enclosing scopes), its
+    /// own initializers, and the names of its outputs.
+    struct Subgraph: Sendable {
+        let nodes: [Node]
+        let initializers: [String: ConstantTensor]
+        let outputs: [String]
+    }
+
+    /// How deep subgraphs may nest (an `If` inside a branch of an `If` ...); deeper is refused
+    /// rather than followed, so a crafted file cannot exhaust the stack.
+    static let maxNesting = 16
 
     /// A graph input or output and its declared type.
     struct ValueInfo: Sendable {
@@ -54,6 +68,32 @@ extension GraphDescription {
     /// Decodes `model`, reading external tensor data relative to `directory`.
     init(model: Onnx_ModelProto, externalDataDirectory directory: URL?) throws(ONNXError) {
         let graph = model.graph
+        let body = try Self.subgraph(graph, directory: directory, depth: 0)
+        nodes = body.nodes
+        initializers = body.initializers
+        inputs = graph.input.filter { body.initializers[$0.name] == nil }.map(Self.valueInfo)
+        outputs = graph.output.map(Self.valueInfo)
+        opset = Int(model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
+        producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    /// Every node, those of subgraphs included (after the node holding them), in graph order.
+    var allNodes: [Node] { Self.flattened(nodes) }
+
+    private static func flattened(_ nodes: [Node]) -> [Node] {
+        nodes.flatMap { node in
+            [node]
+                + node.attributes.keys.sorted().flatMap { key -> [Node] in
+                    if case let .graph(subgraph)? = node.attributes[key] { return flattened(subgraph.nodes) }
+                    return []
+                }
+        }
+    }
+
+    private static func subgraph(_ graph: Onnx_GraphProto, directory: URL?, depth: Int) throws(ONNXError) -> Subgraph {
+        guard depth <= maxNesting else {
+            throw .invalidModel(reason: "subgraphs nest deeper than \(maxNesting) levels (graph '\(graph.name)')")
+        }
         var initializers: [String: ConstantTensor] = [:]
         for tensor in graph.initializer {
             initializers[tensor.name] = try ConstantTensor(decoding: tensor, externalDataDirectory: directory)
@@ -62,19 +102,19 @@ extension GraphDescription {
         for (index, node) in graph.node.enumerated() {
             var attributes: [String: Attribute] = [:]
             for attribute in node.attribute {
-                attributes[attribute.name] = try Self.attribute(attribute, directory: directory)
+                attributes[attribute.name] =
+                    attribute.type == .graph || (attribute.type == .undefined && attribute.hasG)
+                    ? .graph(try subgraph(attribute.g, directory: directory, depth: depth + 1))
+                    : try Self.attribute(attribute, directory: directory)
             }
+            let prefix = depth == 0 || graph.name.isEmpty ? "" : "\(graph.name)/"
             nodes.append(
                 Node(
-                    opType: node.opType, domain: node.domain, name: node.name.isEmpty ? "\(node.opType)_\(index)" : node.name,
+                    opType: node.opType, domain: node.domain,
+                    name: node.name.isEmpty ? "\(prefix)\(node.opType)_\(index)" : node.name,
                     inputs: node.input, outputs: node.output, attributes: attributes))
         }
-        self.nodes = nodes
-        self.initializers = initializers
-        inputs = graph.input.filter { initializers[$0.name] == nil }.map(Self.valueInfo)
-        outputs = graph.output.map(Self.valueInfo)
-        opset = Int(model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
-        producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        return Subgraph(nodes: nodes, initializers: initializers, outputs: graph.output.map(\.name))
     }
 
     private static func valueInfo(_ info: Onnx_ValueInfoProto) -> ValueInfo {

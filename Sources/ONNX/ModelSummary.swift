@@ -44,11 +44,11 @@ public struct ModelSummary: Sendable {
         outputs = graph.outputs.map(tensor)
         opset = graph.opset
         producer = graph.producer
-        operatorCounts = graph.nodes.reduce(into: [:]) { $0[OperatorTable.qualifiedName($1), default: 0] += 1 }
+        operatorCounts = graph.allNodes.reduce(into: [:]) { $0[OperatorTable.qualifiedName($1), default: 0] += 1 }
         parameterCount = graph.initializers.values.filter { tensor in
             if case .integer = tensor.elements { return false }
             return true
         }.reduce(0) { $0 + $1.count }
-        missingOperators = MissingOperator.all(in: graph.nodes)
+        missingOperators = MissingOperator.all(in: graph.allNodes)
     }
 }

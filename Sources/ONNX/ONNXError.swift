@@ -19,6 +19,8 @@ public enum ONNXError: Error, Equatable, CustomStringConvertible {
     case invalidNode(opType: String, node: String, reason: String)
     /// The graph as a whole does not fit the engine (inputs, outputs, references).
     case invalidModel(reason: String)
+    /// A model input or output named or given at load does not fit the model.
+    case invalidBinding(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum ONNXError: Error, Equatable, CustomStringConvertible {
             return "\(opType) (node '\(node)'): \(reason)"
         case let .invalidModel(reason):
             return "invalid model: \(reason)"
+        case let .invalidBinding(name, reason):
+            return "'\(name)': \(reason)"
         }
     }
 }

@@ -44,9 +44,17 @@ public struct ONNXModel: Sendable {
         summary = ModelSummary(graph)
     }
 
-    /// An engine for this model. `exampleShape` (the input without its batch axis) is needed
-    /// only when the model leaves some of those axes dynamic; it must agree with the fixed ones.
-    public func makeEngine(exampleShape: [Int]? = nil, options: EngineOptions = EngineOptions()) throws -> InferenceEngine {
-        try InferenceEngine(compiler: GraphCompiler(graph: graph, exampleShape: exampleShape), options: options)
+    /// An engine for this model under `bindings`. `exampleShape` (the explained input without its
+    /// batch axis) is needed only when the model leaves some of those axes dynamic; it must agree
+    /// with the fixed ones.
+    public func makeEngine(
+        exampleShape: [Int]? = nil, bindings: ModelBindings = ModelBindings(), options: EngineOptions = EngineOptions()
+    ) throws -> InferenceEngine {
+        try InferenceEngine(compiler: GraphCompiler(graph: graph, bindings: bindings, exampleShape: exampleShape), options: options)
+    }
+
+    /// What each input and output does under `bindings` (inputs, then outputs, in declaration order).
+    public func roles(under bindings: ModelBindings) -> (inputs: [TensorRole], outputs: [TensorRole]) {
+        bindings.roles(in: graph)
     }
 }

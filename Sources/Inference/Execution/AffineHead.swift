@@ -33,7 +33,7 @@ struct AffineHead: Sendable {
         self.head = head
         tail = Program(
             input: TensorHandle(id: headOutput, shape: head.outputShape), output: program.output,
-            namedTensors: program.namedTensors.filter { $0.value.id != program.input.id },
+            namedTensors: program.namedTensors.filter { $0.value.id != program.input.id }, heldInputs: program.heldInputs,
             valueCounts: program.valueCounts, sources: sources, constants: program.constants,
             steps: steps, dependsOnInput: program.dependsOnInput)
     }

@@ -15,13 +15,15 @@ public struct TensorHandle: Hashable, Sendable {
     }
 }
 
-/// A straight-line Float32 computation with static shapes: one input, constants, operations,
+/// A straight-line Float32 computation with static shapes: one input (and any held inputs), constants, operations,
 /// one output, and names for tensors worth asking about (activations, GradCAM targets).
 /// Immutable and shareable; run by `InferenceEngine`.
 public struct Program: Sendable {
     /// Where a value comes from.
     enum Source: Sendable {
         case input
+        /// A held input, by its index in `heldInputs`.
+        case held(Int)
         case constant(Int)
         case step(Int)
     }
@@ -38,6 +40,16 @@ public struct Program: Sendable {
     public let output: TensorHandle
     /// Named tensors, for activations and gradients by name.
     public let namedTensors: [String: TensorHandle]
+    /// Inputs each pass supplies and holds fixed (see `ProgramBuilder.heldInput`).
+    public let heldInputs: [HeldInput]
+
+    /// An input each pass supplies whole, without a gradient.
+    public struct HeldInput: Sendable {
+        /// The name requests give its value under.
+        public let name: String
+        /// Its tensor (whole, not per example).
+        public let handle: TensorHandle
+    }
 
     let valueCounts: [Int]
     let sources: [Source]

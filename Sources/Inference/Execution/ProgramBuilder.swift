@@ -12,6 +12,7 @@ public struct ProgramBuilder {
     private var steps: [Program.Step] = []
     private var dependsOnInput: [Bool]
     private var names: [String: TensorHandle] = [:]
+    private var heldInputs: [Program.HeldInput] = []
 
     /// A builder for a program whose input has `inputShape`.
     public init(inputShape: [Int]) {
@@ -19,6 +20,13 @@ public struct ProgramBuilder {
         valueCounts = [elementCount(inputShape)]
         sources = [.input]
         dependsOnInput = [true]
+    }
+
+    /// Adds an input whose values each pass supplies whole (`EvaluationRequest.heldInputs`) and
+    /// holds fixed: no gradient flows into it (the state of a recurrent model).
+    public mutating func heldInput(name: String, shape: [Int]) -> TensorHandle {
+        heldInputs.append(Program.HeldInput(name: name, handle: TensorHandle(id: valueCounts.count, shape: shape)))
+        return addValue(shape: shape, source: .held(heldInputs.count - 1), dependsOnInput: false)
     }
 
     /// Adds a constant tensor.
@@ -32,6 +40,9 @@ public struct ProgramBuilder {
         guard case let .constant(index) = sources[handle.id] else { return nil }
         return NDArray(shape: handle.shape, storage: constantArrays[index])
     }
+
+    /// Whether `handle` depends on the (explained) input, and so can have a gradient.
+    public func dependsOnInput(_ handle: TensorHandle) -> Bool { dependsOnInput[handle.id] }
 
     /// Whether `handle` is a constant.
     public func isConstant(_ handle: TensorHandle) -> Bool {
@@ -68,7 +79,7 @@ public struct ProgramBuilder {
     /// The finished program computing `output`.
     public func build(output: TensorHandle) -> Program {
         Program(
-            input: input, output: output, namedTensors: names, valueCounts: valueCounts, sources: sources,
+            input: input, output: output, namedTensors: names, heldInputs: heldInputs, valueCounts: valueCounts, sources: sources,
             constants: ConstantPool(constantArrays), steps: steps, dependsOnInput: dependsOnInput)
     }
 

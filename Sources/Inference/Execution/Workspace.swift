@@ -84,8 +84,12 @@ final class Workspace: @unchecked Sendable {
     }
 
     /// Runs the forward steps on `input`: read in place when `borrowing` (the caller keeps it
-    /// alive and unchanged until the pass's backward steps are done), copied otherwise.
-    func runForward(input: UnsafeBufferPointer<Float>, borrowing: Bool) {
+    /// alive and unchanged until the pass's backward steps are done), copied otherwise. `held`
+    /// gives the values of the program's held inputs, in order.
+    func runForward(input: UnsafeBufferPointer<Float>, borrowing: Bool, held: [[Float]] = []) {
+        for (heldInput, values) in zip(plan.program.heldInputs, held) {
+            _ = value(heldInput.handle.id)?.update(fromContentsOf: values)
+        }
         borrowedInput = nil
         if borrowing {
             borrowedInput = input
