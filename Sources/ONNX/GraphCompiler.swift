@@ -48,10 +48,13 @@ struct GraphCompiler: ProgramCompiler {
             exampleShape = shape
         }
         self.input = input
-        fixedBatchSize = self.bindings.held.isEmpty ? dimensions[0].fixedValue.flatMap { $0 >= 1 ? $0 : nil } : 1
-        if !self.bindings.held.isEmpty, let declared = dimensions[0].fixedValue, declared != 1 {
+        // State, and arrays given at load, are one example's: such a model runs one example per pass.
+        let perExample = !self.bindings.held.isEmpty || self.bindings.constants.values.contains { !$0.shape.isEmpty }
+        fixedBatchSize = perExample ? 1 : dimensions[0].fixedValue.flatMap { $0 >= 1 ? $0 : nil }
+        if perExample, let declared = dimensions[0].fixedValue, declared != 1 {
             throw .invalidBinding(
-                name: input.name, reason: "a model with state runs one example at a time, but this input's batch axis is fixed to \(declared)")
+                name: input.name,
+                reason: "a model given state or arrays at load runs one example at a time, but this input's batch axis is fixed to \(declared)")
         }
     }
 

@@ -39,8 +39,13 @@ public struct InputValue: Sendable, Equatable {
 
     /// An array (read from a .npy file).
     public init(_ array: NDArray<Float>) {
+        self.init(array.map(Double.init))
+    }
+
+    /// An array of any precision (integers are exact up to 2^53).
+    public init(_ array: NDArray<Double>) {
         shape = array.shape
-        elements = array.storage.map(Double.init)
+        elements = array.storage
     }
 }
 

@@ -36,7 +36,7 @@ public struct ModelSummary: Sendable {
                 shape: info.dimensions?.map { dimension in
                     switch dimension {
                     case let .fixed(value): String(value)
-                    case let .symbolic(name): name
+                    case let .symbolic(name): name.isEmpty ? "?" : name
                     }
                 })
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import NDArray
 import SwiftProtobuf
 
 /// An ONNX classifier loaded from a file: its description, and engines that run it.
@@ -51,6 +52,11 @@ public struct ONNXModel: Sendable {
         exampleShape: [Int]? = nil, bindings: ModelBindings = ModelBindings(), options: EngineOptions = EngineOptions()
     ) throws -> InferenceEngine {
         try InferenceEngine(compiler: GraphCompiler(graph: graph, bindings: bindings, exampleShape: exampleShape), options: options)
+    }
+
+    /// The values the state inputs of `bindings` start from (zeros unless given), by input name.
+    public func initialState(under bindings: ModelBindings) throws(ONNXError) -> [String: NDArray<Float>] {
+        Dictionary(uniqueKeysWithValues: try bindings.resolve(in: graph).held.map { ($0.name, $0.initial) })
     }
 
     /// What each input and output does under `bindings` (inputs, then outputs, in declaration order).

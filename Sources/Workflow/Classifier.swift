@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Inference
+import NDArray
 import ONNX
 
 /// A loaded classifier with what explanations need to describe it: class labels, the file's
@@ -14,13 +15,21 @@ public struct Classifier: Sendable {
     public let labels: [String]
     /// Hex SHA-256 of the model file.
     public let sha256: String
+    /// How the model's inputs and outputs are used.
+    public let bindings: ModelBindings
+    /// The values the state inputs start from, by input name (empty for a model without state).
+    public let initialState: [String: NDArray<Float>]
+    private let exampleShape: [Int]?
 
     /// Shape of one example, e.g. `[1, 16000]` for a raw-waveform model.
     public var inputShape: [Int] { engine.inputShape }
 
     /// Loads `url` and its labels; `threads` and `maxBatch` set the engine's parallelism and
-    /// memory; `exampleShape` resolves a model's dynamic input axes (e.g. `[1, 16000]`).
-    public init(url: URL, threads: Int = 1, maxBatch: Int = 16, exampleShape: [Int]? = nil) throws {
+    /// memory; `exampleShape` resolves a model's dynamic input axes (e.g. `[1, 16000]`);
+    /// `bindings` say which input and output are explained and give the others.
+    public init(
+        url: URL, threads: Int = 1, maxBatch: Int = 16, exampleShape: [Int]? = nil, bindings: ModelBindings = ModelBindings()
+    ) throws {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw WorkflowError(
@@ -30,7 +39,11 @@ public struct Classifier: Sendable {
         }
         model = try ONNXModel(data: data, name: url.path, externalDataDirectory: url.deletingLastPathComponent())
         self.url = url
-        engine = try model.makeEngine(exampleShape: exampleShape, options: EngineOptions(threads: threads, maxBatch: maxBatch))
+        engine = try model.makeEngine(
+            exampleShape: exampleShape, bindings: bindings, options: EngineOptions(threads: threads, maxBatch: maxBatch))
+        self.bindings = bindings
+        self.exampleShape = exampleShape
+        initialState = try model.initialState(under: bindings)
         sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         let labelsURL = url.deletingPathExtension().appendingPathExtension("labels.json")
         if let labelData = try? Data(contentsOf: labelsURL) {
@@ -53,12 +66,17 @@ public struct Classifier: Sendable {
         }
     }
 
-    private init(url: URL, model: ONNXModel, engine: InferenceEngine, labels: [String], sha256: String) {
-        self.url = url
+    private init(randomizing classifier: Classifier, model: ONNXModel, engine: InferenceEngine) {
+        (url, labels, sha256) = (classifier.url, classifier.labels, classifier.sha256)
+        (bindings, initialState, exampleShape) = (classifier.bindings, classifier.initialState, classifier.exampleShape)
         self.model = model
         self.engine = engine
-        self.labels = labels
-        self.sha256 = sha256
+    }
+
+    /// The model as a classifier of the explained input, with its state inputs (if any) fixed
+    /// to `state` (by input name).
+    public func holding(_ state: [String: NDArray<Float>]) -> any InspectableClassifier {
+        state.isEmpty && engine.heldInputs.isEmpty ? engine : HeldInputClassifier(engine: engine, heldInputs: state)
     }
 
     /// The same classifier with its `count` topmost parameterised layers re-initialised
@@ -66,8 +84,8 @@ public struct Classifier: Sendable {
     public func randomizingTopLayers(_ count: Int, seed: UInt64) throws -> Classifier {
         let randomized = model.randomizingTopLayers(count, seed: seed)
         return Classifier(
-            url: url, model: randomized, engine: try randomized.makeEngine(options: engine.options), labels: labels,
-            sha256: sha256)
+            randomizing: self, model: randomized,
+            engine: try randomized.makeEngine(exampleShape: exampleShape, bindings: bindings, options: engine.options))
     }
 
     /// The class index of `name` (a label or an index).

@@ -76,8 +76,8 @@ public enum EvaluationMethod: String, Spelled, Codable {
         _ signal: [Float], kind: SignalKind, classifier: Classifier, settings: ExplanationSettings,
         options: MethodOptions, target: Int
     ) throws -> Result {
-        let model = classifier.engine
-        let maxBatch = model.options.maxBatch
+        let model = classifier.holding(classifier.initialState)
+        let maxBatch = classifier.engine.options.maxBatch
         let wavelets = try settings.transform(exampleShape: classifier.inputShape, kind: kind)
         let input = InputRepresentation(signalShape: classifier.inputShape)
         /// A reference: `score` of the representation's own coefficients.

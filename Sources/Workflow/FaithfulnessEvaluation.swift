@@ -87,7 +87,7 @@ public struct FaithfulnessEvaluation: Sendable {
     public func evaluate(_ example: LabelledSet.Example, sampleRate: Double) throws -> [Scores] {
         let (signal, window) = try InputReader.first(url: example.url, exampleShape: classifier.inputShape, sampleRate: sampleRate)
         let samples = window.samples
-        let logits = try classifier.engine.logits(.init(shape: [1] + classifier.inputShape, storage: samples)).storage
+        let logits = try classifier.holding(classifier.initialState).logits(.init(shape: [1] + classifier.inputShape, storage: samples)).storage
         let predicted = logits.indices.max { logits[$0] < logits[$1] }!
         var scores: [Scores] = []
         for method in methods {
@@ -97,7 +97,7 @@ public struct FaithfulnessEvaluation: Sendable {
                 options: options, target: predicted)
             let explained = Date().timeIntervalSince(started)
             let scorer = FaithfulnessMetrics(
-                model: classifier.engine, representation: result.representation,
+                model: classifier.holding(classifier.initialState), representation: result.representation,
                 maxBatch: classifier.engine.options.maxBatch)
             for row in Self.rows(methods: [method], orders: orders) {
                 let scored = Date()

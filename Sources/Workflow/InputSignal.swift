@@ -1,6 +1,7 @@
 import ArrayIO
 import AudioIO
 import Foundation
+import NDArray
 import Rendering
 
 /// What an input is, judged by the model's input shape.
@@ -10,11 +11,12 @@ public enum SignalKind: String, Sendable, Codable {
 
 /// One model example cut from an input.
 public struct InputWindow: Sendable {
-    public init(index: Int, samples: [Float], startSample: Int, paddedSamples: Int) {
+    public init(index: Int, samples: [Float], startSample: Int, paddedSamples: Int, state: [String: NDArray<Float>] = [:]) {
         self.index = index
         self.samples = samples
         self.startSample = startSample
         self.paddedSamples = paddedSamples
+        self.state = state
     }
 
     /// Position among the input's windows.
@@ -25,6 +27,9 @@ public struct InputWindow: Sendable {
     public let startSample: Int
     /// Audio: zeros appended because the input ended inside the window.
     public let paddedSamples: Int
+    /// A stateful model's state as the window found it (by input name): held fixed while the
+    /// window is explained. Empty for models without state (and then their initial state).
+    public var state: [String: NDArray<Float>]
 }
 
 /// What an input is: its name, kind, rates and how many windows it holds (the windows

@@ -90,6 +90,8 @@ struct ExplainCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Shape of one example, for models with dynamic input axes (e.g. 1 16000).")
     var inputShape: [Int] = []
 
+    @OptionGroup var modelInputs: ModelInputOptions
+
     @Flag(help: "Also write each input window as <name>_input.wav.")
     var inputAudio = false
 
@@ -130,7 +132,7 @@ struct ExplainCommand: ParsableCommand {
                 WorkflowError(source: "--model", reason: "no model given and the bundled Samples/models/audio-resnet.onnx was not found"))
         let classifier = try Classifier(
             url: modelURL, threads: threads, maxBatch: maxBatch,
-            exampleShape: inputShape.isEmpty ? nil : inputShape)
+            exampleShape: inputShape.isEmpty ? nil : inputShape, bindings: try modelInputs.bindings())
         var request = try request
         request.target = try target.map(classifier.classIndex)
         let settings = try request.settings()

@@ -21,15 +21,40 @@ struct ModelCommand: ParsableCommand {
         @Argument(help: "The model (.onnx).")
         var model: String
 
+        @OptionGroup var modelInputs: ModelInputOptions
+
+        @Option(parsing: .upToNextOption, help: "Shape of one example, for models with dynamic input axes (e.g. 1 16000).")
+        var inputShape: [Int] = []
+
+        func validate() throws {
+            for size in inputShape { try Check.range(size, 1...100_000_000, "--input-shape") }
+        }
+
         func run() throws {
-            let summary = try ONNXModel(contentsOf: URL(fileURLWithPath: model)).summary
+            let onnx = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
+            let summary = onnx.summary
+            let bindings = try modelInputs.bindings()
+            let roles = onnx.roles(under: bindings)
             func describe(_ tensor: ModelSummary.Tensor) -> String {
                 "\(tensor.name) \(tensor.dataType) " + (tensor.shape.map { "[" + $0.joined(separator: ", ") + "]" } ?? "(no shape)")
             }
+            func role(_ role: TensorRole, input name: String?) -> String {
+                switch role {
+                case .explained: "explained"
+                case .fixed: "given at load"
+                case .state: "state"
+                case .unbound: "needs a value (--input \(name ?? "NAME")=VALUE)"
+                case .unused: "not used"
+                }
+            }
             print(model)
             print("  opset:      \(summary.opset)" + (summary.producer.isEmpty ? "" : " (written by \(summary.producer))"))
-            for input in summary.inputs { print("  input:      \(describe(input))") }
-            for output in summary.outputs { print("  output:     \(describe(output))") }
+            for (input, inputRole) in zip(summary.inputs, roles.inputs) {
+                print("  input:      \(describe(input)): \(role(inputRole, input: input.name))")
+            }
+            for (output, outputRole) in zip(summary.outputs, roles.outputs) {
+                print("  output:     \(describe(output)): \(role(outputRole, input: nil))")
+            }
             print("  parameters: \(summary.parameterCount)")
             let nodes = summary.operatorCounts.values.reduce(0, +)
             let counts = summary.operatorCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
@@ -40,6 +65,14 @@ struct ModelCommand: ParsableCommand {
                 print(
                     "  supported:  no, the engine lacks \(summary.missingOperators.count) operator\(summary.missingOperators.count == 1 ? "" : "s"):")
                 for missing in summary.missingOperators { print("              \(missing)") }
+                return
+            }
+            do {
+                let engine = try onnx.makeEngine(exampleShape: inputShape.isEmpty ? nil : inputShape, bindings: bindings)
+                print("  runs:       yes, one example \(engine.inputShape) -> \(engine.outputShape)"
+                    + (engine.heldInputs.isEmpty ? "" : ", one example per pass (state: \(engine.heldInputs.map(\.name).joined(separator: ", ")))"))
+            } catch {
+                print("  runs:       not as given: \(error)")
             }
         }
     }
@@ -69,6 +102,8 @@ struct ModelCommand: ParsableCommand {
         @Option(parsing: .upToNextOption, help: "Shape of one example, for models with dynamic input axes (e.g. 1 16000).")
         var inputShape: [Int] = []
 
+        @OptionGroup var modelInputs: ModelInputOptions
+
         @Option(help: "Threads to use.")
         var threads: Int = 1
 
@@ -81,7 +116,7 @@ struct ModelCommand: ParsableCommand {
         func run() throws {
             let onnx = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
             let engine = try onnx.makeEngine(
-                exampleShape: inputShape.isEmpty ? nil : inputShape,
+                exampleShape: inputShape.isEmpty ? nil : inputShape, bindings: try modelInputs.bindings(),
                 options: EngineOptions(threads: threads))
             let batch = try NpyFile.read(URL(fileURLWithPath: input)).asFloat
             var entries: [(key: String, array: NpyArray)]
