@@ -10,7 +10,13 @@ public struct FaithfulnessMetrics: Sendable {
     public let representation: any SignalRepresentation
     public let maxBatch: Int
 
-    public init(model: any DifferentiableClassifier, representation: any SignalRepresentation, maxBatch: Int = 16) {
+    /// How the model's outputs become the probabilities the curves follow.
+    public let scale: OutputScale
+
+    public init(
+        model: any DifferentiableClassifier, representation: any SignalRepresentation, maxBatch: Int = 16, scale: OutputScale = .logits
+    ) {
+        self.scale = scale
         self.model = model
         self.representation = representation
         self.maxBatch = maxBatch
@@ -86,7 +92,24 @@ public struct FaithfulnessMetrics: Sendable {
     private func probabilities(coefficients: [Float], masks: [[Float]], target: Int) throws -> [Double] {
         try GradientBatcher(model: model, maxBatch: maxBatch)
             .logits(count: masks.count) { representation.decode(zip(coefficients, masks[$0]).map { $0 * $1 }) }
-            .map { softmax($0)[target] }
+            .map { scale.probabilities($0)[target] }
+    }
+}
+
+/// What a classifier's outputs are, and so how they become probabilities.
+public enum OutputScale: String, Sendable, Equatable {
+    /// Logits: a softmax over the classes; a single output is a binary logit (logistic).
+    case logits
+    /// Probabilities already (the graph ends in Sigmoid or Softmax): taken as they are.
+    case probabilities
+
+    /// The probabilities of `outputs`, in Float64.
+    public func probabilities(_ outputs: [Float]) -> [Double] {
+        switch self {
+        case .probabilities: outputs.map(Double.init)
+        case .logits where outputs.count == 1: [1 / (1 + exp(-Double(outputs[0])))]
+        case .logits: softmax(outputs)
+        }
     }
 }
 

@@ -64,7 +64,7 @@ final class StreamClassifier {
                 continue
             }
             let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: window.samples)).storage
-            let probabilities = softmax(logits)
+            let probabilities = classifier.scale.probabilities(logits)
             guard probabilities.allSatisfy(\.isFinite) else {
                 rejected.append(RejectedWindow(sampleIndex: window.start, reason: "the model's outputs are not finite"))
                 continue

@@ -75,6 +75,21 @@ struct Compilation {
         return found.sorted()
     }
 
+    /// Whether `tensor` is a sum of squares: `Pow(x, 2)`, `Mul(x, x)`, `ReduceSumSquare`, or an
+    /// `Add` of such terms.
+    func isSumOfSquares(_ tensor: String) -> Bool {
+        guard let producer = producers[tensor] else { return false }
+        switch producer.opType {
+        case "ReduceSumSquare": return true
+        case "Mul": return producer.inputs.count == 2 && producer.inputs[0] == producer.inputs[1]
+        case "Pow":
+            guard producer.inputs.count == 2, case let .constant(exponent)? = values[producer.inputs[1]] else { return false }
+            return exponent.count == 1 && exponent.doubles[0] == 2
+        case "Add": return producer.inputs.count == 2 && producer.inputs.allSatisfy(isSumOfSquares)
+        default: return false
+        }
+    }
+
     /// An error about the current node.
     func failure(_ reason: String) -> ONNXError {
         .invalidNode(opType: node.opType, node: node.name, reason: reason)

@@ -59,6 +59,14 @@ public struct ONNXModel: Sendable {
         Dictionary(uniqueKeysWithValues: try bindings.resolve(in: graph).held.map { ($0.name, $0.initial) })
     }
 
+    /// Whether the output explained under `bindings` is already a probability (it comes from a
+    /// Sigmoid or Softmax through operators that only move, select or average values), rather
+    /// than logits.
+    public func outputIsProbability(under bindings: ModelBindings) -> Bool {
+        guard let name = bindings.output ?? graph.outputs.first?.name else { return false }
+        return graph.isProbability(name)
+    }
+
     /// What each input and output does under `bindings` (inputs, then outputs, in declaration order).
     public func roles(under bindings: ModelBindings) -> (inputs: [TensorRole], outputs: [TensorRole]) {
         bindings.roles(in: graph)

@@ -1,3 +1,4 @@
+import Attribution
 import Crypto
 import Foundation
 import Inference
@@ -19,6 +20,8 @@ public struct Classifier: Sendable {
     public let bindings: ModelBindings
     /// The values the state inputs start from, by input name (empty for a model without state).
     public let initialState: [String: NDArray<Float>]
+    /// What the explained output is: logits, or probabilities already.
+    public let scale: OutputScale
     private let exampleShape: [Int]?
 
     /// Shape of one example, e.g. `[1, 16000]` for a raw-waveform model.
@@ -44,6 +47,7 @@ public struct Classifier: Sendable {
         self.bindings = bindings
         self.exampleShape = exampleShape
         initialState = try model.initialState(under: bindings)
+        scale = model.outputIsProbability(under: bindings) ? .probabilities : .logits
         sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         let labelsURL = url.deletingPathExtension().appendingPathExtension("labels.json")
         if let labelData = try? Data(contentsOf: labelsURL) {
@@ -69,8 +73,26 @@ public struct Classifier: Sendable {
     private init(randomizing classifier: Classifier, model: ONNXModel, engine: InferenceEngine) {
         (url, labels, sha256) = (classifier.url, classifier.labels, classifier.sha256)
         (bindings, initialState, exampleShape) = (classifier.bindings, classifier.initialState, classifier.exampleShape)
+        scale = classifier.scale
         self.model = model
         self.engine = engine
+    }
+
+    /// What each input other than the explained one is (`nil` when there is none): given at
+    /// load, or a state held fixed at its value when the window began (`carried`: from the
+    /// previous window; else its initial value).
+    public func otherInputs(carried: Bool) -> [String: String]? {
+        var described: [String: String] = [:]
+        for (name, value) in bindings.values where bindings.state[name] == nil {
+            described[name] = "given at load" + (value.shape.isEmpty ? ": \(value.elements[0])" : " (shape \(value.shape))")
+        }
+        for (name, output) in bindings.state {
+            described[name] =
+                carried
+                ? "state carried from the previous window ('\(output)'), held fixed while this window was explained"
+                : "state at its initial value, held fixed"
+        }
+        return described.isEmpty ? nil : described
     }
 
     /// The model as a classifier of the explained input, with its state inputs (if any) fixed

@@ -16,6 +16,12 @@ public struct ExplanationDocument: Codable, Sendable, Equatable {
         public var sha256: String
         public var classes: [String]
         public var inputShape: [Int]
+        /// `logits` (probabilities by softmax, or the logistic of a single output) or
+        /// `probabilities` (the output is one already: `logit` fields then hold it as it is).
+        public var outputScale: String
+        /// For models with more inputs than the explained one: what each other input was while
+        /// the window was explained (given at load, or a state held fixed); absent otherwise.
+        public var otherInputs: [String: String]?
     }
 
     public struct Input: Codable, Sendable, Equatable {

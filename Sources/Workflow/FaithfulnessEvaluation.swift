@@ -98,7 +98,7 @@ public struct FaithfulnessEvaluation: Sendable {
             let explained = Date().timeIntervalSince(started)
             let scorer = FaithfulnessMetrics(
                 model: classifier.holding(classifier.initialState), representation: result.representation,
-                maxBatch: classifier.engine.options.maxBatch)
+                maxBatch: classifier.engine.options.maxBatch, scale: classifier.scale)
             for row in Self.rows(methods: [method], orders: orders) {
                 let scored = Date()
                 let values = try score(result, scorer: scorer, logits: logits, target: predicted, order: row.order)

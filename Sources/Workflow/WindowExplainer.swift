@@ -115,7 +115,7 @@ public struct WindowExplainer: Sendable {
         window: InputWindow, input: InputSignal, explanation: Explanation, transform: WaveletTransform,
         interpretation: ExplanationDocument.InterpretationInfo, seconds: Double
     ) -> ExplanationDocument {
-        let probabilities = softmax(explanation.logits)
+        let probabilities = classifier.scale.probabilities(explanation.logits)
         func score(_ index: Int) -> ExplanationDocument.ClassScore {
             ExplanationDocument.ClassScore(
                 index: index, label: classifier.labels[index], logit: Double(explanation.logits[index]),
@@ -140,7 +140,8 @@ public struct WindowExplainer: Sendable {
             tool: .init(name: "wam", version: WamVersion.current),
             model: .init(
                 file: classifier.url.path, sha256: classifier.sha256, classes: classifier.labels,
-                inputShape: classifier.inputShape),
+                inputShape: classifier.inputShape, outputScale: classifier.scale.rawValue,
+                otherInputs: classifier.otherInputs(carried: !window.state.isEmpty)),
             input: .init(
                 file: input.file, kind: input.kind, sampleRate: input.sampleRate, fileSampleRate: input.fileSampleRate,
                 fileChannels: input.fileChannels, windowIndex: window.index, windowCount: input.windowCount,

@@ -148,8 +148,14 @@ struct ExplainCommand: ParsableCommand {
         // Only the summary grows with the input; each window's results go to disk and are dropped.
         var summary = ExplanationSummary(documents: []), shown: [ExplanationDocument] = [], skipped: [InvalidWindow] = []
         var attributions = attributions.map { AttributionArchive(url: URL(fileURLWithPath: $0), windowAxis: signal.kind == .audio) }
-        while let window = try reader.next() {
+        var carrier = StateCarrier(classifier: classifier)
+        while var window = try reader.next() {
             progress.advance()
+            if carrier.isStateful {
+                // Each window is explained from the state the previous windows left, held fixed.
+                window.state = carrier.state
+                if window.samples.allSatisfy(\.isFinite) { _ = try carrier.advance(window.samples) } else { carrier.reset() }
+            }
             let result: WindowResult
             do {
                 result = try explainer.explain(window, of: signal)

@@ -23,7 +23,7 @@ import Wavelets
         "interpretation.magnitude_agreement.kept_overlap", "interpretation.magnitude_agreement.spearman",
         "method", "method.domain", "method.levels", "method.mode", "method.name", "method.step_rule", "method.steps",
         "method.wavelet",
-        "model", "model.classes", "model.file", "model.input_shape", "model.sha256",
+        "model", "model.classes", "model.file", "model.input_shape", "model.output_scale", "model.sha256",
         "prediction", "prediction.index", "prediction.label", "prediction.logit", "prediction.probability",
         "scale_profile", "scale_profile.bands", "scale_profile.bands[].importance", "scale_profile.bands[].key",
         "scale_profile.bands[].level", "scale_profile.bands[].name",

@@ -10,7 +10,9 @@ enum ElementwiseOperators {
         "Tanh": unary { _ in .tanh },
         "Softplus": unary { _ in .softplus },
         "Erf": unary { _ in .erf },
-        "Sqrt": unary { _ in .squareRoot },
+        // The root of a sum of squares is a norm (an STFT magnitude): its gradient at 0 is the
+        // norm's subgradient 0, as ReduceL2's, instead of an infinity that makes NaN.
+        "Sqrt": unary { c in c.isSumOfSquares(c.node.inputs[0]) ? .normRoot : .squareRoot },
         "Exp": unary { _ in .exp },
         "Log": unary { _ in .log },
         "Abs": unary { _ in .absolute },
