@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Workflow", "AudioIO", "AtomicFiles", "Attribution", "Wavelets", "NDArray", "CSystemd",
+                "Workflow", "AudioIO", "AtomicFiles", "Attribution", "Wavelets", "NDArray", "ONNX", "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Attribution", "AudioIO", "DaemonTestSupport", .product(name: "Logging", package: "swift-log"),
+                "Daemon", "Attribution", "AudioIO", "ArrayIO", "DaemonTestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "LiveViewTests",

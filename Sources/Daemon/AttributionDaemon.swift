@@ -1,6 +1,7 @@
 import AtomicFiles
 import Foundation
 import Logging
+import ONNX
 import ServiceLifecycle
 import Synchronization
 import Workflow
@@ -214,9 +215,13 @@ public final class AttributionDaemon: Service, Sendable {
     }
 
     static func loadModel(_ c: DaemonConfiguration) throws -> Classifier {
+        let bindings = try ModelBindings.parse(
+            assignments: c.modelInputs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }, option: "model.inputs",
+            explainedInput: c.explainInput.isEmpty ? nil : c.explainInput, output: c.explainOutput.isEmpty ? nil : c.explainOutput,
+            state: c.modelState)
         let classifier = try Classifier(
             url: URL(fileURLWithPath: c.modelPath), threads: c.threads, maxBatch: c.maxBatch,
-            exampleShape: c.inputShape.isEmpty ? nil : c.inputShape)
+            exampleShape: c.inputShape.isEmpty ? nil : c.inputShape, bindings: bindings)
         let shape = classifier.inputShape
         guard shape.count == 1 || (shape.count == 2 && shape[0] == 1) else {
             throw WorkflowError(
@@ -236,7 +241,7 @@ public final class AttributionDaemon: Service, Sendable {
         }
         let gate = ExplanationGate(
             minDBFS: c.minDBFS, classes: Set(c.classes), minProbability: c.minProbability,
-            maxPerClassPerMinute: c.maxPerClassPerMinute)
+            maxPerClassPerMinute: c.maxPerClassPerMinute, onsetsOnly: c.onsetsOnly)
         func keyed<Value>(_ key: String, _ make: () throws -> Value) throws(ConfigurationError) -> Value {
             do { return try make() } catch {
                 throw ConfigurationError(file: "configuration", line: nil, key: key, message: "\(error)")

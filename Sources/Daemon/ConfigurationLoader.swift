@@ -193,6 +193,9 @@ public enum ConfigurationLoader {
         case .bool: return .flag(value.bool!)
         case .string: return .text(value.string!)
         case .array: return .list(value.array!.map(convert))
+        case .table:
+            let table = value.table!
+            return .table(Dictionary(uniqueKeysWithValues: table.keys.compactMap { key in table[key].map { (key, convert($0)) } }))
         default: return .text(value.debugDescription)
         }
     }

@@ -31,6 +31,15 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The example shape for models with dynamic input axes (e.g. `[1, 16000]`); empty: as declared.
     public var inputShape: [Int] = []
     public var threads = 1
+    /// Inputs other than the waveform, given at load: name -> a number or the path of a `.npy`
+    /// file (`[model] inputs = { sr = 16000 }`), kept as written and read when the model loads.
+    public var modelInputs: [String: String] = [:]
+    /// State carried from window to window: input -> the output holding its next value
+    /// (`[model] state = { state = "stateN" }`).
+    public var modelState: [String: String] = [:]
+    /// The input and output to explain; empty: the first float input not given, the first output.
+    public var explainInput = ""
+    public var explainOutput = ""
 
     // [windows]
     /// Samples at the model rate between window starts; 0 means the window length.
@@ -43,6 +52,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var minProbability = 0.5
     /// Explanations per class per minute; 0 means no limit.
     public var maxPerClassPerMinute = 6
+    /// Explain only the first window of each run of windows passing for a class (onsets).
+    public var onsetsOnly = false
 
     // [explain]
     /// What to explain with: method, wavelet, mode, levels (6), steps, interpretation.
@@ -111,7 +122,7 @@ extension DaemonConfiguration {
 
     /// A parsed value, independent of the TOML library.
     enum ConfigValue: Sendable {
-        case integer(Int), number(Double), text(String), flag(Bool), list([ConfigValue])
+        case integer(Int), number(Double), text(String), flag(Bool), list([ConfigValue]), table([String: ConfigValue])
 
         var integer: Int? { if case let .integer(v) = self { v } else { nil } }
         var number: Double? {
@@ -199,6 +210,36 @@ extension DaemonConfiguration {
             config.inputShape = sizes
             return true
         },
+        Field(
+            section: "model", key: "inputs",
+            expected: "a table of input names and values, each a number or the path of a .npy file, such as { sr = 16000 }"
+        ) { config, value in
+            guard case let .table(entries) = value else { return false }
+            var inputs: [String: String] = [:]
+            for (name, entry) in entries {
+                switch entry {
+                case let .integer(number): inputs[name] = String(number)
+                case let .number(number) where number.isFinite: inputs[name] = String(number)
+                case let .text(path) where path.lowercased().hasSuffix(".npy"): inputs[name] = path
+                default: return false
+                }
+            }
+            config.modelInputs = inputs
+            return true
+        },
+        Field(
+            section: "model", key: "state",
+            expected: "a table of state inputs and the outputs holding their next values, such as { state = \"stateN\" }"
+        ) {
+            config, value in
+            guard case let .table(entries) = value else { return false }
+            let pairs = entries.compactMapValues(\.text)
+            guard pairs.count == entries.count, pairs.values.allSatisfy({ !$0.isEmpty }) else { return false }
+            config.modelState = pairs
+            return true
+        },
+        text("model", "explain_input", nil, \.explainInput),
+        text("model", "output", nil, \.explainOutput),
         integer("windows", "hop", 0...10_000_000, \.hop),
         number("gates", "min_dbfs", -200...0, \.minDBFS),
         Field(section: "gates", key: "classes", expected: "a list of class labels") { config, value in
@@ -210,6 +251,7 @@ extension DaemonConfiguration {
         },
         number("gates", "min_probability", 0...1, \.minProbability),
         integer("gates", "max_per_class_per_minute", 0...100_000, \.maxPerClassPerMinute),
+        flag("gates", "onsets", \.onsetsOnly),
         spelled("explain", "method", \.explanation.method),
         Field(section: "explain", key: "wavelet", expected: "a wavelet name (`wam wavelet list`)") { config, value in
             guard let name = value.text, (try? Wavelet(name)) != nil else { return false }

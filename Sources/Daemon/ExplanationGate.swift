@@ -11,10 +11,12 @@ public enum GateDecision: String, Sendable, Codable {
     case unlikely
     /// The class had its share of explanations this minute.
     case rateLimited = "rate_limited"
+    /// With `gates.onsets`: the class already passed in the window before (not an onset).
+    case continuing
 }
 
-/// The gates a window passes before the (expensive) explanation: loudness, class, probability
-/// and a per-class rate limit.
+/// The gates a window passes before the (expensive) explanation: loudness, class, probability,
+/// onsets only (optional) and a per-class rate limit.
 struct ExplanationGate: Sendable {
     var minDBFS: Double
     /// Classes worth explaining; empty means all.
@@ -22,21 +24,31 @@ struct ExplanationGate: Sendable {
     var minProbability: Double
     /// Explanations per class per minute; 0 means no limit.
     var maxPerClassPerMinute: Int
+    /// Explain a class only in the first window of a run of windows that pass for it (a speech
+    /// onset for a voice-activity detector).
+    var onsetsOnly: Bool
     private var recent: [String: [Double]] = [:]
+    /// The class the previous window passed the class and probability gates for, if any.
+    private var previousPassed: String?
 
-    init(minDBFS: Double, classes: Set<String>, minProbability: Double, maxPerClassPerMinute: Int) {
+    init(minDBFS: Double, classes: Set<String>, minProbability: Double, maxPerClassPerMinute: Int, onsetsOnly: Bool = false) {
         self.minDBFS = minDBFS
         self.classes = classes
         self.minProbability = minProbability
         self.maxPerClassPerMinute = maxPerClassPerMinute
+        self.onsetsOnly = onsetsOnly
     }
 
     /// Decides for a window of loudness `dbfs` whose top class is `label` with `probability`,
     /// at monotonic time `now` (seconds); an `explain` decision counts against the rate limit.
     mutating func decide(dbfs: Double, label: String, probability: Double, now: Double) -> GateDecision {
+        let previous = previousPassed
+        previousPassed = nil
         if dbfs < minDBFS { return .quiet }
         if !classes.isEmpty && !classes.contains(label) { return .otherClass }
         if probability < minProbability { return .unlikely }
+        previousPassed = label
+        if onsetsOnly && previous == label { return .continuing }
         if maxPerClassPerMinute > 0 {
             let times = (recent[label] ?? []).filter { now - $0 < 60 }
             if times.count >= maxPerClassPerMinute {

@@ -88,7 +88,8 @@ final class ExplanationWorkers: Sendable {
         let configuration = settings.configuration
         let input = InputSignal(stream: window.source, sampleRate: Double(configuration.modelRate))
         var result = try settings.explainer.explain(
-            InputWindow(index: 0, samples: window.samples, startSample: window.sampleIndex, paddedSamples: window.padding), of: input)
+            InputWindow(index: 0, samples: window.samples, startSample: window.sampleIndex, paddedSamples: window.padding, state: window.state),
+            of: input)
         result.document.stream = .init(source: window.source, startTime: window.time.formatted(.iso8601), sampleIndex: window.sampleIndex)
         // The live view plays the input window next to the interpretation.
         let written = try outputs.explained(

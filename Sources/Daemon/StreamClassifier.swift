@@ -14,6 +14,8 @@ struct ClassifiedWindow: Sendable {
     let dbfs: Double
     let probabilities: [Double]
     let top: Int
+    /// A stateful model's state as the window found it (empty for models without state).
+    let state: [String: NDArray<Float>]
 }
 
 /// A window waiting for its explanation, and the file that asked for it (nil for live sources).
@@ -23,13 +25,15 @@ struct ExplanationJob: Sendable {
 }
 
 /// Turns one stream's interleaved blocks into classified windows: `WindowCutter` (downmix,
-/// resample to the model's rate, cut), then the model forward.
+/// resample to the model's rate, cut), then the model forward, a stateful model's state carried
+/// from window to window (from its initial value for each new stream).
 final class StreamClassifier {
     let classifier: Classifier
     let source: String
     let startTime: Date
     let modelRate: Double
     private let cutter: WindowCutter
+    private var carrier: StateCarrier
 
     init(
         classifier: Classifier, source: String, startTime: Date, streamRate: Double, channels: Int, modelRate: Double,
@@ -39,6 +43,7 @@ final class StreamClassifier {
         self.source = source
         self.startTime = startTime
         self.modelRate = modelRate
+        carrier = StateCarrier(classifier: classifier)
         let length = classifier.inputShape.last ?? 1
         cutter = try WindowCutter(
             streamRate: streamRate, channels: channels, modelRate: modelRate, length: length,
@@ -51,6 +56,12 @@ final class StreamClassifier {
         try classify(cutter.append(block))
     }
 
+    /// Audio was lost before the next block (an overrun): a stateful model starts again from its
+    /// initial state rather than carry a state from before the gap.
+    func gap() {
+        carrier.reset()
+    }
+
     /// At the end of a finite stream: what the resampler held back and the last partial window.
     func finish() throws -> (windows: [ClassifiedWindow], rejected: [RejectedWindow]) {
         try classify(cutter.finish())
@@ -61,9 +72,11 @@ final class StreamClassifier {
         for window in windows {
             if let bad = window.samples.firstIndex(where: { !$0.isFinite }) {
                 rejected.append(RejectedWindow(sampleIndex: window.start + bad, reason: "NaN or infinite samples"))
+                carrier.reset()
                 continue
             }
-            let logits = try classifier.engine.logits(NDArray(shape: [1] + classifier.inputShape, storage: window.samples)).storage
+            let state = carrier.state
+            let logits = try carrier.advance(window.samples)
             let probabilities = classifier.scale.probabilities(logits)
             guard probabilities.allSatisfy(\.isFinite) else {
                 rejected.append(RejectedWindow(sampleIndex: window.start, reason: "the model's outputs are not finite"))
@@ -74,7 +87,7 @@ final class StreamClassifier {
                     source: source, time: startTime.addingTimeInterval(Double(window.start) / modelRate),
                     sampleIndex: window.start, samples: window.samples, padding: window.padding,
                     dbfs: ExplanationGate.dbfs(window.samples), probabilities: probabilities,
-                    top: probabilities.indices.max { probabilities[$0] < probabilities[$1] }!))
+                    top: probabilities.indices.max { probabilities[$0] < probabilities[$1] }!, state: state))
         }
         return (results, rejected)
     }

@@ -77,8 +77,14 @@ final class StreamPipeline: Sendable {
                 classifier: classifier, source: stream.name, startTime: startTime,
                 streamRate: stream.sampleRate, channels: stream.channels,
                 modelRate: Double(settings.modelRate), hop: settings.hop)
+            var overruns = 0
             while let block = buffer.pop(), !runtime.isStopping {
                 if !live { runtime.waitForSpace() }
+                let lost = capture.overruns.load(ordering: .relaxed)
+                if lost != overruns {
+                    overruns = lost
+                    windows.gap()
+                }
                 let batch = try windows.process(block)
                 handle(batch, source: stream.name, live: live, progress: progress)
             }
@@ -109,6 +115,8 @@ final class StreamPipeline: Sendable {
     private final class Capture: Sendable {
         let failure = Mutex<String?>(nil)
         let samples = Atomic<Int>(0)
+        /// Blocks dropped because the classifier fell behind.
+        let overruns = Atomic<Int>(0)
     }
 
     /// Starts the thread that reads `stream` into `buffer` until its end, an error or the
@@ -122,7 +130,10 @@ final class StreamPipeline: Sendable {
                     guard let block = try unsafeStream.read(frames: period), !block.isEmpty else { break }
                     capture.samples.add(block.count, ordering: .relaxed)
                     guard let dropped = buffer.push(block) else { break }
-                    if !dropped.isEmpty { self.runtime.metrics.update { $0.overruns += dropped.count } }
+                    if !dropped.isEmpty {
+                        capture.overruns.add(dropped.count, ordering: .relaxed)
+                        self.runtime.metrics.update { $0.overruns += dropped.count }
+                    }
                 } catch {
                     capture.failure.withLock { $0 = "\(error)" }
                     break

@@ -68,10 +68,12 @@ extension AttributionDaemon {
         if window == nil, announced > maxWindows { throw UploadError.tooManyWindows(count: announced, limit: maxWindows) }
         let explainer = currentExplainer, received = Date()
         var explained: [UploadedWindow] = [], skipped: [InvalidWindow] = [], seen = 0
-        while let next = try { () throws(UploadError) -> InputWindow? in
+        var carrier = StateCarrier(classifier: model)
+        while var next = try { () throws(UploadError) -> InputWindow? in
             do { return try reader.next() } catch { throw unreadable(error) }
         }() {
             seen += 1
+            try carrier.enter(&next)  // a stateful model's state runs through every window, chosen or not
             if let window, next.index != window { continue }
             if window == nil, seen > maxWindows { throw UploadError.tooManyWindows(count: seen, limit: maxWindows) }
             var result: WindowResult

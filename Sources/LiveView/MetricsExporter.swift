@@ -54,7 +54,7 @@ final class MetricsExporter: Sendable {
             FollowedGauge(gauge: registry.makeGauge(descriptor: name(metric, help), labels: []), value: value)
         }
 
-        let gated: [GateDecision] = [.quiet, .otherClass, .unlikely, .rateLimited]
+        let gated: [GateDecision] = [.quiet, .otherClass, .unlikely, .rateLimited, .continuing]
         counters =
             [
                 counter("windows_classified", "Windows classified") { Double($0.windowsClassified) },

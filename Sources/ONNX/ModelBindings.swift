@@ -114,7 +114,8 @@ extension ModelBindings {
         }
         func check(output name: String, _ what: String) throws(ONNXError) {
             guard outputNames.contains(name) else {
-                throw .invalidBinding(name: name, reason: "\(what), but the model has no output of that name; its outputs are \(Self.list(outputNames))")
+                throw .invalidBinding(
+                    name: name, reason: "\(what), but the model has no output of that name; its outputs are \(Self.list(outputNames))")
             }
         }
         for name in values.keys.sorted() { try check(input: name, "a value is given for it") }
@@ -186,7 +187,8 @@ extension InputValue {
     /// The declared shape of `input` with dynamic axes taken as 1.
     fileprivate static func filledShape(of input: GraphDescription.ValueInfo) throws(ONNXError) -> [Int] {
         guard let dimensions = input.dimensions else {
-            throw .invalidBinding(name: input.name, reason: "the model declares no shape for this input, so a single number cannot fill it; give an array (.npy)")
+            throw .invalidBinding(
+                name: input.name, reason: "the model declares no shape for this input, so a single number cannot fill it; give an array (.npy)")
         }
         return dimensions.map { $0.fixedValue ?? 1 }
     }

@@ -43,7 +43,9 @@ public struct RandomizationCheck: Sendable {
             }
         }
         let targets = try signals.map { signal -> Int in
-            let logits = try classifier.holding(classifier.initialState).logits(.init(shape: [1] + classifier.inputShape, storage: signal.window.samples)).storage
+            let logits = try classifier.holding(classifier.initialState).logits(
+                .init(shape: [1] + classifier.inputShape, storage: signal.window.samples)
+            ).storage
             return logits.indices.max { logits[$0] < logits[$1] }!
         }
         let trained = try explanations(classifier, targets: targets)

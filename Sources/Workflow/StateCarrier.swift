@@ -22,6 +22,15 @@ public struct StateCarrier {
         state = classifier.initialState
     }
 
+    /// Gives `window` the current state (to be held fixed while it is explained) and moves the
+    /// state on past it; a window of NaN or infinite samples resets it instead. Nothing for a
+    /// model without state.
+    public mutating func enter(_ window: inout InputWindow) throws {
+        guard isStateful else { return }
+        window.state = state
+        if window.samples.allSatisfy(\.isFinite) { _ = try advance(window.samples) } else { reset() }
+    }
+
     /// Runs one window (one example's samples) with the current state; returns the model's
     /// outputs and moves the state on to the values the window left (back to the initial state
     /// when those are not finite).

@@ -58,7 +58,9 @@ public struct WindowExplainer: Sendable {
                 reason: "sample \(window.startSample + bad) is \(window.samples[bad]); NaN or infinity cannot be explained")
         }
         let transform = try settings.transform(exampleShape: classifier.inputShape, kind: input.kind)
-        let explainer = try Explainer(model: classifier.holding(window.state.isEmpty ? classifier.initialState : window.state), representation: transform, maxBatch: classifier.engine.options.maxBatch)
+        let explainer = try Explainer(
+            model: classifier.holding(window.state.isEmpty ? classifier.initialState : window.state), representation: transform,
+            maxBatch: classifier.engine.options.maxBatch)
         let explanation = try explainer.explain(window.samples, method: settings.method, target: settings.target)
         guard explanation.logits.allSatisfy(\.isFinite) else {
             throw InvalidWindow(

@@ -151,11 +151,7 @@ struct ExplainCommand: ParsableCommand {
         var carrier = StateCarrier(classifier: classifier)
         while var window = try reader.next() {
             progress.advance()
-            if carrier.isStateful {
-                // Each window is explained from the state the previous windows left, held fixed.
-                window.state = carrier.state
-                if window.samples.allSatisfy(\.isFinite) { _ = try carrier.advance(window.samples) } else { carrier.reset() }
-            }
+            try carrier.enter(&window)  // explained from the state the previous windows left
             let result: WindowResult
             do {
                 result = try explainer.explain(window, of: signal)

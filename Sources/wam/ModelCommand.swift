@@ -69,8 +69,10 @@ struct ModelCommand: ParsableCommand {
             }
             do {
                 let engine = try onnx.makeEngine(exampleShape: inputShape.isEmpty ? nil : inputShape, bindings: bindings)
-                print("  runs:       yes, one example \(engine.inputShape) -> \(engine.outputShape)"
-                    + (engine.heldInputs.isEmpty ? "" : ", one example per pass (state: \(engine.heldInputs.map(\.name).joined(separator: ", ")))"))
+                print(
+                    "  runs:       yes, one example \(engine.inputShape) -> \(engine.outputShape)"
+                        + (engine.heldInputs.isEmpty
+                            ? "" : ", one example per pass (state: \(engine.heldInputs.map(\.name).joined(separator: ", ")))"))
             } catch {
                 print("  runs:       not as given: \(error)")
             }

@@ -177,6 +177,42 @@ import Testing
         #expect(ExplanationGate.dbfs([0, 0]) == -.infinity)
     }
 
+    @Test("gates.onsets: only the first window of a run passing for a class; a gap or another class starts a new run")
+    func onsetGate() {
+        var gate = ExplanationGate(minDBFS: -40, classes: [], minProbability: 0.5, maxPerClassPerMinute: 0, onsetsOnly: true)
+        let decisions = [
+            (-10.0, "speech", 0.9), (-10, "speech", 0.8), (-10, "speech", 0.3), (-10, "speech", 0.7), (-50, "speech", 0.9),
+            (-10, "speech", 0.9), (-10, "music", 0.9), (-10, "speech", 0.9),
+        ].enumerated().map { index, window in gate.decide(dbfs: window.0, label: window.1, probability: window.2, now: Double(index)) }
+        #expect(decisions == [.explain, .continuing, .unlikely, .explain, .quiet, .explain, .explain, .explain])
+    }
+
+    @Test("[model] inputs, state, explain_input and output: tables of numbers, .npy paths and output names")
+    func modelBindingKeys() throws {
+        let text = """
+            [model]
+            path = "m.onnx"
+            inputs = { sr = 16000, gain = 0.5, state = "init.npy" }
+            state = { state = "stateN" }
+            explain_input = "input"
+            output = "output"
+            [output]
+            dir = "/tmp/x"
+            """
+        let configuration = try ConfigurationLoader.load(text: text, file: "wamd.toml")
+        #expect(configuration.modelInputs == ["sr": "16000", "gain": "0.5", "state": "init.npy"])
+        #expect(configuration.modelState == ["state": "stateN"])
+        #expect(configuration.explainInput == "input" && configuration.explainOutput == "output")
+        for bad in ["inputs = { sr = \"fast\" }", "inputs = [16000]", "state = { state = 1 }", "state = \"stateN\""] {
+            do {
+                _ = try ConfigurationLoader.load(text: "[model]\npath = \"m.onnx\"\n\(bad)\n[output]\ndir = \"/tmp/x\"", file: "wamd.toml")
+                Issue.record("accepted \(bad)")
+            } catch {
+                #expect(error.problems.contains { $0.key.hasPrefix("model.") && $0.line == 3 }, "\(error)")
+            }
+        }
+    }
+
     @Test("a full queue drops its oldest entries, or makes the producer wait")
     func queue() {
         let queue = BlockingQueue<Int>(capacity: 2, overflow: .dropOldest)
