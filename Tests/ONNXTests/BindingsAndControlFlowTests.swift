@@ -64,13 +64,18 @@ struct BindingsAndControlFlowTests {
             ]
         graph.input = [valueInfo("x", 1, [nil, 4]), valueInfo("k", 7, []), valueInfo("s", 1, [1, 4])]
         graph.output = [valueInfo("y", 1, [nil, 4]), valueInfo("s_next", 1, [1, 4]), valueInfo("p", 1, [nil, 4])]
+        return try load(graph, name: "gated.onnx")
+    }
+
+    /// `graph` as an opset-17 model file, loaded.
+    static func load(_ graph: Onnx_GraphProto, name: String) throws -> ONNXModel {
         var model = Onnx_ModelProto()
         model.irVersion = 8
         var opset = Onnx_OperatorSetIdProto()
         opset.version = 17
         model.opsetImport = [opset]
         model.graph = graph
-        return try ONNXModel(data: try model.serializedData(), name: "gated.onnx")
+        return try ONNXModel(data: try model.serializedData(), name: name)
     }
 
     static let x = NDArray<Float>(shape: [1, 4], storage: [1, -2, 3, 0.5])
@@ -182,13 +187,7 @@ struct BindingsAndControlFlowTests {
                 "level\(depth)", [Self.node("If", ["c"], ["level\(depth)"], graphs: ["then_branch": inner, "else_branch": leaf])],
                 output: "level\(depth)")
         }
-        var model = Onnx_ModelProto()
-        model.irVersion = 8
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = 17
-        model.opsetImport = [opset]
-        model.graph = inner
-        model.graph.input = [Self.valueInfo("x", 1, [nil, 4])]
-        #expect(throws: ONNXError.self) { try ONNXModel(data: try model.serializedData(), name: "deep.onnx") }
+        inner.input = [Self.valueInfo("x", 1, [nil, 4])]
+        #expect(throws: ONNXError.self) { try Self.load(inner, name: "deep.onnx") }
     }
 }
