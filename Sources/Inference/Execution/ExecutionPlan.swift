@@ -35,7 +35,9 @@ final class ExecutionPlan: Sendable {
         backwardSteps = schedule.backwardSteps
         let lifetimes = Self.lifetimes(program: program, request: request, schedule: schedule)
         (valueBuffer, gradientBuffer, bufferCapacities) = Self.assignBuffers(lifetimes, valueCount: program.valueCounts.count)
-        let starting = backwardSteps.map { step in schedule.firstContributor.filter { $0.value == step }.map(\.key) }
+        var startingAt: [Int: [Int]] = [:]
+        for (value, step) in schedule.firstContributor { startingAt[step, default: []].append(value) }
+        let starting = backwardSteps.map { (startingAt[$0] ?? []).sorted() }
         writesInputGradient = zip(backwardSteps, starting).map { step, starting in
             program.steps[step].inputs.count == 1 && starting == program.steps[step].inputs
         }
@@ -136,30 +138,54 @@ final class ExecutionPlan: Sendable {
 
     /// Greedy interval allocation: each lifetime takes the smallest free buffer that fits (or
     /// grows the largest free one, or opens a new one); buffers free up after their last reader.
+    /// Lifetimes are released in order of their ends and free buffers are kept sorted by
+    /// capacity, so planning stays near-linear in the number of values (an unrolled recurrent
+    /// layer has tens of thousands).
     private static func assignBuffers(_ lifetimes: [Lifetime], valueCount: Int)
         -> (values: [Int?], gradients: [Int?], capacities: [Int])
     {
         var values = [Int?](repeating: nil, count: valueCount)
         var gradients = [Int?](repeating: nil, count: valueCount)
         var capacities: [Int] = []
-        var active: [(end: Int, buffer: Int)] = []
-        var free: [Int] = []
-        for lifetime in lifetimes.sorted(by: { ($0.start, $0.isGradient ? 1 : 0) < ($1.start, $1.isGradient ? 1 : 0) }) {
-            free += active.filter { $0.end < lifetime.start }.map(\.buffer)
-            active.removeAll { $0.end < lifetime.start }
-            let buffer: Int
-            if let fit = free.filter({ capacities[$0] >= lifetime.count }).min(by: { capacities[$0] < capacities[$1] }) {
-                buffer = fit
-            } else if let largest = free.max(by: { capacities[$0] < capacities[$1] }) {
-                buffer = largest
-                capacities[largest] = lifetime.count
+        let byStart = lifetimes.indices.sorted {
+            (lifetimes[$0].start, lifetimes[$0].isGradient ? 1 : 0, $0) < (lifetimes[$1].start, lifetimes[$1].isGradient ? 1 : 0, $1)
+        }
+        let byEnd = lifetimes.indices.sorted { (lifetimes[$0].end, $0) < (lifetimes[$1].end, $1) }
+        var buffer = [Int](repeating: -1, count: lifetimes.count)
+        var released = 0
+        /// Free buffers sorted by (capacity, index).
+        var free: [(capacity: Int, buffer: Int)] = []
+        func firstFree(atLeast capacity: Int) -> Int {
+            var (low, high) = (0, free.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if free[middle].capacity < capacity { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        for index in byStart {
+            let lifetime = lifetimes[index]
+            // Every lifetime ending before this one starts began earlier, so it has its buffer.
+            while released < byEnd.count, lifetimes[byEnd[released]].end < lifetime.start {
+                let owner = buffer[byEnd[released]]
+                let entry = (capacity: capacities[owner], buffer: owner)
+                let position = firstFree(atLeast: entry.capacity)
+                free.insert(entry, at: free[position...].firstIndex { ($0.capacity, $0.buffer) > (entry.capacity, entry.buffer) } ?? free.count)
+                released += 1
+            }
+            let fit = firstFree(atLeast: lifetime.count)
+            let chosen: Int
+            if fit < free.count {
+                chosen = free.remove(at: fit).buffer
+            } else if let largest = free.popLast() {
+                chosen = largest.buffer
+                capacities[chosen] = lifetime.count
             } else {
-                buffer = capacities.count
+                chosen = capacities.count
                 capacities.append(lifetime.count)
             }
-            free.removeAll { $0 == buffer }
-            active.append((lifetime.end, buffer))
-            if lifetime.isGradient { gradients[lifetime.value] = buffer } else { values[lifetime.value] = buffer }
+            buffer[index] = chosen
+            if lifetime.isGradient { gradients[lifetime.value] = chosen } else { values[lifetime.value] = chosen }
         }
         return (values, gradients, capacities)
     }
