@@ -9,6 +9,9 @@
 #                             db4 decomposition + reconstruction, best median per case
 #   engine [ROUNDS=3]         wam-bench engine vs Reference/torch_engine.py (PyTorch): forward,
 #                             one gradient, 25 gradients of the fixtures' 1D ResNet
+#   recurrent [ROUNDS=3]      the same for the conv + GRU and conv + LSTM fixtures at 1 s / 16 kHz, one thread
+#   streaming [ROUNDS=3]      wam-bench streaming vs Reference/onnxruntime_streaming.py: silero-vad over 60 s,
+#                             512-sample chunks, state carried, one thread
 #   attribution [ROUNDS=7]    wam-bench attribution vs Reference/torch_wam.py (PyTorch + ptwt):
 #                             WAM_SG n=25 and WAM_IG m=32 of one window, best and middle
 #   integration               wam-bench integration: adaptive WAM_IG steps vs plain doubling
@@ -68,6 +71,19 @@ PY
 bench_engine() {
   build wam-bench && reference_python
   "$reference" Benchmarks/Reference/torch_engine.py --engine "$bin/wam-bench" --rounds "${1:-3}"
+}
+
+bench_recurrent() {
+  local kind
+  build wam-bench && reference_python
+  for kind in conv_gru conv_lstm; do
+    "$reference" Benchmarks/Reference/torch_engine.py --engine "$bin/wam-bench" --rounds "${1:-3}" --model "$kind" --threads 1 --runs 10
+  done
+}
+
+bench_streaming() {
+  build wam-bench && reference_python
+  "$reference" Benchmarks/Reference/onnxruntime_streaming.py --engine "$bin/wam-bench" --rounds "${1:-3}"
 }
 
 bench_attribution() {
@@ -167,7 +183,7 @@ bench_quick() {
 name=${1:-quick}
 [[ $# -gt 0 ]] && shift
 if ! declare -F "bench_$name" >/dev/null; then
-  echo "unknown benchmark '$name'; expected wavelets, engine, attribution, integration, daemon, defaults or quick" >&2
+  echo "unknown benchmark '$name'; expected wavelets, engine, recurrent, streaming, attribution, integration, daemon, defaults or quick" >&2
   exit 2
 fi
 "bench_$name" "$@"

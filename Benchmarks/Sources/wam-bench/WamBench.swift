@@ -7,6 +7,8 @@ struct WamBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wam-bench",
         abstract: "Measure wam's speed on this machine (build with -c release); see Benchmarks/README.md.",
-        subcommands: [WaveletsBenchmark.self, EngineBenchmark.self, AttributionBenchmark.self, IntegrationBenchmark.self]
+        subcommands: [
+            WaveletsBenchmark.self, EngineBenchmark.self, AttributionBenchmark.self, IntegrationBenchmark.self, StreamingBenchmark.self,
+        ]
     )
 }
