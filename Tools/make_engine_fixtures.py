@@ -12,7 +12,9 @@
 
 Seeded and rerunnable: `python Tools/make_engine_fixtures.py` (numpy, torch, onnx, onnxruntime
 from Tools/requirements.txt). The output folder is rewritten (its README.md is kept);
-`--only-recurrent` writes only the recurrent models (conv_gru, conv_lstm, conv_gru_unidirectional).
+`--only-recurrent` writes only the recurrent models (conv_gru, conv_lstm, conv_gru_unidirectional);
+`--only-audio` only the audio models (stft_mel_cnn, conv_lstm_filterbank, m5, samplecnn) and the
+single STFT/DFT nodes.
 """
 import io
 import os
@@ -121,6 +123,78 @@ class ConvRecurrent(nn.Module):
         return self.fc(y.mean(dim=0))
 
 
+class MelCNN(nn.Module):
+    """torch.stft (Hann window, 25 ms frames, 10 ms hop, centred with reflect padding), power,
+    a mel filter bank as a matrix product, log, then a small 2D CNN: the usual spectrogram
+    front end (exported by the dynamo exporter, which writes STFT and ReduceL2)."""
+
+    def __init__(self, classes=4, mels=24):
+        super().__init__()
+        self.register_buffer("window", torch.hann_window(400))
+        self.register_buffer("mel", torch.rand(201, mels) * (torch.rand(201, mels) > 0.7))
+        self.conv1 = nn.Conv2d(1, 6, 3, padding=1)
+        self.conv2 = nn.Conv2d(6, 8, 3, stride=2)
+        self.fc = nn.Linear(8, classes)
+
+    def forward(self, x):
+        spectrum = torch.stft(x[:, 0], n_fft=400, hop_length=160, window=self.window, center=True, return_complex=True)
+        power = spectrum.abs().pow(2).transpose(1, 2)  # [batch, frames, bins]
+        logmel = torch.log(power @ self.mel + 1e-4).unsqueeze(1)
+        x = F.relu(self.conv2(F.relu(self.conv1(logmel))))
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+class ConvLSTMFilterBank(nn.Module):
+    """Reflect padding, a learned filter bank rectified by abs and compressed by log, SELU, then
+    an LSTM over time: the shape of small on-device sound models."""
+
+    def __init__(self, classes=3):
+        super().__init__()
+        self.bank = nn.Conv1d(1, 10, 64, stride=32)
+        self.mix = nn.Conv1d(10, 12, 3)
+        self.rnn = nn.LSTM(12, 16)
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        x = torch.log(torch.abs(self.bank(F.pad(x, (32, 32), mode="reflect"))) + 0.01)
+        x = F.selu(self.mix(x)).permute(2, 0, 1)
+        return self.fc(self.rnn(x)[0][-1])
+
+
+class M5(nn.Module):
+    """M5 (Dai et al. 2017): a raw-waveform CNN with a wide strided first layer."""
+
+    def __init__(self, classes=6):
+        super().__init__()
+        widths = [1, 32, 32, 64, 64]
+        layers = []
+        for index in range(4):
+            kernel, stride = (80, 4) if index == 0 else (3, 1)
+            layers += [nn.Conv1d(widths[index], widths[index + 1], kernel, stride=stride), nn.BatchNorm1d(widths[index + 1]),
+                       nn.ReLU(), nn.MaxPool1d(4)]
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        return self.fc(self.features(x).mean(dim=2))
+
+
+class SampleCNN(nn.Module):
+    """SampleCNN (Lee et al. 2017): sample-level filters of size 3, stride-3 pooling all the way."""
+
+    def __init__(self, classes=5):
+        super().__init__()
+        layers, previous = [nn.Conv1d(1, 16, 3, stride=3), nn.BatchNorm1d(16), nn.ReLU()], 16
+        for width in [16, 24, 24, 32, 32, 48, 48]:
+            layers += [nn.Conv1d(previous, width, 3, padding=1), nn.BatchNorm1d(width), nn.ReLU(), nn.MaxPool1d(3)]
+            previous = width
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(48, classes)
+
+    def forward(self, x):
+        return self.fc(self.features(x).amax(dim=2))
+
+
 def randomize_batch_norms(model, generator):
     """Non-trivial running statistics and affine parameters, so BatchNorm matters."""
     for module in model.modules():
@@ -189,6 +263,25 @@ def make_models():
                         opset_version=18)
 
 
+def make_audio_models():
+    generator = torch.Generator().manual_seed(11)
+    torch.manual_seed(11)
+    write_model_fixture("stft_mel_cnn", MelCNN(), torch.randn(2, 1, 4000, generator=generator) * 0.3, [1, 3], dynamo=True,
+                        opset_version=18)
+    torch.manual_seed(12)
+    write_model_fixture("conv_lstm_filterbank", ConvLSTMFilterBank(), torch.randn(2, 1, 2000, generator=generator) * 0.3, [0, 2],
+                        opset_version=17)
+    torch.manual_seed(13)
+    m5 = M5()
+    randomize_batch_norms(m5, generator)
+    write_model_fixture("m5", m5, torch.randn(2, 1, 8000, generator=generator) * 0.3, [5, 1], opset_version=17,
+                        do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
+    torch.manual_seed(14)
+    samplecnn = SampleCNN()
+    randomize_batch_norms(samplecnn, generator)
+    write_model_fixture("samplecnn", samplecnn, torch.randn(2, 1, 6561, generator=generator) * 0.3, [2, 4], opset_version=17)
+
+
 def make_recurrent_models():
     generator = torch.Generator().manual_seed(5)
     waveform = torch.randn(3, 1, 400, generator=generator) * 0.5
@@ -200,6 +293,43 @@ def make_recurrent_models():
     write_model_fixture("conv_gru_unidirectional", ConvRecurrent(nn.GRU, bidirectional=False, layers=1), waveform, [3, 3, 1],
                         opset_version=14)
     make_recurrent_nodes()
+
+
+def make_spectral_nodes():
+    """Single STFT and DFT nodes (opset 17) in the variants exporters do not all write (complex
+    input, two-sided, no window, inverse), against onnxruntime: ops/<case>.onnx with `<case>.input`
+    and `<case>.output` in spectral_nodes.npz."""
+    rng = np.random.default_rng(17)
+    arrays = {}
+
+    def case(name, node, x, initializers):
+        graph = helper.make_graph(
+            [node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            [numpy_helper.from_array(value, key) for key, value in initializers.items()])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        y = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+        model.graph.output[0].CopyFrom(helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape)))
+        # Not full_check: onnx 1.23's STFT shape inference ignores onesided when frame_length is absent.
+        onnx.checker.check_model(model)
+        onnx.save(model, OUT / "ops" / f"{name}.onnx")
+        arrays[f"{name}.input"], arrays[f"{name}.output"] = x, y.astype(np.float32)
+
+    step, length = np.array(3, np.int64), np.array(8, np.int64)
+    window = np.hanning(8).astype(np.float32)
+    real, complex_ = rng.standard_normal((2, 30, 1)).astype(np.float32), rng.standard_normal((2, 30, 2)).astype(np.float32)
+    case("stft_window_onesided", helper.make_node("STFT", ["x", "step", "window"], ["y"]), real, {"step": step, "window": window})
+    case("stft_length_no_window", helper.make_node("STFT", ["x", "step", "", "length"], ["y"]), real,
+         {"step": step, "length": length})
+    case("stft_complex", helper.make_node("STFT", ["x", "step", "window", "length"], ["y"], onesided=0), complex_,
+         {"step": step, "window": window, "length": length})
+    signal = rng.standard_normal((2, 3, 12, 1)).astype(np.float32)
+    case("dft_real_onesided", helper.make_node("DFT", ["x"], ["y"], axis=2, onesided=1), signal, {})
+    case("dft_complex_inverse", helper.make_node("DFT", ["x"], ["y"], axis=1, inverse=1),
+         rng.standard_normal((2, 10, 2)).astype(np.float32), {})
+    case("dft_real_twosided", helper.make_node("DFT", ["x"], ["y"], axis=-2), rng.standard_normal((3, 9, 1)).astype(np.float32), {})
+    np.savez(OUT / "spectral_nodes.npz", **arrays)
 
 
 def make_recurrent_nodes():
@@ -492,15 +622,21 @@ def main():
         torch.manual_seed(0)
         make_recurrent_models()
         return
+    if "--only-audio" in os.sys.argv:  # adds the STFT, filter-bank LSTM, M5 and SampleCNN models
+        make_audio_models()
+        make_spectral_nodes()
+        return
     if OUT.exists():
         for child in OUT.iterdir():
-            if child.name not in (".keep", "README.md"):
+            if child.name not in (".keep", "README.md", "silero"):  # silero/: Tools/make_silero_fixtures.py
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
     for folder in ["models", "ops", "malformed"]:
         (OUT / folder).mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     make_models()
     make_recurrent_models()
+    make_audio_models()
+    make_spectral_nodes()
     make_op_cases()
     make_malformed()
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())

@@ -8,7 +8,7 @@ enum OperatorTable {
         ConvolutionOperators.handlers, PoolingOperators.handlers, ElementwiseOperators.handlers,
         MatrixOperators.handlers, ReductionOperators.handlers, LayoutOperators.handlers,
         NormalizationOperators.handlers, ShapeFolding.handlers, RecurrentOperators.handlers,
-        ControlFlowOperators.handlers,
+        ControlFlowOperators.handlers, SpectralOperators.handlers,
     ].reduce(into: [:]) { table, group in table.merge(group) { first, _ in first } }
 
     static var supportedOperators: [String] { handlers.keys.sorted() }

@@ -46,7 +46,7 @@ struct MalformedModelTests {
     @Test("every missing operator is named at once, each with its nodes, not only the first")
     func everyMissingOperatorAtOnce() throws {
         var model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: Fixtures.url("malformed/unsupported_op.onnx")))
-        for (index, (opType, domain)) in [("Loop", ""), ("TopK", ""), ("STFT", ""), ("Loop", ""), ("Inverse", "com.microsoft")].enumerated() {
+        for (index, (opType, domain)) in [("Loop", ""), ("TopK", ""), ("Scan", ""), ("Loop", ""), ("Inverse", "com.microsoft")].enumerated() {
             var node = Onnx_NodeProto()
             (node.opType, node.domain, node.name) = (opType, domain, "extra_\(index)")
             node.input = [model.graph.input[0].name]
@@ -59,7 +59,7 @@ struct MalformedModelTests {
                 // The fixture's node has no name; the model names it by its operator and position.
                 MissingOperator(name: "TopK", nodes: ["TopK_1", "extra_1"]),
                 MissingOperator(name: "Loop", nodes: ["extra_0", "extra_3"]),
-                MissingOperator(name: "STFT", nodes: ["extra_2"]),
+                MissingOperator(name: "Scan", nodes: ["extra_2"]),
                 MissingOperator(name: "com.microsoft.Inverse", nodes: ["extra_4"]),
             ])
         do {
@@ -68,7 +68,7 @@ struct MalformedModelTests {
         } catch {
             let text = "\(error)"
             #expect(text.hasPrefix("unsupported operators TopK (nodes "))
-            #expect(text.contains("Loop (nodes 'extra_0', 'extra_3'); STFT (node 'extra_2'); com.microsoft.Inverse (node 'extra_4')"))
+            #expect(text.contains("Loop (nodes 'extra_0', 'extra_3'); Scan (node 'extra_2'); com.microsoft.Inverse (node 'extra_4')"))
         }
         let many = MissingOperator(name: "Abs", nodes: (0..<8).map { "abs_\($0)" })
         #expect(many.description == "Abs (nodes 'abs_0', 'abs_1', 'abs_2', 'abs_3', 'abs_4' and 3 more)")

@@ -8,8 +8,8 @@ import Testing
 
 /// One-operator graphs: forward against onnxruntime, backward against central finite differences.
 struct OperatorParityTests {
-    /// The one-operator graphs of `make_engine_fixtures.py`, and its single recurrent nodes.
-    static let archives = ["ops.npz", "recurrent_nodes.npz"]
+    /// The one-operator graphs of `make_engine_fixtures.py`, and its single recurrent and spectral nodes.
+    static let archives = ["ops.npz", "recurrent_nodes.npz", "spectral_nodes.npz"]
 
     static let arrays: [String: NpyArray] = archives.reduce(into: [:]) { all, archive in
         all.merge((try? Fixtures.arrays(archive)) ?? [:]) { first, _ in first }
@@ -20,6 +20,7 @@ struct OperatorParityTests {
     @Test func everyCaseIsPresent() {
         #expect(Self.cases.count >= 85)
         #expect(Self.cases.contains("gru_reset_after_reverse") && Self.cases.contains("lstm_reverse_initial"))
+        #expect(Self.cases.contains("stft_complex") && Self.cases.contains("dft_complex_inverse"))
     }
 
     @Test(arguments: cases)

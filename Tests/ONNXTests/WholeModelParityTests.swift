@@ -7,7 +7,10 @@ import Testing
 
 /// Models exported from PyTorch: the engine's logits and input gradients against PyTorch's.
 struct WholeModelParityTests {
-    static let models = ["resnet1d", "resnet1d_batchnorm", "cnn2d", "cnn3d", "conv_gru", "conv_lstm", "conv_gru_unidirectional"]
+    static let models = [
+        "resnet1d", "resnet1d_batchnorm", "cnn2d", "cnn3d", "conv_gru", "conv_lstm", "conv_gru_unidirectional", "stft_mel_cnn",
+        "conv_lstm_filterbank", "m5", "samplecnn",
+    ]
 
     /// The reference data of a model; the BatchNorm export shares the folded export's.
     static func fixture(_ model: String) throws -> [String: NpyArray] {
