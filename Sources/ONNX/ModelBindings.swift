@@ -73,6 +73,8 @@ struct ResolvedBindings: Sendable {
     }
 
     let explained: GraphDescription.ValueInfo
+    /// The tensor explained: the chosen output, or for a single-output binary classifier (a
+    /// Sigmoid, then reshapes) with the output not chosen by name, the Sigmoid's input (its logit).
     let output: String
     /// Inputs given at load time (state inputs excluded), as constants.
     let constants: [String: ConstantTensor]
@@ -164,7 +166,9 @@ extension ModelBindings {
                         + (input.dataType == .float ? ", carry it as state, or explain it (--explain-input)" : ""))
             }
         }
-        return ResolvedBindings(explained: explained, output: outputName, constants: constants, held: held)
+        var explainedTensor = outputName
+        if output == nil, let logit = graph.sigmoidInput(of: outputName) { explainedTensor = logit }
+        return ResolvedBindings(explained: explained, output: explainedTensor, constants: constants, held: held)
     }
 
     private static func list(_ names: [String]) -> String {

@@ -63,8 +63,14 @@ public struct ONNXModel: Sendable {
     /// Sigmoid or Softmax through operators that only move, select or average values), rather
     /// than logits.
     public func outputIsProbability(under bindings: ModelBindings) -> Bool {
-        guard let name = bindings.output ?? graph.outputs.first?.name else { return false }
+        guard let name = try? explainedTensor(under: bindings) else { return false }
         return graph.isProbability(name)
+    }
+
+    /// The tensor explained under `bindings`: the chosen (or first) output, or the logit before
+    /// its Sigmoid when the output is a Sigmoid (through reshapes) and was not chosen by name.
+    public func explainedTensor(under bindings: ModelBindings) throws(ONNXError) -> String {
+        try bindings.resolve(in: graph).output
     }
 
     /// What each input and output does under `bindings` (inputs, then outputs, in declaration order).

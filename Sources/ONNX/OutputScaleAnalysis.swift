@@ -5,6 +5,22 @@ extension GraphDescription {
         "Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Transpose", "ReduceMean", "Slice", "Gather", "Concat",
     ]
 
+    /// Operators that only reshape: a logistic of a tensor, reshaped, is the logistic of it reshaped.
+    private static let reshaping: Set<String> = ["Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten"]
+
+    /// The input of the `Sigmoid` that `tensor` is (through reshapes only), in the main graph:
+    /// the logit a single-output binary classifier hides behind its probability.
+    func sigmoidInput(of tensor: String) -> String? {
+        var name = tensor
+        for _ in 0..<nodes.count {
+            guard let node = nodes.first(where: { $0.outputs.first == name }) else { return nil }
+            if node.opType == "Sigmoid" { return node.inputs.first }
+            guard Self.reshaping.contains(node.opType), let input = node.inputs.first else { return nil }
+            name = input
+        }
+        return nil
+    }
+
     /// Whether `tensor` is a probability: computed by `Sigmoid` or `Softmax`, then only through
     /// operators that move, select or average values, and through every branch of an `If`.
     func isProbability(_ tensor: String) -> Bool {

@@ -178,6 +178,24 @@ struct BindingsAndControlFlowTests {
         #expect(zip(p, y).allSatisfy { abs(Double($0) - 1 / (1 + exp(-$1))) < 1e-6 })
     }
 
+    @Test("a single sigmoid output is explained on its logit unless the output is chosen by name; a chosen probability stays one")
+    func sigmoidOutputIsExplainedOnItsLogit() throws {
+        var graph = Onnx_GraphProto()
+        graph.name = "binary"
+        graph.initializer = [Self.initializer("two", [2], shape: [])]
+        graph.node = [Self.node("Mul", ["x", "two"], ["z"]), Self.node("Sigmoid", ["z"], ["s"]), Self.node("Flatten", ["s"], ["prob"])]
+        graph.input = [Self.valueInfo("x", 1, [nil, 4])]
+        graph.output = [Self.valueInfo("prob", 1, [nil, 4])]
+        let model = try Self.load(graph, name: "binary.onnx")
+        #expect(try model.explainedTensor(under: ModelBindings()) == "z")
+        #expect(!model.outputIsProbability(under: ModelBindings()))
+        #expect(try model.makeEngine().logits(Self.x).storage == [2, -4, 6, 1])
+        let chosen = ModelBindings(output: "prob")
+        #expect(try model.explainedTensor(under: chosen) == "prob" && model.outputIsProbability(under: chosen))
+        let probabilities = try model.makeEngine(bindings: chosen).logits(Self.x).storage
+        #expect(zip(probabilities, [2.0, -4, 6, 1]).allSatisfy { abs(Double($0) - 1 / (1 + exp(-$1))) < 1e-6 })
+    }
+
     @Test("subgraphs nested deeper than the limit are refused at load, not followed")
     func nestingLimit() throws {
         let leaf = Self.branch("leaf", [Self.node("Identity", ["x"], ["leaf"])], output: "leaf")
