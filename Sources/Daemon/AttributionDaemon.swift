@@ -182,17 +182,19 @@ public final class AttributionDaemon: Service, Sendable {
         do {
             let fresh = try ConfigurationLoader.load(path: configurationPath, overrides: overrides)
             let (newGate, newExplainer) = try Self.gateAndExplainer(fresh, classifier: classifier)
+            // Model settings apply at the next start; a file that would not start is refused now.
+            if fresh.modelSettings != currentConfiguration.modelSettings { _ = try Self.loadModel(fresh) }
             let root = outputRoot
             runtime.replace { settings in
                 let old = settings.configuration
-                if fresh.input != old.input || fresh.modelPath != old.modelPath || fresh.workers != old.workers
+                if fresh.input != old.input || fresh.modelSettings != old.modelSettings || fresh.workers != old.workers
                     || fresh.outputDirectory != old.outputDirectory || fresh.queueLength != old.queueLength
                 {
-                    logger.warning("source, model, output folder, workers and queue changes need a restart; kept the running ones")
+                    logger.warning("source, [model], output folder, workers and queue changes need a restart; kept the running ones")
                 }
                 var applied = fresh
-                (applied.input, applied.modelPath, applied.workers, applied.outputDirectory, applied.queueLength) = (
-                    old.input, old.modelPath, old.workers, old.outputDirectory, old.queueLength
+                (applied.input, applied.modelSettings, applied.workers, applied.outputDirectory, applied.queueLength) = (
+                    old.input, old.modelSettings, old.workers, old.outputDirectory, old.queueLength
                 )
                 settings = .init(configuration: applied, gate: newGate, explainer: newExplainer, budget: Self.budget(applied, root: root))
             }
@@ -216,7 +218,7 @@ public final class AttributionDaemon: Service, Sendable {
 
     static func loadModel(_ c: DaemonConfiguration) throws -> Classifier {
         let bindings = try ModelBindings.parse(
-            assignments: c.modelInputs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }, option: "model.inputs",
+            values: c.modelInputs, source: "model.inputs",
             explainedInput: c.explainInput.isEmpty ? nil : c.explainInput, output: c.explainOutput.isEmpty ? nil : c.explainOutput,
             state: c.modelState)
         let classifier = try Classifier(

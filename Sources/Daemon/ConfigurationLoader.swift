@@ -104,6 +104,10 @@ public enum ConfigurationLoader {
     static func parseTOML(_ text: String) throws(SyntaxError) -> TOMLTable {
         var inMultilineString: String?
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            // TOMLKit hands strings over as C strings: an escaped NUL would cut a path short unseen.
+            if line.range(of: #"\\(u0000|U00000000)"#, options: .regularExpression) != nil {
+                throw SyntaxError(line: number + 1, message: "a NUL character (\\u0000) in a string; it would cut the value short")
+            }
             let wasInString = inMultilineString != nil
             for quote in ["\"\"\"", "'''"] where inMultilineString == nil || inMultilineString == quote {
                 if line.components(separatedBy: quote).count % 2 == 0 { inMultilineString = inMultilineString == nil ? quote : nil }

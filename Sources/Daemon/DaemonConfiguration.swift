@@ -110,6 +110,27 @@ public struct DaemonConfiguration: Sendable, Equatable {
 }
 
 extension DaemonConfiguration {
+    /// The settings the classifier is built from ([model] and the batch size): they take effect
+    /// at a start, not at a reload.
+    struct ModelSettings: Equatable {
+        var path: String, rate: Int, inputShape: [Int], threads: Int, maxBatch: Int
+        var inputs: [String: String], state: [String: String], explainInput: String, output: String
+    }
+
+    var modelSettings: ModelSettings {
+        get {
+            ModelSettings(
+                path: modelPath, rate: modelRate, inputShape: inputShape, threads: threads, maxBatch: maxBatch, inputs: modelInputs,
+                state: modelState, explainInput: explainInput, output: explainOutput)
+        }
+        set {
+            (modelPath, modelRate, inputShape, threads, maxBatch) = (
+                newValue.path, newValue.rate, newValue.inputShape, newValue.threads, newValue.maxBatch
+            )
+            (modelInputs, modelState, explainInput, explainOutput) = (newValue.inputs, newValue.state, newValue.explainInput, newValue.output)
+        }
+    }
+
     /// One key of the file: where it lives, what it accepts, how it is set.
     struct Field: Sendable {
         let section: String

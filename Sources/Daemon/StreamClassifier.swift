@@ -76,7 +76,7 @@ final class StreamClassifier {
                 continue
             }
             let state = carrier.state
-            let logits = try carrier.advance(window.samples)
+            let logits = try carrier.advance(window.samples).outputs
             let probabilities = classifier.scale.probabilities(logits)
             guard probabilities.allSatisfy(\.isFinite) else {
                 rejected.append(RejectedWindow(sampleIndex: window.start, reason: "the model's outputs are not finite"))

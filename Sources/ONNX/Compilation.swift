@@ -48,6 +48,10 @@ struct Compilation {
                 uncomputedOutputs[name] = node
             }
             for (name, value) in zip(node.outputs, outputs) where !name.isEmpty {
+                if let earlier = producers[name] {
+                    throw ONNXError.invalidModel(
+                        reason: "tensor '\(name)' is written by node '\(earlier.name)' and again by node '\(node.name)'; ONNX names each tensor once")
+                }
                 values[name] = value
                 producers[name] = node
                 if case let .runtime(handle) = value, !builder.isConstant(handle) {

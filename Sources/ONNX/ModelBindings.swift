@@ -73,8 +73,8 @@ struct ResolvedBindings: Sendable {
     }
 
     let explained: GraphDescription.ValueInfo
-    /// The tensor explained: the chosen output, or for a single-output binary classifier (a
-    /// Sigmoid, then reshapes) with the output not chosen by name, the Sigmoid's input (its logit).
+    /// The tensor explained: the chosen output, or for a binary classifier whose one output per
+    /// example is a Sigmoid (then reshapes), not chosen by name, the Sigmoid's input (its logit).
     let output: String
     /// Inputs given at load time (state inputs excluded), as constants.
     let constants: [String: ConstantTensor]
@@ -163,11 +163,18 @@ extension ModelBindings {
                     name: input.name,
                     reason: "the model needs a value for this \(input.dataType.name) input\(Self.describe(input.dimensions)): give it at load "
                         + "(`--input \(input.name)=VALUE` or `=FILE.npy` for wam, `[model] inputs = { \(input.name) = VALUE }` for wamd)"
-                        + (input.dataType == .float ? ", carry it as state, or explain it (--explain-input)" : ""))
+                        + (input.dataType == .float
+                            ? ", carry it as state (`--state \(input.name)=OUTPUT`, `[model] state`), or explain it (--explain-input)" : ""))
             }
         }
+        // A binary classifier's single probability is explained on its logit (declared [N, 1] or [N]).
         var explainedTensor = outputName
-        if output == nil, let logit = graph.sigmoidInput(of: outputName) { explainedTensor = logit }
+        let declared = graph.outputs.first { $0.name == outputName }?.dimensions
+        if output == nil, let declared, !declared.isEmpty, declared.dropFirst().allSatisfy({ $0 == .fixed(1) }),
+            let logit = graph.sigmoidInput(of: outputName)
+        {
+            explainedTensor = logit
+        }
         return ResolvedBindings(explained: explained, output: explainedTensor, constants: constants, held: held)
     }
 
@@ -222,12 +229,20 @@ extension InputValue {
         }
         switch input.dataType {
         case .float:
-            return ConstantTensor(shape: shape, dataType: .float, elements: .float(elements.map { Float($0) }))
+            let floats = elements.map { Float($0) }
+            guard floats.allSatisfy(\.isFinite) else {
+                throw .invalidBinding(name: input.name, reason: "the value given does not fit float32 (magnitudes up to 3.4e38)")
+            }
+            return ConstantTensor(shape: shape, dataType: .float, elements: .float(floats))
         case .double, .float16, .bfloat16:
             return ConstantTensor(shape: shape, dataType: input.dataType, elements: .otherFloat(elements))
         case let type where type.isInteger:
-            guard elements.allSatisfy({ $0 == $0.rounded() && abs($0) < 9.0e18 }) else {
+            guard elements.allSatisfy({ $0 == $0.rounded() }) else {
                 throw .invalidBinding(name: input.name, reason: "this input is \(type.name), but the value given is not a whole number")
+            }
+            // Int64's range, -2^63 included (exact as a double), 2^63 excluded.
+            guard elements.allSatisfy({ $0 >= -9_223_372_036_854_775_808.0 && $0 < 9_223_372_036_854_775_808.0 }) else {
+                throw .invalidBinding(name: input.name, reason: "the value given is outside the range of \(type.name)")
             }
             return ConstantTensor(shape: shape, dataType: type, elements: .integer(elements.map { Int64($0) }))
         default:

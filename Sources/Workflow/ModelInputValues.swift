@@ -18,7 +18,7 @@ extension InputValue {
         do {
             return InputValue(try NpyFile.read(url).asDouble)
         } catch {
-            throw WorkflowError(source: source, reason: "\(url.path): \(error)")
+            throw WorkflowError(source: source, reason: "\(error)")  // the error names the file
         }
     }
 }
@@ -29,16 +29,27 @@ extension ModelBindings {
     public static func parse(
         assignments: [String], option: String, explainedInput: String? = nil, output: String? = nil, state: [String: String] = [:]
     ) throws -> ModelBindings {
-        var values: [String: InputValue] = [:]
+        var texts: [String: String] = [:]
         for assignment in assignments {
             guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
                 throw WorkflowError(source: option, reason: "'\(assignment.prefix(80))' is not NAME=VALUE")
             }
             let name = String(assignment[..<equals])
-            guard values[name] == nil else {
+            guard texts.updateValue(String(assignment[assignment.index(after: equals)...]), forKey: name) == nil else {
                 throw WorkflowError(source: "\(option) \(name)", reason: "the input is given twice")
             }
-            values[name] = try InputValue.parse(String(assignment[assignment.index(after: equals)...]), source: "\(option) \(name)")
+        }
+        return try parse(values: texts, source: option, explainedInput: explainedInput, output: output, state: state)
+    }
+
+    /// Bindings from values as text by input name (`[model] inputs`); `source` names the setting.
+    public static func parse(
+        values texts: [String: String], source: String, explainedInput: String? = nil, output: String? = nil, state: [String: String] = [:]
+    ) throws -> ModelBindings {
+        var values: [String: InputValue] = [:]
+        for (name, text) in texts {
+            guard !name.isEmpty else { throw WorkflowError(source: source, reason: "an input name is empty") }
+            values[name] = try InputValue.parse(text, source: "\(source) \(name)")
         }
         return ModelBindings(explainedInput: explainedInput, output: output, values: values, state: state)
     }

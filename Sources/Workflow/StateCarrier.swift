@@ -32,20 +32,21 @@ public struct StateCarrier {
     }
 
     /// Runs one window (one example's samples) with the current state; returns the model's
-    /// outputs and moves the state on to the values the window left (back to the initial state
-    /// when those are not finite).
-    public mutating func advance(_ samples: [Float]) throws -> [Float] {
+    /// outputs (and, for `gradientOf`, the gradient of that output with respect to the window,
+    /// the state held fixed) and moves the state on to the values the window left (back to the
+    /// initial state when those are not finite).
+    public mutating func advance(_ samples: [Float], gradientOf target: Int? = nil) throws -> (outputs: [Float], gradient: [Float]?) {
         let batch = NDArray(shape: [1] + classifier.inputShape, storage: samples)
-        guard isStateful else { return try classifier.engine.logits(batch).storage }
         let outputs = classifier.bindings.state
         let result = try classifier.engine.evaluate(
-            batch, EvaluationRequest(activations: outputs.values.sorted(), heldInputs: state))
+            batch,
+            EvaluationRequest(cotangent: target.map { .classes([$0]) }, activations: outputs.values.sorted(), heldInputs: state))
         for (input, output) in outputs {
             // Returned as one row: [1] + the state's own shape.
             state[input] = NDArray(shape: state[input]!.shape, storage: result.activations[output]!.storage)
         }
         // A state gone NaN or infinite would poison every later window: start again instead.
         if state.values.contains(where: { !$0.storage.allSatisfy(\.isFinite) }) { reset() }
-        return result.output.storage
+        return (result.output.storage, result.inputGradient?.storage)
     }
 }

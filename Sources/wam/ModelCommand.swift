@@ -5,6 +5,7 @@ import Foundation
 import Inference
 import NDArray
 import ONNX
+import Workflow
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,19 +39,21 @@ struct ModelCommand: ParsableCommand {
             func describe(_ tensor: ModelSummary.Tensor) -> String {
                 "\(tensor.name) \(tensor.dataType) " + (tensor.shape.map { "[" + $0.joined(separator: ", ") + "]" } ?? "(no shape)")
             }
-            func role(_ role: TensorRole, input name: String?) -> String {
+            func role(_ role: TensorRole, input: ModelSummary.Tensor?) -> String {
                 switch role {
                 case .explained: "explained"
                 case .fixed: "given at load"
                 case .state: "state"
-                case .unbound: "needs a value (--input \(name ?? "NAME")=VALUE)"
+                case .unbound:
+                    "needs a value (--input \(input?.name ?? "NAME")=VALUE)"
+                        + (input?.dataType == "float32" ? " or to carry state (--state \(input?.name ?? "NAME")=OUTPUT)" : "")
                 case .unused: "not used"
                 }
             }
             print(model)
             print("  opset:      \(summary.opset)" + (summary.producer.isEmpty ? "" : " (written by \(summary.producer))"))
             for (input, inputRole) in zip(summary.inputs, roles.inputs) {
-                print("  input:      \(describe(input)): \(role(inputRole, input: input.name))")
+                print("  input:      \(describe(input)): \(role(inputRole, input: input))")
             }
             for (output, outputRole) in zip(summary.outputs, roles.outputs) {
                 print("  output:     \(describe(output)): \(role(outputRole, input: nil))")
@@ -85,7 +88,9 @@ struct ModelCommand: ParsableCommand {
             discussion: """
                 INPUT.npy holds a batch in the model's layout, batch axis first. The archive gets \
                 `logits` [N, classes] and, with --grad, `input_grad` (the shape of the input): the \
-                gradient of that class's logit with respect to each example.
+                gradient of that class's logit with respect to each example. With --state, the \
+                examples are a stream: each runs with the state the one before left (its gradient \
+                holds that state fixed), and the archive also gets the final state (`state.NAME`).
                 """
         )
 
@@ -116,14 +121,30 @@ struct ModelCommand: ParsableCommand {
         }
 
         func run() throws {
-            let onnx = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
-            let engine = try onnx.makeEngine(
-                exampleShape: inputShape.isEmpty ? nil : inputShape, bindings: try modelInputs.bindings(),
-                options: EngineOptions(threads: threads))
+            let classifier = try Classifier(
+                url: URL(fileURLWithPath: model), threads: threads,
+                exampleShape: inputShape.isEmpty ? nil : inputShape, bindings: try modelInputs.bindings())
+            let engine = classifier.engine
             let batch = try NpyFile.read(URL(fileURLWithPath: input)).asFloat
+            let count = batch.shape.first ?? 0
             var entries: [(key: String, array: NpyArray)]
-            if let grad {
-                let count = batch.shape.first ?? 0
+            if !classifier.bindings.state.isEmpty {
+                // A stateful model: the examples are a stream, each run with the state the one before left.
+                guard batch.rank == engine.inputShape.count + 1, Array(batch.shape.dropFirst()) == engine.inputShape else {
+                    throw InferenceError.inputShapeMismatch(expected: [-1] + engine.inputShape, actual: batch.shape)
+                }
+                var carrier = StateCarrier(classifier: classifier)
+                var logits: [Float] = [], gradients: [Float] = []
+                let size = engine.inputShape.reduce(1, *)
+                for example in 0..<count {
+                    let result = try carrier.advance(Array(batch.storage[(example * size)..<((example + 1) * size)]), gradientOf: grad)
+                    logits += result.outputs
+                    gradients += result.gradient ?? []
+                }
+                entries = [("logits", .float32(NDArray(shape: [count] + engine.outputShape, storage: logits)))]
+                if grad != nil { entries.append(("input_grad", .float32(NDArray(shape: batch.shape, storage: gradients)))) }
+                for (name, value) in carrier.state.sorted(by: { $0.key < $1.key }) { entries.append(("state.\(name)", .float32(value))) }
+            } else if let grad {
                 let (logits, gradient) = try engine.inputGradient(batch, classes: Array(repeating: grad, count: count))
                 entries = [("logits", .float32(logits)), ("input_grad", .float32(gradient))]
             } else {

@@ -203,12 +203,14 @@ import Testing
         #expect(configuration.modelInputs == ["sr": "16000", "gain": "0.5", "state": "init.npy"])
         #expect(configuration.modelState == ["state": "stateN"])
         #expect(configuration.explainInput == "input" && configuration.explainOutput == "output")
-        for bad in ["inputs = { sr = \"fast\" }", "inputs = [16000]", "state = { state = 1 }", "state = \"stateN\""] {
+        for bad in [
+            "inputs = { sr = \"fast\" }", "inputs = [16000]", "state = { state = 1 }", "state = \"stateN\"", "state = { state = \"s\\u0000x\" }",
+        ] {
             do {
                 _ = try ConfigurationLoader.load(text: "[model]\npath = \"m.onnx\"\n\(bad)\n[output]\ndir = \"/tmp/x\"", file: "wamd.toml")
                 Issue.record("accepted \(bad)")
             } catch {
-                #expect(error.problems.contains { $0.key.hasPrefix("model.") && $0.line == 3 }, "\(error)")
+                #expect(error.problems.contains { ($0.key.hasPrefix("model.") || $0.key == "(syntax)") && $0.line == 3 }, "\(error)")
             }
         }
     }

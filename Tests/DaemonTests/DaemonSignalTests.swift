@@ -105,6 +105,30 @@ import Testing
         #expect(decisions.suffix(20).allSatisfy { $0 == "explain" })
     }
 
+    @Test("SIGHUP with changed [model] settings: an invalid one is refused, a valid one waits for a restart; both say so")
+    func reloadModelSettings() throws {
+        let scratch = try Scratch()
+        let config = scratch.path("wamd.toml")
+        func write(_ model: String) throws {
+            try "[source]\nbackpressure = true\n[model]\npath = \"\(DaemonProcess.model)\"\n\(model)\n".write(
+                to: config, atomically: true, encoding: .utf8)
+        }
+        try write("")
+        let daemon = try DaemonProcess(["-", "--config", config.path, "--out", scratch.path("out").path])
+        let audio = try rawStream()
+        daemon.input.fileHandleForWriting.write(audio.prefix(4 * 32000))
+        #expect(DaemonProcess.eventually { OutputFolder(root: scratch.path("out")).logLines.count >= 2 }, "\(daemon.log)")
+        try write("inputs = { rate = 16000 }")  // the bundled model has no input 'rate'
+        daemon.signal(SIGHUP)
+        #expect(DaemonProcess.eventually { daemon.log.contains("reload failed") }, "\(daemon.log)")
+        #expect(daemon.log.contains("'rate': a value is given for it, but the model has no input of that name"), "\(daemon.log)")
+        try write("threads = 2")
+        daemon.signal(SIGHUP)
+        #expect(DaemonProcess.eventually { daemon.log.contains("[model], output folder, workers and queue changes need a restart") }, "\(daemon.log)")
+        try daemon.input.fileHandleForWriting.close()
+        #expect(daemon.wait(timeout: 120) == 0, "\(daemon.log)")
+    }
+
     @Test("notify protocol: READY, STATUS, WATCHDOG while windows flow and none while the source stalls, STOPPING")
     func notifyProtocol() throws {
         let scratch = try Scratch()

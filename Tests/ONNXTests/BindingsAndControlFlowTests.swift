@@ -114,6 +114,25 @@ struct BindingsAndControlFlowTests {
         }
     }
 
+    @Test("a condition computed by arithmetic on a float input given at load folds; a comparison of the input's values is refused at the If")
+    func conditionsThroughArithmeticAndComparisons() throws {
+        var castToBool = Onnx_AttributeProto()
+        (castToBool.name, castToBool.type, castToBool.i) = ("to", .int, 9)
+        var sumCast = Self.node("Cast", ["total"], ["c"])
+        sumCast.attribute = [castToBool]
+        // c = bool(ReduceSum(s)): s is given at load, so c is known.
+        let folded = try Self.gatedModel(condition: [Self.node("ReduceSum", ["s"], ["total"]), sumCast])
+        #expect(try folded.makeEngine(bindings: Self.bindings(k: 1)).logits(Self.x).storage == [12, 16, 36, 41])
+        // c = ReduceSum(x) > 0: the explained input's values decide; the If names 'x'.
+        let runtime = try Self.gatedModel(condition: [Self.node("ReduceSum", ["x"], ["total"]), Self.node("Greater", ["total", "two"], ["c"])])
+        do {
+            _ = try runtime.makeEngine(bindings: Self.bindings(k: 1))
+            Issue.record("an If on a comparison of the input's values compiled")
+        } catch {
+            #expect("\(error)".contains("If (node 'chosen_node')") && "\(error)".contains("depends on the values of 'x'"), "\(error)")
+        }
+    }
+
     @Test("each input needs a role; given values must fit the declared type and shape")
     func bindingErrors() throws {
         let model = try Self.gatedModel()
@@ -137,6 +156,11 @@ struct BindingsAndControlFlowTests {
         var badOutput = Self.bindings(k: 1)
         badOutput.output = "z"
         #expect(message(badOutput).contains("'z': it is to be explained, but the model has no output of that name"))
+        var overflow = Self.bindings(k: 1)
+        overflow.values["s"] = InputValue(scalar: 1e39)
+        #expect(message(overflow).contains("'s': the value given does not fit float32"))
+        #expect(message(Self.bindings(k: 9_223_372_036_854_775_808.0)).contains("'k': the value given is outside the range of int64"))
+        #expect(try model.makeEngine(bindings: Self.bindings(k: -9_223_372_036_854_775_808.0)).logits(Self.x).storage == [9, 22, 27, 39.5])
         var filled = Self.bindings(k: 1)
         filled.values["s"] = InputValue(scalar: 3)
         #expect(try model.makeEngine(bindings: filled).logits(Self.x).storage == [5, -1, 9, 4])
@@ -178,22 +202,42 @@ struct BindingsAndControlFlowTests {
         #expect(zip(p, y).allSatisfy { abs(Double($0) - 1 / (1 + exp(-$1))) < 1e-6 })
     }
 
-    @Test("a single sigmoid output is explained on its logit unless the output is chosen by name; a chosen probability stays one")
+    @Test("one sigmoid output per example is explained on its logit unless the output is chosen by name; multi-label sigmoids stay probabilities")
     func sigmoidOutputIsExplainedOnItsLogit() throws {
         var graph = Onnx_GraphProto()
         graph.name = "binary"
         graph.initializer = [Self.initializer("two", [2], shape: [])]
         graph.node = [Self.node("Mul", ["x", "two"], ["z"]), Self.node("Sigmoid", ["z"], ["s"]), Self.node("Flatten", ["s"], ["prob"])]
-        graph.input = [Self.valueInfo("x", 1, [nil, 4])]
-        graph.output = [Self.valueInfo("prob", 1, [nil, 4])]
+        graph.input = [Self.valueInfo("x", 1, [nil, 1])]
+        graph.output = [Self.valueInfo("prob", 1, [nil, 1])]
         let model = try Self.load(graph, name: "binary.onnx")
+        let x = NDArray<Float>(shape: [4, 1], storage: [1, -2, 3, 0.5])
         #expect(try model.explainedTensor(under: ModelBindings()) == "z")
         #expect(!model.outputIsProbability(under: ModelBindings()))
-        #expect(try model.makeEngine().logits(Self.x).storage == [2, -4, 6, 1])
+        #expect(try model.makeEngine().logits(x).storage == [2, -4, 6, 1])
         let chosen = ModelBindings(output: "prob")
         #expect(try model.explainedTensor(under: chosen) == "prob" && model.outputIsProbability(under: chosen))
-        let probabilities = try model.makeEngine(bindings: chosen).logits(Self.x).storage
+        let probabilities = try model.makeEngine(bindings: chosen).logits(x).storage
         #expect(zip(probabilities, [2.0, -4, 6, 1]).allSatisfy { abs(Double($0) - 1 / (1 + exp(-$1))) < 1e-6 })
+        // Several sigmoid outputs per example (multi-label) are probabilities, explained as they are.
+        graph.input = [Self.valueInfo("x", 1, [nil, 4])]
+        graph.output = [Self.valueInfo("prob", 1, [nil, 4])]
+        let multiLabel = try Self.load(graph, name: "multilabel.onnx")
+        #expect(try multiLabel.explainedTensor(under: ModelBindings()) == "prob" && multiLabel.outputIsProbability(under: ModelBindings()))
+    }
+
+    @Test("a tensor written by two nodes is refused, naming both")
+    func tensorWrittenTwice() throws {
+        var graph = Onnx_GraphProto()
+        graph.name = "twice"
+        graph.node = [Self.node("Relu", ["x"], ["y"]), Self.node("Neg", ["x"], ["y"])]
+        graph.input = [Self.valueInfo("x", 1, [nil, 4])]
+        graph.output = [Self.valueInfo("y", 1, [nil, 4])]
+        #expect(
+            throws: ONNXError.invalidModel(reason: "tensor 'y' is written by node 'y_node' and again by node 'y_node'; ONNX names each tensor once")
+        ) {
+            try Self.load(graph, name: "twice.onnx").makeEngine()
+        }
     }
 
     @Test("subgraphs nested deeper than the limit are refused at load, not followed")

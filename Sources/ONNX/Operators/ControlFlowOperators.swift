@@ -15,7 +15,7 @@ enum ControlFlowOperators {
                 "its condition '\(c.node.inputs[0])' depends on the values of "
                     + (sources.isEmpty ? "the model input" : sources.map { "'\($0)'" }.joined(separator: ", "))
                     + ", so the branch cannot be chosen at load time; only conditions computed from constants, shapes "
-                    + "and inputs fixed at load (`--input NAME=VALUE`) fold")
+                    + "and inputs given at load (`--input NAME=VALUE` for wam, `[model] inputs` for wamd) fold")
         }
         guard condition.count == 1 else { throw c.failure("the condition must be a single value; it has shape \(condition.shape)") }
         let name = condition.doubles[0] != 0 ? "then_branch" : "else_branch"

@@ -14,7 +14,10 @@ enum ShapeFolding {
         "Equal": { c in try compare(&c) { $0 == $1 } },
         "Less": { c in try compare(&c) { $0 < $1 } },
         "Greater": { c in try compare(&c) { $0 > $1 } },
-        "Not": { c in [.constant(try operand(c, 0).mapped(integer: { $0 == 0 ? 1 : 0 }, real: { $0 == 0 ? 1 : 0 }))] },
+        "Not": { c in
+            if let unknown = try unknownPredicate(c) { return [unknown] }
+            return [.constant(try operand(c, 0).mapped(integer: { $0 == 0 ? 1 : 0 }, real: { $0 == 0 ? 1 : 0 }))]
+        },
         "Where": select,
         "Min": { c in try extremum(&c, integer: min, real: min) },
         "Max": { c in try extremum(&c, integer: max, real: max) },
@@ -50,6 +53,10 @@ enum ShapeFolding {
             }
             return [.constant(converted)]
         case let .runtime(handle):
+            // A folded constant (arithmetic on inputs given at load) converts like any constant.
+            if target != .float, let folded = c.builder.constantValue(handle), let converted = ConstantTensor(folded).cast(to: target) {
+                return [.constant(converted)]
+            }
             guard target == .float else { return [.inputDependent(shape: handle.shape, dataType: target)] }
             return [.runtime(handle)]
         case let .inputDependent(shape, dataType):
@@ -112,7 +119,20 @@ enum ShapeFolding {
         }
     }
 
+    /// A comparison of values not known at load (computed from the explained input): its result
+    /// is too, as a boolean tensor that only what reads it can refuse (an `If` names the input).
+    private static func unknownPredicate(_ c: Compilation) throws -> CompiledValue? {
+        let present = c.node.inputs.indices.filter { c.hasInput($0) }
+        guard try present.contains(where: { index in try !c.isConstant(index) }) else { return nil }
+        let shapes = try present.map { try c.shape($0) }
+        guard let shape = shapes.dropFirst().reduce(shapes.first, { result, next in result.flatMap { Broadcasting.shape($0, next) } }) else {
+            throw c.failure("shapes \(shapes) do not broadcast")
+        }
+        return .inputDependent(shape: shape, dataType: .bool)
+    }
+
     private static func compare(_ c: inout Compilation, _ predicate: @escaping (Double, Double) -> Bool) throws -> [CompiledValue] {
+        if let unknown = try unknownPredicate(c) { return [unknown] }
         let (a, b) = (try operand(c, 0), try operand(c, 1))
         guard
             let result = ConstantTensor.combine(

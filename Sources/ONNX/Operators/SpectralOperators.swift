@@ -85,7 +85,9 @@ enum SpectralOperators {
         }
         let (length, parts) = (x.shape[rank - 2], x.shape[rank - 1])
         let size = try c.integers(1, role: "dft_length")?.first ?? length
-        guard size == length else { throw c.failure("dft_length \(size) differs from the axis length \(length); padding or cropping is not supported") }
+        guard size == length else {
+            throw c.failure("dft_length \(size) differs from the axis length \(length); padding or cropping is not supported")
+        }
         let inverse = try c.int("inverse", default: 0) != 0
         let onesided = try c.int("onesided", default: 0) != 0
         guard !(onesided && (parts == 2 || inverse)) else { throw c.failure("onesided = 1 needs a real input and a forward transform") }
