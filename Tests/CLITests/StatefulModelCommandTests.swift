@@ -29,7 +29,8 @@ import Testing
             "--grad", "0", "--out", folder.path("out.npz"),
         ])
         #expect(result.status == 0, "\(result.error)")
-        let archive = Dictionary(try NpzArchive.read(URL(fileURLWithPath: folder.path("out.npz"))).map { ($0.key, $0.array) }, uniquingKeysWith: { a, _ in a })
+        let archive = Dictionary(
+            try NpzArchive.read(URL(fileURLWithPath: folder.path("out.npz"))).map { ($0.key, $0.array) }, uniquingKeysWith: { a, _ in a })
         let probabilities = archive["logits"]!.asFloat.storage
         #expect(probabilities.count == count)
         #expect(zip(probabilities, expected).allSatisfy { abs($0 - $1) < 1e-4 })

@@ -172,7 +172,7 @@ public struct Elementwise: DifferentiableOperation {
     }
 
     @inline(__always)
-    private static func sigmoid(_ x: Float) -> Float {
+    static func sigmoid(_ x: Float) -> Float {
         if x >= 0 { return 1 / (1 + ScalarMath.exp(-x)) }
         let e = ScalarMath.exp(x)
         return e / (1 + e)

@@ -1,10 +1,9 @@
 import Inference
 import NDArray
 
-/// `GRU` and `LSTM` (ONNX semantics, `layout` 0: X is [seq, batch, input]), unrolled over the
-/// sequence at compile time into matrix products, broadcasting arithmetic and activations, so
-/// that their gradient through time is the chain of those operations' own. The input projections
-/// of every step are one matrix product; each step adds one product with the recurrence weights.
+/// `GRU` and `LSTM` (ONNX semantics, `layout` 0: X is [seq, batch, input]): per direction, the
+/// input projections of every step as one matrix product, then the step loop as one `Recurrence`
+/// operation (a product with the recurrence weights per step, forward and backward through time).
 enum RecurrentOperators {
     static let handlers: [String: OperatorHandler] = [
         "GRU": { c in try recurrent(&c, .gru) },
@@ -20,12 +19,12 @@ enum RecurrentOperators {
         var defaultActivations: [String] { self == .gru ? ["Sigmoid", "Tanh"] : ["Sigmoid", "Tanh", "Tanh"] }
     }
 
-    /// One direction's weights, as program tensors.
+    /// One direction's weights: the input's as program tensors, the recurrence's for `Recurrence`.
     private struct Weights {
-        /// [gates * H, input] and [gates * H, H].
-        let input: TensorHandle, recurrence: TensorHandle
-        /// [1, gates * H] each.
-        let inputBias: TensorHandle, recurrenceBias: TensorHandle
+        /// [gates * H, input] and [1, gates * H].
+        let input: TensorHandle, inputBias: TensorHandle
+        /// [gates * H, H] and [gates * H].
+        let recurrence: NDArray<Float>, recurrenceBias: NDArray<Float>
     }
 
     private static func recurrent(_ c: inout Compilation, _ cell: Cell) throws -> [CompiledValue] {
@@ -49,11 +48,10 @@ enum RecurrentOperators {
         }
         try checkSequenceLengths(&c, steps: steps, batch: batch)
         let linearBeforeReset = try c.int("linear_before_reset", default: 0) != 0
-        var outputs: [[TensorHandle]] = [], finals: [TensorHandle] = [], cells: [TensorHandle] = []
+        var sequences: [TensorHandle] = [], finals: [TensorHandle] = [], cells: [TensorHandle] = []
         for (index, reversed) in directions.enumerated() {
             let weights = try directionWeights(&c, index: index, gates: gates, inputSize: inputSize, hidden: hidden)
-            var state = try initialState(&c, input: 5, index: index, batch: batch, hidden: hidden)
-            var memory = cell == .lstm ? try initialState(&c, input: 6, index: index, batch: batch, hidden: hidden) : state
+            let state = try initialState(&c, input: 5, index: index, batch: batch, hidden: hidden)
             // X [T, B, I] as [T * B, I] times W^T: every step's input projection in one product, plus its bias.
             let flat = x.reshaped([steps * batch, inputSize])!
             let projected = try add(
@@ -61,31 +59,23 @@ enum RecurrentOperators {
                 try c.run(
                     try MatrixProduct(gemm: flat.shape, weights.input.shape, transposeA: false, transposeB: true, alpha: 1),
                     on: [flat, weights.input]), weights.inputBias)
-            var produced = [TensorHandle?](repeating: nil, count: steps)
-            for step in reversed ? Array((0..<steps).reversed()) : Array(0..<steps) {
-                let xw = try rows(&c, projected, from: step * batch, count: batch)
-                let hr = try add(
-                    &c,
-                    try c.run(
-                        try MatrixProduct(gemm: state.shape, weights.recurrence.shape, transposeA: false, transposeB: true, alpha: 1),
-                        on: [state, weights.recurrence]), weights.recurrenceBias)
-                switch cell {
-                case .gru:
-                    state = try gruStep(&c, xw: xw, hr: hr, state: state, hidden: hidden, linearBeforeReset: linearBeforeReset, weights: weights)
-                case .lstm:
-                    (state, memory) = try lstmStep(&c, xw: xw, hr: hr, memory: memory, hidden: hidden)
-                }
-                produced[step] = state
-            }
-            outputs.append(produced.map { $0! })
-            finals.append(state)
-            cells.append(memory)
+            var layerInputs = [projected, state]
+            if cell == .lstm { layerInputs.append(try initialState(&c, input: 6, index: index, batch: batch, hidden: hidden)) }
+            let layer = try c.run(
+                try Recurrence(
+                    cell: cell == .lstm ? .lstm : .gru(linearBeforeReset: linearBeforeReset), steps: steps, batch: batch, hidden: hidden,
+                    reversed: reversed, recurrence: weights.recurrence, recurrenceBias: weights.recurrenceBias),
+                on: layerInputs)
+            // [T, B, width] as rows of width: the hidden states (and LSTM's cells) of every step.
+            let width = layer.shape[2], rows = layer.reshaped([steps * batch, width])!
+            let hiddenStates = try slice(&c, rows, rows: 0..<(steps * batch), columns: 0..<hidden)
+            let last = (reversed ? 0 : steps - 1) * batch
+            sequences.append(hiddenStates.reshaped([steps, 1, batch, hidden])!)
+            finals.append(try slice(&c, rows, rows: last..<(last + batch), columns: 0..<hidden))
+            if cell == .lstm { cells.append(try slice(&c, rows, rows: last..<(last + batch), columns: hidden..<(2 * hidden))) }
         }
         // Y [T, directions, B, H]; Y_h (and LSTM's Y_c) [directions, B, H].
-        let perStep = try (0..<steps).map { step in
-            try concatenate(&c, outputs.map { $0[step].reshaped([1, 1, batch, hidden])! }, axis: 1)
-        }
-        let y = try concatenate(&c, perStep, axis: 0)
+        let y = try concatenate(&c, sequences, axis: 1)
         let yh = try concatenate(&c, finals.map { $0.reshaped([1, batch, hidden])! }, axis: 0)
         var results: [CompiledValue] = [.runtime(y), .runtime(yh)]
         if cell == .lstm { results.append(.runtime(try concatenate(&c, cells.map { $0.reshaped([1, batch, hidden])! }, axis: 0))) }
@@ -131,9 +121,9 @@ enum RecurrentOperators {
         }
         return Weights(
             input: c.builder.constant(NDArray(shape: [gates, inputSize], storage: Array(w.storage[(index * wSize)..<((index + 1) * wSize)]))),
-            recurrence: c.builder.constant(NDArray(shape: [gates, hidden], storage: Array(r.storage[(index * rSize)..<((index + 1) * rSize)]))),
             inputBias: c.builder.constant(NDArray(shape: [1, gates], storage: Array(bias[..<gates]))),
-            recurrenceBias: c.builder.constant(NDArray(shape: [1, gates], storage: Array(bias[gates...]))))
+            recurrence: NDArray(shape: [gates, hidden], storage: Array(r.storage[(index * rSize)..<((index + 1) * rSize)])),
+            recurrenceBias: NDArray(shape: [gates], storage: Array(bias[gates...])))
     }
 
     /// Direction `index` of the optional initial state input `input` ([directions, B, H]), or zeros.
@@ -145,75 +135,20 @@ enum RecurrentOperators {
         guard state.shape.count == 3, state.shape[1] == batch, state.shape[2] == hidden, index < state.shape[0] else {
             throw c.failure("initial state \(state.shape) is not [directions, \(batch), \(hidden)]")
         }
-        return try rows(&c, state.reshaped([state.shape[0] * batch, hidden])!, from: index * batch, count: batch)
-    }
-
-    /// `z, r` from the sums, then the candidate with the reset gate applied before (PyTorch,
-    /// `linear_before_reset`) or after the recurrence product, then `(1 - z) h~ + z h`.
-    private static func gruStep(
-        _ c: inout Compilation, xw: TensorHandle, hr: TensorHandle, state: TensorHandle, hidden: Int, linearBeforeReset: Bool,
-        weights: Weights
-    ) throws -> TensorHandle {
-        let z = try activation(&c, .sigmoid, try add(&c, try columns(&c, xw, gate: 0, hidden), try columns(&c, hr, gate: 0, hidden)))
-        let r = try activation(&c, .sigmoid, try add(&c, try columns(&c, xw, gate: 1, hidden), try columns(&c, hr, gate: 1, hidden)))
-        let recurrent: TensorHandle
-        if linearBeforeReset {
-            recurrent = try combine(&c, .multiply, r, try columns(&c, hr, gate: 2, hidden))
-        } else {
-            // (r * h) R_h^T + Rb_h: the product of the reset state with the candidate's recurrence rows.
-            let reset = try combine(&c, .multiply, r, state)
-            let candidateWeights = try self.rows(&c, weights.recurrence, from: 2 * hidden, count: hidden)
-            let candidateBias = try columns(&c, weights.recurrenceBias, gate: 2, hidden)
-            recurrent = try add(
-                &c,
-                try c.run(
-                    try MatrixProduct(gemm: reset.shape, candidateWeights.shape, transposeA: false, transposeB: true, alpha: 1),
-                    on: [reset, candidateWeights]),
-                candidateBias)
-        }
-        let candidate = try activation(&c, .tanh, try add(&c, try columns(&c, xw, gate: 2, hidden), recurrent))
-        // h' = h~ + z (h - h~)
-        return try add(&c, candidate, try combine(&c, .multiply, z, try combine(&c, .subtract, state, candidate)))
-    }
-
-    /// `i, o, f` gates and the candidate `c~`; `C' = f C + i c~`, `H' = o tanh(C')`.
-    private static func lstmStep(
-        _ c: inout Compilation, xw: TensorHandle, hr: TensorHandle, memory: TensorHandle, hidden: Int
-    ) throws -> (TensorHandle, TensorHandle) {
-        func gate(_ index: Int, _ function: Elementwise.Function) throws -> TensorHandle {
-            try activation(&c, function, try add(&c, try columns(&c, xw, gate: index, hidden), try columns(&c, hr, gate: index, hidden)))
-        }
-        let (input, output, forget, candidate) = (try gate(0, .sigmoid), try gate(1, .sigmoid), try gate(2, .sigmoid), try gate(3, .tanh))
-        let cell = try add(&c, try combine(&c, .multiply, forget, memory), try combine(&c, .multiply, input, candidate))
-        return (try combine(&c, .multiply, output, try activation(&c, .tanh, cell)), cell)
+        return try slice(&c, state.reshaped([state.shape[0] * batch, hidden])!, rows: (index * batch)..<((index + 1) * batch), columns: 0..<hidden)
     }
 
     // MARK: - Pieces
 
-    /// Rows `from..<from + count` of a matrix.
-    private static func rows(_ c: inout Compilation, _ matrix: TensorHandle, from start: Int, count: Int) throws -> TensorHandle {
-        let map = try IndexMaps.strided(matrix.shape, starts: [start, 0], steps: [1, 1], counts: [count, matrix.shape[1]])
-        return try c.run(try IndexMap(name: "Slice", inputShape: matrix.shape, outputShape: map.shape, sources: map.sources, fill: 0), on: [matrix])
-    }
-
-    /// Gate `gate`'s `hidden` columns of a [rows, gates * hidden] matrix.
-    private static func columns(_ c: inout Compilation, _ matrix: TensorHandle, gate: Int, _ hidden: Int) throws -> TensorHandle {
-        let map = try IndexMaps.strided(matrix.shape, starts: [0, gate * hidden], steps: [1, 1], counts: [matrix.shape[0], hidden])
+    /// The block `rows` x `columns` of a matrix.
+    private static func slice(_ c: inout Compilation, _ matrix: TensorHandle, rows: Range<Int>, columns: Range<Int>) throws -> TensorHandle {
+        let map = try IndexMaps.strided(
+            matrix.shape, starts: [rows.lowerBound, columns.lowerBound], steps: [1, 1], counts: [rows.count, columns.count])
         return try c.run(try IndexMap(name: "Slice", inputShape: matrix.shape, outputShape: map.shape, sources: map.sources, fill: 0), on: [matrix])
     }
 
     private static func add(_ c: inout Compilation, _ a: TensorHandle, _ b: TensorHandle) throws -> TensorHandle {
-        try combine(&c, .add, a, b)
-    }
-
-    private static func combine(_ c: inout Compilation, _ function: Arithmetic.Function, _ a: TensorHandle, _ b: TensorHandle) throws -> TensorHandle
-    {
-        try c.run(try Arithmetic(function, a.shape, b.shape), on: [a, b])
-    }
-
-    private static func activation(_ c: inout Compilation, _ function: Elementwise.Function, _ x: TensorHandle) throws -> TensorHandle {
-        let name = c.node.opType
-        return try c.run(Elementwise(function, shape: x.shape, name: name), on: [x])
+        try c.run(try Arithmetic(.add, a.shape, b.shape), on: [a, b])
     }
 
     private static func concatenate(_ c: inout Compilation, _ parts: [TensorHandle], axis: Int) throws -> TensorHandle {
