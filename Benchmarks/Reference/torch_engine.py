@@ -134,7 +134,11 @@ def main():
     parser.add_argument("--model", choices=["resnet1d", "conv_gru", "conv_lstm"], default="resnet1d")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--onnx", help=argparse.SUPPRESS)
+    parser.add_argument("--export", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.export:
+        export_recurrent(arguments.model, arguments.onnx)
+        return
     if arguments.worker:
         print(json.dumps(measure_torch(arguments.threads[0], arguments.runs, arguments.statistic, arguments.model, arguments.onnx)))
         return
@@ -142,7 +146,10 @@ def main():
         onnx_path = MODEL
         if arguments.model != "resnet1d":
             onnx_path = Path(folder) / f"{arguments.model}_16k.onnx"
-            export_recurrent(arguments.model, onnx_path)
+            # In a child: a parent that imported torch would pass its peak memory on to the
+            # engine's process through fork (Linux keeps ru_maxrss across exec).
+            subprocess.run([sys.executable, __file__, "--export", "--model", arguments.model, "--onnx", str(onnx_path)],
+                           check=True, capture_output=True)
         compare(arguments, onnx_path)
 
 
