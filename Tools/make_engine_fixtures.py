@@ -29,6 +29,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "Tests" / "ONNXTests" / "Fixtures"
@@ -334,13 +335,14 @@ def make_spectral_nodes():
 
 def make_recurrent_nodes():
     """Single GRU/LSTM nodes in the variants PyTorch does not export (ONNX's default
-    linear_before_reset = 0, reverse direction, initial states given), against onnxruntime:
+    linear_before_reset = 0, reverse direction, initial states given, layout 1), against onnxruntime
+    (layout 1: the ONNX reference evaluator):
     ops/<case>.onnx with `<case>.input` and `<case>.output` in recurrent_nodes.npz."""
     rng = np.random.default_rng(11)
     steps, batch, size, hidden = 6, 2, 5, 4
     arrays = {}
 
-    def case(name, op, gates, direction, extra_inputs, **attributes):
+    def case(name, op, gates, direction, extra_inputs, layout=0, **attributes):
         directions = 2 if direction == "bidirectional" else 1
         initializers = {
             "W": rng.standard_normal((directions, gates * hidden, size)).astype(np.float32) * 0.5,
@@ -349,15 +351,21 @@ def make_recurrent_nodes():
         }
         inputs = ["x_t", "W", "R", "B", ""]
         for extra in extra_inputs:
-            initializers[extra] = rng.standard_normal((directions, batch, hidden)).astype(np.float32) * 0.5
+            shape = (batch, directions, hidden) if layout else (directions, batch, hidden)
+            initializers[extra] = rng.standard_normal(shape).astype(np.float32) * 0.5
             inputs.append(extra)
         outputs = ["y", "y_h"] + (["y_c"] if op == "LSTM" else [])
+        if layout:
+            attributes["layout"] = 1
         node = helper.make_node(op, inputs, outputs, hidden_size=hidden, direction=direction, **attributes)
         # The graph reads x as [batch, time, input] (the engine's first axis is the batch, whose items
         # are independent) and writes Y, Y_h (and Y_c) flattened into one vector per batch item; the
-        # batch is fixed at 2, the size the initial states were made for.
-        into = helper.make_node("Transpose", ["x"], ["x_t"], perm=[1, 0, 2])
-        flatten = [helper.make_node("Transpose", [name_], [name_ + "_t"], perm=[2, 0, 1, 3] if name_ == "y" else [1, 0, 2])
+        # batch is fixed at 2, the size the initial states were made for. Layout 1 reads and writes
+        # batch first already.
+        into = helper.make_node("Transpose", ["x"], ["x_t"], perm=[0, 1, 2] if layout else [1, 0, 2])
+        flatten = [helper.make_node("Transpose", [name_], [name_ + "_t"],
+                                    perm=([0, 1, 2, 3] if name_ == "y" else [0, 1, 2]) if layout
+                                    else ([2, 0, 1, 3] if name_ == "y" else [1, 0, 2]))
                    for name_ in outputs]
         reshape = [helper.make_node("Reshape", [name_ + "_t", "flat"], [name_ + "_f"]) for name_ in outputs]
         concat = helper.make_node("Concat", [name_ + "_f" for name_ in outputs], ["out"], axis=1)
@@ -369,7 +377,12 @@ def make_recurrent_nodes():
             + [numpy_helper.from_array(np.array([batch, -1], dtype=np.int64), "flat")])
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
         model.ir_version = 8
-        y = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+        # onnxruntime refuses layout 1 ("batchwise recurrent operations are not supported"): the
+        # ONNX reference evaluator (checked against onnxruntime's layout 0, transposed) stands in.
+        if layout:
+            y = ReferenceEvaluator(model).run(None, {"x": x})[0]
+        else:
+            y = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
         model.graph.output[0].CopyFrom(helper.make_tensor_value_info("out", TensorProto.FLOAT, list(y.shape)))
         onnx.checker.check_model(model, full_check=True)
         onnx.save(model, OUT / "ops" / f"{name}.onnx")
@@ -380,6 +393,8 @@ def make_recurrent_nodes():
     case("gru_linear_before_reset_initial", "GRU", 3, "forward", ["h0"], linear_before_reset=1)
     case("lstm_reverse_initial", "LSTM", 4, "reverse", ["h0", "c0"])
     case("lstm_bidirectional", "LSTM", 4, "bidirectional", [])
+    case("gru_layout_batch_first", "GRU", 3, "bidirectional", ["h0"], layout=1, linear_before_reset=1)
+    case("lstm_layout_batch_first", "LSTM", 4, "reverse", ["h0", "c0"], layout=1)
     np.savez(OUT / "recurrent_nodes.npz", **arrays)
     print(f"recurrent nodes: {sorted(name.split('.')[0] for name in arrays if name.endswith('.input'))}")
 

@@ -29,8 +29,15 @@ enum RecurrentOperators {
 
     private static func recurrent(_ c: inout Compilation, _ cell: Cell) throws -> [CompiledValue] {
         try checkAttributes(&c, cell)
-        let x = try c.tensor(0)
-        guard x.shape.count == 3 else { throw c.failure("X has shape \(x.shape); expected [sequence, batch, input] (layout 0)") }
+        // Layout 1 is batch first ([batch, sequence, input], states [batch, directions, H]):
+        // transposed to layout 0 here, and the outputs back at the end.
+        let batchFirst = try c.int("layout", default: 0) != 0
+        var x = try c.tensor(0)
+        guard x.shape.count == 3 else {
+            throw c.failure(
+                "X has shape \(x.shape); expected \(batchFirst ? "[batch, sequence, input] (layout 1)" : "[sequence, batch, input] (layout 0)")")
+        }
+        if batchFirst { x = try transpose(&c, x, [1, 0, 2]) }
         let (steps, batch, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let hidden = try c.int("hidden_size")
         // Checked before any arithmetic: gates * hidden must stay a tensor size.
@@ -51,7 +58,7 @@ enum RecurrentOperators {
         var sequences: [TensorHandle] = [], finals: [TensorHandle] = [], cells: [TensorHandle] = []
         for (index, reversed) in directions.enumerated() {
             let weights = try directionWeights(&c, index: index, gates: gates, inputSize: inputSize, hidden: hidden)
-            let state = try initialState(&c, input: 5, index: index, batch: batch, hidden: hidden)
+            let state = try initialState(&c, input: 5, index: index, batch: batch, hidden: hidden, batchFirst: batchFirst)
             // X [T, B, I] as [T * B, I] times W^T: every step's input projection in one product, plus its bias.
             let flat = x.reshaped([steps * batch, inputSize])!
             let projected = try add(
@@ -60,7 +67,9 @@ enum RecurrentOperators {
                     try MatrixProduct(gemm: flat.shape, weights.input.shape, transposeA: false, transposeB: true, alpha: 1),
                     on: [flat, weights.input]), weights.inputBias)
             var layerInputs = [projected, state]
-            if cell == .lstm { layerInputs.append(try initialState(&c, input: 6, index: index, batch: batch, hidden: hidden)) }
+            if cell == .lstm {
+                layerInputs.append(try initialState(&c, input: 6, index: index, batch: batch, hidden: hidden, batchFirst: batchFirst))
+            }
             let layer = try c.run(
                 try Recurrence(
                     cell: cell == .lstm ? .lstm : .gru(linearBeforeReset: linearBeforeReset), steps: steps, batch: batch, hidden: hidden,
@@ -74,16 +83,18 @@ enum RecurrentOperators {
             finals.append(try slice(&c, rows, rows: last..<(last + batch), columns: 0..<hidden))
             if cell == .lstm { cells.append(try slice(&c, rows, rows: last..<(last + batch), columns: hidden..<(2 * hidden))) }
         }
-        // Y [T, directions, B, H]; Y_h (and LSTM's Y_c) [directions, B, H].
+        // Y [T, directions, B, H]; Y_h (and LSTM's Y_c) [directions, B, H]; batch first for layout 1.
         let y = try concatenate(&c, sequences, axis: 1)
-        let yh = try concatenate(&c, finals.map { $0.reshaped([1, batch, hidden])! }, axis: 0)
-        var results: [CompiledValue] = [.runtime(y), .runtime(yh)]
-        if cell == .lstm { results.append(.runtime(try concatenate(&c, cells.map { $0.reshaped([1, batch, hidden])! }, axis: 0))) }
-        return results
+        var results = [y, try concatenate(&c, finals.map { $0.reshaped([1, batch, hidden])! }, axis: 0)]
+        if cell == .lstm { results.append(try concatenate(&c, cells.map { $0.reshaped([1, batch, hidden])! }, axis: 0)) }
+        if batchFirst {
+            results = try results.enumerated().map { index, tensor in try transpose(&c, tensor, index == 0 ? [2, 0, 1, 3] : [1, 0, 2]) }
+        }
+        return results.map { .runtime($0) }
     }
 
-    /// Refuses what the unrolled cells do not implement: other activations, clipping, layout 1,
-    /// LSTM's coupled input/forget gate and peepholes.
+    /// Refuses what the cells do not implement: other activations, clipping, LSTM's coupled
+    /// input/forget gate and peepholes.
     private static func checkAttributes(_ c: inout Compilation, _ cell: Cell) throws {
         if case let .strings(activations)? = c.node.attributes["activations"] {
             let expected = cell.defaultActivations
@@ -92,7 +103,6 @@ enum RecurrentOperators {
             }
         }
         if c.node.attributes["clip"] != nil { throw c.failure("the 'clip' attribute is not supported") }
-        if try c.int("layout", default: 0) != 0 { throw c.failure("layout = 1 is not supported; export with layout 0 (torch.onnx does)") }
         if cell == .lstm {
             if try c.int("input_forget", default: 0) != 0 { throw c.failure("input_forget = 1 is not supported") }
             if c.node.inputs.count > 7, !c.node.inputs[7].isEmpty { throw c.failure("peephole weights (input P) are not supported") }
@@ -126,14 +136,20 @@ enum RecurrentOperators {
             recurrenceBias: NDArray(shape: [gates], storage: Array(bias[gates...])))
     }
 
-    /// Direction `index` of the optional initial state input `input` ([directions, B, H]), or zeros.
-    private static func initialState(_ c: inout Compilation, input: Int, index: Int, batch: Int, hidden: Int) throws -> TensorHandle {
+    /// Direction `index` of the optional initial state input `input` ([directions, B, H], or
+    /// [B, directions, H] batch first), or zeros.
+    private static func initialState(
+        _ c: inout Compilation, input: Int, index: Int, batch: Int, hidden: Int, batchFirst: Bool
+    ) throws -> TensorHandle {
         guard c.node.inputs.count > input, !c.node.inputs[input].isEmpty else {
             return c.builder.constant(NDArray(shape: [batch, hidden], storage: [Float](repeating: 0, count: batch * hidden)))
         }
-        let state = try c.tensor(input)
-        guard state.shape.count == 3, state.shape[1] == batch, state.shape[2] == hidden, index < state.shape[0] else {
-            throw c.failure("initial state \(state.shape) is not [directions, \(batch), \(hidden)]")
+        var state = try c.tensor(input)
+        let expected = batchFirst ? "[\(batch), directions, \(hidden)]" : "[directions, \(batch), \(hidden)]"
+        guard state.shape.count == 3 else { throw c.failure("initial state \(state.shape) is not \(expected)") }
+        if batchFirst { state = try transpose(&c, state, [1, 0, 2]) }
+        guard state.shape[1] == batch, state.shape[2] == hidden, index < state.shape[0] else {
+            throw c.failure("initial state \(state.shape) is not \(expected)")
         }
         return try slice(&c, state.reshaped([state.shape[0] * batch, hidden])!, rows: (index * batch)..<((index + 1) * batch), columns: 0..<hidden)
     }
@@ -145,6 +161,11 @@ enum RecurrentOperators {
         let map = try IndexMaps.strided(
             matrix.shape, starts: [rows.lowerBound, columns.lowerBound], steps: [1, 1], counts: [rows.count, columns.count])
         return try c.run(try IndexMap(name: "Slice", inputShape: matrix.shape, outputShape: map.shape, sources: map.sources, fill: 0), on: [matrix])
+    }
+
+    private static func transpose(_ c: inout Compilation, _ x: TensorHandle, _ permutation: [Int]) throws -> TensorHandle {
+        let map = try IndexMaps.transpose(x.shape, permutation: permutation)
+        return try c.run(try IndexMap(name: "Transpose", inputShape: x.shape, outputShape: map.shape, sources: map.sources), on: [x])
     }
 
     private static func add(_ c: inout Compilation, _ a: TensorHandle, _ b: TensorHandle) throws -> TensorHandle {
