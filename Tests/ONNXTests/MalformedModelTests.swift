@@ -227,12 +227,11 @@ struct RecurrentRefusalTests {
         return attribute
     }
 
-    @Test("clip, layout 1, other activations and a bad direction are refused; the unedited node loads")
+    @Test("clip, other activations and a bad direction are refused; the unedited node loads")
     func refusals() throws {
         #expect(try Self.loadError { _ in } == nil)
         for (attribute, message) in [
             (Self.attribute("clip", float: 3), "the 'clip' attribute is not supported"),
-            (Self.attribute("layout", int: 1), "layout = 1 is not supported"),
             (Self.attribute("activations", strings: ["Relu", "Tanh"]), "activations [\"Relu\", \"Tanh\"] are not supported"),
         ] {
             let error = try #require(try Self.loadError { $0.attribute.append(attribute) })
