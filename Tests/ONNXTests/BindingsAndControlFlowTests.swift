@@ -38,21 +38,23 @@ struct BindingsAndControlFlowTests {
         return tensor
     }
 
-    static func branch(_ name: String, _ nodes: [Onnx_NodeProto], output: String) -> Onnx_GraphProto {
+    static func branch(
+        _ name: String, _ nodes: [Onnx_NodeProto], output: String, initializers: [Onnx_TensorProto] = []
+    ) -> Onnx_GraphProto {
         var graph = Onnx_GraphProto()
-        (graph.name, graph.node, graph.output) = (name, nodes, [valueInfo(output, 1, [])])
+        (graph.name, graph.node, graph.output, graph.initializer) = (name, nodes, [valueInfo(output, 1, [])], initializers)
         return graph
     }
 
     /// x float [N, 4], k int64 scalar, s float [1, 4]:
     /// y = (k == 1 ? 2x : -x) + s;  s_next = s + 1;  p = sigmoid(y).
-    static func gatedModel(condition: [Onnx_NodeProto]? = nil) throws -> ONNXModel {
+    static func gatedModel(condition: [Onnx_NodeProto]? = nil, thenInitializers: [Onnx_TensorProto] = []) throws -> ONNXModel {
         var one = Onnx_TensorProto()
         (one.name, one.dataType, one.int64Data) = ("one", 7, [1])
         var graph = Onnx_GraphProto()
         graph.name = "gated"
         graph.initializer = [one, initializer("two", [2], shape: []), initializer("ones", [1, 1, 1, 1], shape: [1, 4])]
-        let then = branch("then", [node("Mul", ["x", "two"], ["doubled"])], output: "doubled")
+        let then = branch("then", [node("Mul", ["x", "two"], ["doubled"])], output: "doubled", initializers: thenInitializers)
         let otherwise = branch("else", [node("Neg", ["x"], ["negated"])], output: "negated")
         graph.node =
             (condition ?? [node("Equal", ["k", "one"], ["c"])])
@@ -224,6 +226,56 @@ struct BindingsAndControlFlowTests {
         graph.output = [Self.valueInfo("prob", 1, [nil, 4])]
         let multiLabel = try Self.load(graph, name: "multilabel.onnx")
         #expect(try multiLabel.explainedTensor(under: ModelBindings()) == "prob" && multiLabel.outputIsProbability(under: ModelBindings()))
+    }
+
+    @Test("a branch initializer that reuses a name of the enclosing graph is refused (onnxruntime would read the outer one)")
+    func shadowingBranchInitializer() throws {
+        let model = try Self.gatedModel(thenInitializers: [Self.initializer("two", [100], shape: [])])
+        do {
+            _ = try model.makeEngine(bindings: Self.bindings(k: 1))
+            Issue.record("a shadowing branch initializer compiled")
+        } catch {
+            #expect("\(error)".contains("then_branch has an initializer 'two' that shadows a tensor of the enclosing graph"), "\(error)")
+        }
+        #expect(try model.makeEngine(bindings: Self.bindings(k: 0)).logits(Self.x).storage == [9, 22, 27, 39.5])
+    }
+
+    @Test("STFT refuses a frame_step or frame_length of several values, a window that is not 1-D, and neither window nor length")
+    func stftRefusals() throws {
+        func stft(step: [Int64], window: (values: [Float], shape: [Int64])?, length: [Int64]?) throws -> String {
+            var graph = Onnx_GraphProto()
+            graph.name = "stft"
+            var stepTensor = Onnx_TensorProto()
+            (stepTensor.name, stepTensor.dataType, stepTensor.int64Data, stepTensor.dims) = (
+                "step", 7, step, step.count == 1 ? [] : [Int64(step.count)]
+            )
+            graph.initializer = [stepTensor]
+            var inputs = ["x", "step", "", ""]
+            if let window {
+                graph.initializer.append(Self.initializer("window", window.values, shape: window.shape))
+                inputs[2] = "window"
+            }
+            if let length {
+                var lengthTensor = Onnx_TensorProto()
+                (lengthTensor.name, lengthTensor.dataType, lengthTensor.int64Data, lengthTensor.dims) = (
+                    "length", 7, length, length.count == 1 ? [] : [Int64(length.count)]
+                )
+                graph.initializer.append(lengthTensor)
+                inputs[3] = "length"
+            }
+            graph.node = [Self.node("STFT", inputs, ["y"])]
+            graph.input = [Self.valueInfo("x", 1, [nil, 32, 1])]
+            graph.output = [Self.valueInfo("y", 1, [nil, nil, nil, nil])]
+            do {
+                _ = try Self.load(graph, name: "stft.onnx").makeEngine()
+                return "compiled"
+            } catch { return "\(error)" }
+        }
+        #expect(try stft(step: [4], window: nil, length: [8]) == "compiled")
+        #expect(try stft(step: [8, 4], window: nil, length: [8]).contains("frame_step must be one positive integer"))
+        #expect(try stft(step: [4], window: ([Float](repeating: 1, count: 16), [4, 4]), length: nil).contains("the window has shape [4, 4]"))
+        #expect(try stft(step: [4], window: nil, length: [8, 8]).contains("frame_length must be one integer"))
+        #expect(try stft(step: [4], window: nil, length: nil).contains("needs a window or a frame_length"))
     }
 
     @Test("a tensor written by two nodes is refused, naming both")

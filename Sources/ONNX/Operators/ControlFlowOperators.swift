@@ -24,7 +24,15 @@ enum ControlFlowOperators {
             throw c.failure("its \(name) has \(subgraph.outputs.count) outputs; the node has \(c.node.outputs.count)")
         }
         let node = c.node
-        for (tensorName, tensor) in subgraph.initializers { c.values[tensorName] = .constant(tensor) }
+        for (tensorName, tensor) in subgraph.initializers.sorted(by: { $0.key < $1.key }) {
+            // A branch's own initializer may not reuse a name of the enclosing graph (onnxruntime
+            // reads the outer one, a scoped reading the inner one: refused rather than guessed).
+            guard c.values[tensorName] == nil else {
+                throw c.failure(
+                    "its \(name) has an initializer '\(tensorName)' that shadows a tensor of the enclosing graph; ONNX names each tensor once")
+            }
+            c.values[tensorName] = .constant(tensor)
+        }
         try c.compile(subgraph.nodes)
         return try subgraph.outputs.map { output in
             guard let value = c.values[output] else {

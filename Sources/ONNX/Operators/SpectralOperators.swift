@@ -33,11 +33,18 @@ enum SpectralOperators {
     private static func stft(_ c: inout Compilation) throws -> [CompiledValue] {
         let x = try signal(&c, role: "signal")
         let (batch, length, parts) = (x.shape[0], x.shape[1], x.shape[2])
-        guard let step = try c.integers(1, role: "frame_step")?.first, step >= 1 else { throw c.failure("frame_step must be a positive integer") }
-        let window = try c.constant(2, role: "window")?.doubles
-        let frameLength = try c.integers(3, role: "frame_length")?.first ?? window?.count
-        guard let frameLength, (1...length).contains(frameLength) else {
-            throw c.failure("frame_length (or the window's length) must be in 1...\(length), the signal's length")
+        guard let steps = try c.integers(1, role: "frame_step"), steps.count == 1, steps[0] >= 1 else {
+            throw c.failure("frame_step must be one positive integer")
+        }
+        let step = steps[0]
+        let windowTensor = try c.constant(2, role: "window")
+        if let windowTensor, windowTensor.shape.count != 1 { throw c.failure("the window has shape \(windowTensor.shape); expected [frame_length]") }
+        let window = windowTensor?.doubles
+        let lengths = try c.integers(3, role: "frame_length")
+        if let lengths, lengths.count != 1 { throw c.failure("frame_length must be one integer; it has \(lengths.count)") }
+        guard let frameLength = lengths?.first ?? window?.count else { throw c.failure("needs a window or a frame_length") }
+        guard (1...length).contains(frameLength) else {
+            throw c.failure("frame_length \(frameLength) (or the window's length) must be in 1...\(length), the signal's length")
         }
         if let window, window.count != frameLength { throw c.failure("the window has \(window.count) samples; frame_length is \(frameLength)") }
         let onesided = try c.int("onesided", default: 1) != 0
