@@ -101,6 +101,32 @@ public struct Recurrence: DifferentiableOperation {
         }
     }
 
+    /// A GRU step's gates from the input projection `xw` and `h_prev` (computes the recurrence
+    /// products into `hr`, and for linear_before_reset = 0 the reset product into `candidate`):
+    /// `gate(b, j)` gives z, r and the candidate n of unit j of sequence b.
+    private func gruGates(
+        linearBeforeReset: Bool, xw: UnsafePointer<Float>, h: UnsafePointer<Float>, ld: Int, hr: UnsafeMutablePointer<Float>,
+        reset: UnsafeMutablePointer<Float>, candidate: UnsafeMutablePointer<Float>
+    ) -> (Int, Int) -> (z: Float, r: Float, n: Float) {
+        let g = gates * hidden
+        recurrenceProduct(h, ld: ld, rows: linearBeforeReset ? g : 2 * hidden, into: hr)
+        let r = { (b: Int, j: Int) in Elementwise.sigmoid(xw[b * g + hidden + j] + hr[b * g + hidden + j]) }
+        if !linearBeforeReset { resetProduct(r: r, h: h, ld: ld, reset: reset, candidate: candidate) }
+        return { b, j in
+            let (z, rj) = (Elementwise.sigmoid(xw[b * g + j] + hr[b * g + j]), r(b, j))
+            let recurrent = linearBeforeReset ? rj * hr[b * g + 2 * hidden + j] : candidate[b * hidden + j]
+            return (z, rj, ScalarMath.tanh(xw[b * g + 2 * hidden + j] + recurrent))
+        }
+    }
+
+    /// An LSTM step's gates i, o, f and the candidate u of unit j of sequence b (after
+    /// `recurrenceProduct` filled `hr`).
+    private func lstmGates(_ b: Int, _ j: Int, xw: UnsafePointer<Float>, hr: UnsafePointer<Float>) -> (i: Float, o: Float, f: Float, u: Float) {
+        let g = gates * hidden
+        let a = { (gate: Int) in xw[b * g + gate * hidden + j] + hr[b * g + gate * hidden + j] }
+        return (Elementwise.sigmoid(a(0)), Elementwise.sigmoid(a(1)), Elementwise.sigmoid(a(2)), ScalarMath.tanh(a(3)))
+    }
+
     public func forward(_ inputs: [UnsafeBufferPointer<Float>], into output: UnsafeMutableBufferPointer<Float>, context: OperationContext) {
         let g = gates * hidden
         let scratch = context.scratch.baseAddress!
@@ -113,14 +139,10 @@ public struct Recurrence: DifferentiableOperation {
             let out = output.baseAddress! + t * batch * width
             switch cell {
             case let .gru(linearBeforeReset):
-                recurrenceProduct(h, ld: ld, rows: linearBeforeReset ? g : 2 * hidden, into: hr)
-                let r = { (b: Int, j: Int) in Elementwise.sigmoid(xw[b * g + hidden + j] + hr[b * g + hidden + j]) }
-                if !linearBeforeReset { resetProduct(r: r, h: h, ld: ld, reset: reset, candidate: candidate) }
+                let gate = gruGates(linearBeforeReset: linearBeforeReset, xw: xw, h: h, ld: ld, hr: hr, reset: reset, candidate: candidate)
                 for b in 0..<batch {
                     for j in 0..<hidden {
-                        let z = Elementwise.sigmoid(xw[b * g + j] + hr[b * g + j])
-                        let recurrent = linearBeforeReset ? r(b, j) * hr[b * g + 2 * hidden + j] : candidate[b * hidden + j]
-                        let n = ScalarMath.tanh(xw[b * g + 2 * hidden + j] + recurrent)
+                        let (z, _, n) = gate(b, j)
                         out[b * width + j] = n + z * (h[b * ld + j] - n)
                     }
                 }
@@ -128,8 +150,7 @@ public struct Recurrence: DifferentiableOperation {
                 recurrenceProduct(h, ld: ld, rows: g, into: hr)
                 for b in 0..<batch {
                     for j in 0..<hidden {
-                        let a = { (gate: Int) in xw[b * g + gate * hidden + j] + hr[b * g + gate * hidden + j] }
-                        let (i, o, f, u) = (Elementwise.sigmoid(a(0)), Elementwise.sigmoid(a(1)), Elementwise.sigmoid(a(2)), ScalarMath.tanh(a(3)))
+                        let (i, o, f, u) = lstmGates(b, j, xw: xw, hr: hr)
                         let cell = f * c![b * ld + j] + i * u
                         out[b * width + hidden + j] = cell
                         out[b * width + j] = o * ScalarMath.tanh(cell)
@@ -160,14 +181,11 @@ public struct Recurrence: DifferentiableOperation {
             }
             switch cell {
             case let .gru(linearBeforeReset):
-                recurrenceProduct(h, ld: ld, rows: linearBeforeReset ? g : 2 * hidden, into: hr)
-                let r = { (b: Int, j: Int) in Elementwise.sigmoid(xw[b * g + hidden + j] + hr[b * g + hidden + j]) }
-                if !linearBeforeReset { resetProduct(r: r, h: h, ld: ld, reset: reset, candidate: candidate) }
+                let gate = gruGates(linearBeforeReset: linearBeforeReset, xw: xw, h: h, ld: ld, hr: hr, reset: reset, candidate: candidate)
+                let r = { (b: Int, j: Int) in gate(b, j).r }
                 for b in 0..<batch {
                     for j in 0..<hidden {
-                        let z = Elementwise.sigmoid(xw[b * g + j] + hr[b * g + j]), rj = r(b, j)
-                        let recurrent = linearBeforeReset ? rj * hr[b * g + 2 * hidden + j] : candidate[b * hidden + j]
-                        let n = ScalarMath.tanh(xw[b * g + 2 * hidden + j] + recurrent)
+                        let (z, rj, n) = gate(b, j)
                         let gradientH = dh[b * hidden + j], previousH = h[b * ld + j]
                         let dz = gradientH * (previousH - n), dn = gradientH * (1 - z) * (1 - n * n)
                         carryH[b * hidden + j] = gradientH * z
@@ -210,8 +228,7 @@ public struct Recurrence: DifferentiableOperation {
                 recurrenceProduct(h, ld: ld, rows: g, into: hr)
                 for b in 0..<batch {
                     for j in 0..<hidden {
-                        let a = { (gate: Int) in xw[b * g + gate * hidden + j] + hr[b * g + gate * hidden + j] }
-                        let (i, o, f, u) = (Elementwise.sigmoid(a(0)), Elementwise.sigmoid(a(1)), Elementwise.sigmoid(a(2)), ScalarMath.tanh(a(3)))
+                        let (i, o, f, u) = lstmGates(b, j, xw: xw, hr: hr)
                         let squashed = ScalarMath.tanh(out[b * width + hidden + j]), gradientH = dh[b * hidden + j]
                         let gradientC =
                             gradient[b * width + hidden + j] + carryC[b * hidden + j] + gradientH * o * (1 - squashed * squashed)
