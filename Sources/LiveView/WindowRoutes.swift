@@ -86,10 +86,7 @@ struct WindowRoutes: Sendable {
         let documentURL = try files.file(id, .document)
         let document: ExplanationDocument
         do {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            document = try decoder.decode(ExplanationDocument.self, from: Data(contentsOf: documentURL))
+            document = try ExplanationDocument.decode(Data(contentsOf: documentURL))
         } catch {
             throw APIError(.unprocessableContent, "window \(id) has an unreadable document")
         }

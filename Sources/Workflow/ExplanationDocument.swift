@@ -1,4 +1,5 @@
 import Attribution
+import Foundation
 
 /// The JSON written for every explained window: everything needed to understand the result and
 /// to recompute it (METHOD.md section 6). Field names are frozen by a contract test; a change
@@ -136,4 +137,14 @@ public struct ExplanationDocument: Codable, Sendable, Equatable {
     public var scalogram: Scalogram?
     public var interpretation: InterpretationInfo
     public var files: Files
+}
+
+extension ExplanationDocument {
+    /// A document from the JSON `ResultWriter` writes (snake_case keys, non-finite numbers as strings).
+    public static func decode(_ data: Data) throws -> ExplanationDocument {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(ExplanationDocument.self, from: data)
+    }
 }

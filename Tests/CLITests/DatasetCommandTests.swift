@@ -1,0 +1,86 @@
+import AudioIO
+import Foundation
+import Testing
+
+/// `wam dataset add`: explained windows become a labelled dataset, and nothing outside it is read
+/// or written on a document's say-so.
+@Suite struct DatasetCommandTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A window explained by `wam explain --input-audio`: its document (as JSON) and folder.
+    static func explainedWindow(in folder: TemporaryFolder) throws -> (document: URL, json: [String: Any]) {
+        let result = try WamProcess.run([
+            "explain", root.appendingPathComponent("Samples/audio/piano.wav").path, "--model",
+            root.appendingPathComponent("Samples/models/audio-resnet.onnx").path, "--method", "gradient", "--input-audio", "--no-picture",
+            "--out", folder.path("explained"),
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        let document = URL(fileURLWithPath: folder.path("explained/piano.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: document)) as? [String: Any])
+        return (document, json)
+    }
+
+    static func write(_ json: [String: Any], to url: URL) throws {
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+    }
+
+    @Test("a window's input audio is copied into DATASET/LABEL/ once, named after where and when it was heard")
+    func addsInputWindow() throws {
+        let folder = try TemporaryFolder()
+        var (document, json) = try Self.explainedWindow(in: folder)
+        let added = try WamProcess.run(["dataset", "add", document.path, "--label", "piano", "--to", folder.path("data")])
+        #expect(added.status == 0, "\(added.error)")
+        let copied = URL(fileURLWithPath: folder.path("data/piano/piano_w0.wav"))
+        let input = try AudioFile.read(URL(fileURLWithPath: folder.path("explained/piano_input.wav")))
+        #expect(try AudioFile.read(copied) == input)
+        #expect(added.output.contains("1 added"))
+
+        let again = try WamProcess.run(["dataset", "add", document.path, "--label", "piano", "--to", folder.path("data")])
+        #expect(again.status == 0)
+        #expect(again.output.contains("already in the dataset"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("data/piano")) == ["piano_w0.wav"])
+
+        // A daemon window is named after its source and start time, in characters safe in a file name.
+        json["stream"] = ["source": "alsa-hw:1,0", "start_time": "2025-01-31T12:00:01.250Z", "sample_index": 16000]
+        let daemonDocument = URL(fileURLWithPath: folder.path("explained/daemon.json"))
+        try Self.write(json, to: daemonDocument)
+        let daemon = try WamProcess.run(["dataset", "add", daemonDocument.path, "--label", "door", "--to", folder.path("data")])
+        #expect(daemon.status == 0, "\(daemon.error)")
+        #expect(try AudioFile.read(URL(fileURLWithPath: folder.path("data/door/alsa-hw-1-0_2025-01-31T12-00-01.250Z.wav"))) == input)
+    }
+
+    @Test("a document naming an input outside its folder, or none, is refused; the other windows are still added")
+    func refusesForeignInputs() throws {
+        let folder = try TemporaryFolder()
+        var (document, json) = try Self.explainedWindow(in: folder)
+        var files = try #require(json["files"] as? [String: Any])
+        var outcomes: [String] = []
+        for (name, inputWav) in [("escape", "../../../../etc/passwd"), ("hidden", ".secret.wav"), ("none", nil)] as [(String, String?)] {
+            files["input_wav"] = inputWav
+            json["files"] = files
+            let url = URL(fileURLWithPath: folder.path("explained/\(name).json"))
+            try Self.write(json, to: url)
+            outcomes.append(url.path)
+        }
+        try Data("{\"schema_version\": 1}".utf8).write(to: URL(fileURLWithPath: folder.path("explained/other.json")))
+        let result = try WamProcess.run(
+            ["dataset", "add"] + outcomes + [folder.path("explained/other.json"), document.path, "--label", "piano", "--to", folder.path("data")])
+        #expect(result.status == 1)
+        #expect(result.error.contains("escape.json: names its input window '../../../../etc/passwd', which is not a file name beside it"))
+        #expect(result.error.contains("hidden.json: names its input window '.secret.wav'"))
+        #expect(result.error.contains("none.json: has no input window beside it; wamd keeps them with explain.write_input = true"))
+        #expect(result.error.contains("other.json: is not an explanation document written by wam or wamd"))
+        #expect(result.output.contains("1 added to"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("data/piano")) == ["piano_w0.wav"])
+    }
+
+    @Test("a label that is not one plain folder name is refused before anything is written", arguments: ["", "..", "a/b", ".hidden", "tab\there"])
+    func refusesLabels(label: String) throws {
+        let folder = try TemporaryFolder()
+        let (document, _) = try Self.explainedWindow(in: folder)
+        let result = try WamProcess.run(["dataset", "add", document.path, "--label", label, "--to", folder.path("data")])
+        #expect(result.status == 64)
+        #expect(result.error.contains("expected a class name"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path("data")))
+    }
+}
