@@ -12,7 +12,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: setup build build-wam test demo bench generate install check-systemd check-systemd-live check-api fuzz format check-format check-generated
+.PHONY: setup build build-wam test demo bench generate install check-systemd check-systemd-live check-api check-training fuzz format check-format check-generated
 
 setup:
 	bash Tools/setup-system.sh
@@ -63,6 +63,13 @@ check-systemd-live:
 check-api:
 	$(SWIFT) build --product wamd
 	bash Tools/check-api.sh .build/debug/wamd
+
+# wamtrain (Training/): trains on sounds the tests generate, then loads, explains and evaluates the
+# model with the debug wam; every dataset mistake is a clear error. Pinned packages of
+# Training/requirements.txt in a virtual environment cached in /var/cache/wam-check-training.
+check-training:
+	$(SWIFT) build --product wam
+	bash Training/tests/run.sh .build/debug/wam
 
 # Installs wam and wamd, the bundled models, the unit and (unless present) the configuration.
 # Then: systemctl daemon-reload && systemctl enable --now wamd
