@@ -206,7 +206,7 @@ def run(args: argparse.Namespace) -> None:
         test_folder = scratch / f"{name}.test"
         write_test_windows(test_folder, x_test, y_test, classes, args.rate)
 
-        best = max(log, key=lambda e: (e["validation_balanced_accuracy"], -e["validation_loss"]))
+        best = [entry for entry in log if entry.get("best")][-1]
         summary = {c: {"files": windows.files_by_label.get(c, 0), "seconds": windows.seconds_by_label.get(c, 0.0),
                        **{side: int(np.sum(part[side][1] == i)) for side in part}} for i, c in enumerate(classes)}
         metrics = {

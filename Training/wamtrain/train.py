@@ -16,6 +16,8 @@ from .augment import Augmentation, augment
 
 # Batches of augmented training windows the BatchNorm statistics are measured on after each epoch.
 CALIBRATION_BATCHES = 8
+# The relative drop of the validation loss that counts as better when the accuracy is the same.
+MIN_LOSS_GAIN = 0.02
 
 
 @dataclass
@@ -106,8 +108,9 @@ def train(model: torch.nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarra
         entry = {"epoch": epoch, "loss": round(loss_sum / total, 5), "train_accuracy": round(correct / total, 4),
                  "validation_loss": round(val_loss, 5), "validation_balanced_accuracy": round(val_acc, 4),
                  "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - started, 1)}
-        # Better: a higher balanced accuracy, or the same with a lower loss.
-        if (val_acc, -val_loss) > (best[0], -best[1]):
+        # Better: a higher balanced accuracy, or the same with a loss lower by more than 2 % (so
+        # that a saturated accuracy with ever smaller loss gains still stops).
+        if val_acc > best[0] or (val_acc == best[0] and val_loss < best[1] * (1 - MIN_LOSS_GAIN)):
             best, best_epoch = (val_acc, val_loss), epoch
             best_state = copy.deepcopy(model.state_dict())
             entry["best"] = True
