@@ -182,7 +182,8 @@ public struct Recurrence: DifferentiableOperation {
             switch cell {
             case let .gru(linearBeforeReset):
                 let gate = gruGates(linearBeforeReset: linearBeforeReset, xw: xw, h: h, ld: ld, hr: hr, reset: reset, candidate: candidate)
-                let r = { (b: Int, j: Int) in gate(b, j).r }
+                // r alone, for the loops after the gates: without recomputing z and the candidate's tanh.
+                let r = { (b: Int, j: Int) in Elementwise.sigmoid(xw[b * g + hidden + j] + hr[b * g + hidden + j]) }
                 for b in 0..<batch {
                     for j in 0..<hidden {
                         let (z, rj, n) = gate(b, j)
