@@ -21,8 +21,7 @@ struct OutputStore: Sendable {
         let trimmed = mapped.trimmingCharacters(in: CharacterSet(charactersIn: "-."))
         guard !trimmed.isEmpty else { return "source" }
         guard trimmed.count > maxNameLength else { return trimmed }
-        let hash = source.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }  // FNV-1a
-        return String(trimmed.prefix(maxNameLength - 17)) + "-" + String(hash, radix: 16).leftPadded(to: 16)
+        return String(trimmed.prefix(maxNameLength - 17)) + "-" + StableHash.hex(source)
     }
 
     func dayFolder(source: String, time: Date) throws -> URL {
@@ -115,11 +114,4 @@ struct WindowLogLine: Codable, Sendable, Equatable {
     var decision: GateDecision
     /// Top three classes with their probabilities.
     var top: [String: Double]
-}
-
-extension String {
-    /// The string with leading zeros up to `width` characters.
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
 }

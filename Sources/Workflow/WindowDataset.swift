@@ -2,6 +2,10 @@ import AtomicFiles
 import AudioIO
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A folder of labelled recordings, one subfolder per class, as `wam eval --data` and wamtrain
 /// (`Training/`) read it, grown from explained windows: the input window that wamd
 /// (`explain.write_input = true`) or `wam explain --input-audio` kept next to a window's document
@@ -38,46 +42,72 @@ public struct WindowDataset: Sendable {
         guard Self.isPlainName(inputName) else {
             throw WorkflowError(source: documentURL.path, reason: "names its input window '\(inputName)', which is not a file name beside it")
         }
-        let audio = try AudioFile.read(documentURL.deletingLastPathComponent().appendingPathComponent(inputName))
+        let audio: AudioBuffer
+        do {
+            let inputURL = documentURL.deletingLastPathComponent().appendingPathComponent(inputName)
+            try Self.checkRegularFile(inputURL, atMost: Self.maximumInputBytes, "the input window's WAV")
+            audio = try AudioFile.read(inputURL)
+        } catch {
+            throw WorkflowError(source: documentURL.path, reason: "its input window: \(error)")
+        }
         let classFolder = folder.appendingPathComponent(label, isDirectory: true)
-        let destination = classFolder.appendingPathComponent(Self.fileName(for: document, documentURL: documentURL))
+        let destination = classFolder.appendingPathComponent(Self.fileName(for: document))
         if FileManager.default.fileExists(atPath: destination.path) { return .alreadyThere(destination) }
         do {
             try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
         } catch {
-            throw WorkflowError(source: classFolder.path, reason: "cannot create the class folder (\(error.localizedDescription))")
+            throw WorkflowError(source: classFolder.path, reason: "cannot create the class folder (\(FileErrorReason.describe(error)))")
         }
         try AudioFile.writeWAV(audio.downmixed(), sampleRate: Int(audio.sampleRate), to: destination)
         return .added(destination)
     }
 
-    /// Throws unless `label` can be a class folder's name: not empty, at most 100 characters, no
-    /// `/`, no control characters, not starting with a dot (hidden folders are not read).
+    /// Throws unless `label` can be a class folder's name (wamtrain's rule too): 1 to 100
+    /// characters and at most 255 bytes, no `/` or `\\`, no control characters, no surrounding
+    /// spaces, not starting with a dot (hidden folders are not read).
     public static func checkLabel(_ label: String) throws(WorkflowError) {
-        guard !label.isEmpty, label.count <= 100, isPlainName(label) else {
+        guard label.count <= 100, label.utf8.count <= 255, isPlainName(label), !label.contains("\\"),
+            label.trimmingCharacters(in: .whitespaces) == label
+        else {
             throw WorkflowError(
                 source: "--label '\(label)'",
-                reason: "expected a class name: 1 to 100 characters, no '/', no control characters, not starting with '.'")
+                reason: "expected a class name: 1 to 100 characters, no '/' or '\\', no control characters, "
+                    + "no surrounding spaces, not starting with '.'")
         }
     }
 
-    /// One path component that names a visible file: no `/`, no control characters, no leading dot.
+    /// One path component that names a visible file: no `/`, no control characters or line
+    /// separators, no leading dot.
     static func isPlainName(_ name: String) -> Bool {
         !name.isEmpty && !name.hasPrefix(".") && !name.contains("/")
-            && !name.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) }
+            && !name.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) || CharacterSet.newlines.contains($0) }
+    }
+
+    /// The largest input window read (a minute of 48 kHz stereo 32-bit audio is 23 MB).
+    static let maximumInputBytes = 64 << 20
+
+    /// Throws unless `url` is a regular file (after links) of at most `limit` bytes: a FIFO or
+    /// device would block or never end.
+    static func checkRegularFile(_ url: URL, atMost limit: Int, _ expected: String) throws(WorkflowError) {
+        var status = stat()
+        guard stat(url.path, &status) == 0 else {
+            throw WorkflowError(source: url.path, reason: "cannot be read (\(String(cString: strerror(errno))))")
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw WorkflowError(source: url.path, reason: "is not a regular file; expected \(expected)")
+        }
+        guard status.st_size <= limit else {
+            throw WorkflowError(source: url.path, reason: "is larger than \(expected) can be (\(limit >> 20) MiB)")
+        }
     }
 
     static func readDocument(_ url: URL) throws -> ExplanationDocument {
+        try checkRegularFile(url, atMost: maximumDocumentBytes, "a window's document (.json)")
         let data: Data
         do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            data = try handle.read(upToCount: maximumDocumentBytes + 1) ?? Data()
+            data = try Data(contentsOf: url)
         } catch {
             throw WorkflowError(source: url.path, reason: "cannot be read (\(FileErrorReason.describe(error)))")
-        }
-        guard data.count <= maximumDocumentBytes else {
-            throw WorkflowError(source: url.path, reason: "is larger than a window's document can be (\(maximumDocumentBytes >> 20) MiB)")
         }
         do {
             return try ExplanationDocument.decode(data)
@@ -86,21 +116,27 @@ public struct WindowDataset: Sendable {
         }
     }
 
-    /// `<source>_<start time>.wav` for a daemon window, `<input file>_<window index>.wav` otherwise,
-    /// with every character but letters, digits, `.`, `_` and `-` replaced by `-`.
-    static func fileName(for document: ExplanationDocument, documentURL: URL) -> String {
+    /// `<source>_<start time>-<hash>.wav` for a daemon window, `<input file>_w<window index>-<hash>.wav`
+    /// otherwise: every character but ASCII letters, digits, `.`, `_` and `-` replaced by `-`, at
+    /// most 100 of them, and a hash of the name before that, so that windows whose names differ
+    /// only in what was replaced (another folder, another alphabet) stay apart.
+    static func fileName(for document: ExplanationDocument) -> String {
+        let key: String
         let stem: String
         if let stream = document.stream {
+            key = "stream\u{0}\(stream.source)\u{0}\(stream.startTime)"
             stem = "\(stream.source)_\(stream.startTime)"
         } else {
+            key = "file\u{0}\(document.input.file)\u{0}\(document.input.windowIndex)"
             let input = URL(fileURLWithPath: document.input.file).deletingPathExtension().lastPathComponent
-            stem = "\(input)_w\(document.input.windowIndex)"
+            stem = "\(document.input.file.isEmpty ? "window" : input)_w\(document.input.windowIndex)"
         }
         let safe = String(
-            stem.unicodeScalars.map { scalar -> Character in
+            stem.unicodeScalars.prefix(100).map { scalar -> Character in
                 scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
                     ? Character(scalar) : "-"
             })
-        return (safe.hasPrefix(".") ? "-" + safe.dropFirst() : safe) + ".wav"
+        let hash = StableHash.hex(key).prefix(12)
+        return (safe.hasPrefix(".") ? "-" + safe.dropFirst() : safe) + "-\(hash).wav"
     }
 }

@@ -16,8 +16,8 @@ struct DatasetCommand: ParsableCommand {
                 Each WINDOW.json is a document written by wamd (with explain.write_input = true, so \
                 that its <name>_input.wav is kept) or by wam explain --input-audio. Its input window \
                 is copied to DATASET/LABEL/, named after the source and start time of the window \
-                (wamd) or the input file and window index (wam explain); a window added before is \
-                left as it is. The folder is what `wam eval --data` and wamtrain \
+                (wamd) or the input file and window index (wam explain), with a hash of both; a \
+                window added before is left as it is. The folder is what `wam eval --data` and wamtrain \
                 (Training/wam-train --data) read.
                 """
         )
@@ -32,6 +32,7 @@ struct DatasetCommand: ParsableCommand {
         var to: String
 
         func validate() throws {
+            guard !to.isEmpty else { throw ValidationError("--to '': expected the dataset folder") }
             do {
                 try WindowDataset.checkLabel(label)
             } catch {
