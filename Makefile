@@ -65,10 +65,12 @@ check-api:
 	bash Tools/check-api.sh .build/debug/wamd
 
 # wamtrain (Training/): trains on sounds the tests generate, then loads, explains and evaluates the
-# model with the debug wam; every dataset mistake is a clear error. Pinned packages of
-# Training/requirements.txt in a virtual environment cached in /var/cache/wam-check-training.
+# model with the debug wam and runs it in the debug wamd; every dataset mistake is a clear error.
+# Pinned packages of Training/requirements.txt in a virtual environment cached in
+# /var/cache/wam-check-training.
 check-training:
 	$(SWIFT) build --product wam
+	$(SWIFT) build --product wamd
 	bash Training/tests/run.sh .build/debug/wam
 
 # Installs wam and wamd, the bundled models, the unit and (unless present) the configuration.

@@ -2,10 +2,10 @@
 # wamtrain's tests (Training/tests/test_wamtrain.py) in a virtual environment of the pinned
 # Training/requirements.txt, cached in /var/cache/wam-check-training (WAMTRAIN_CACHE=DIR for
 # another place): training on generated sounds, the exported model in wam (model info, explain,
-# eval), reproducibility, and the dataset mistakes. About two minutes, plus one or two minutes
+# eval) and wamd, reproducibility, and the dataset mistakes. About two minutes, plus one or two minutes
 # the first time for the environment.
 #
-#   bash Training/tests/run.sh [WAM]      # `make check-training` builds the debug wam and runs this
+#   bash Training/tests/run.sh [WAM]   # wamd beside it; `make check-training` builds the debug ones
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CHECK_NAME=check-training
@@ -16,5 +16,7 @@ source Tools/check-results.sh
 source Tools/python-venv.sh
 prepare_venv
 wam=$(realpath "${1:-.build/debug/wam}")
-[[ -x $wam ]] || { echo "check-training: no wam binary at $wam (run swift build first)" >&2; exit 1; }
+for binary in "$wam" "$(dirname "$wam")/wamd"; do
+  [[ -x $binary ]] || { echo "check-training: no $binary (run swift build first)" >&2; exit 1; }
+done
 WAM=$wam "$venv/bin/python" -m unittest discover -v -s Training/tests

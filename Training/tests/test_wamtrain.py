@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from wamtrain.dataset import Windows, WindowSettings, cut, split_by_group  # noq
 
 REPOSITORY = HERE.parents[1]
 WAM = os.environ.get("WAM", str(REPOSITORY / ".build/debug/wam"))
+WAMD = os.environ.get("WAMD", str(Path(WAM).with_name("wamd")))
 # Small and quick: the tiny preset, a few batches.
 QUICK = ["--preset", "tiny", "--threads", "2", "--batch", "16"]
 
@@ -85,6 +87,15 @@ class TrainAndUse(Scratch):
         documents = sorted((self.root / "explained").glob("*.json"))
         document = json.loads(next(d for d in documents if d.name != "summary.json").read_text())
         self.assertIn(document["prediction"]["label"], labels)
+
+        # wamd runs it on a recording and explains what passes its gates.
+        daemon = subprocess.run([WAMD, f"file:{recording}", "--model", str(out), "--out", str(self.root / "wamd"),
+                                 "--set", "gates.min_probability=0", "--set", "gates.min_dbfs=-90"],
+                                capture_output=True, text=True, timeout=300)
+        self.assertEqual(daemon.returncode, 0, daemon.stderr)
+        explanations = [json.loads(p.read_text()) for p in (self.root / "wamd").glob("*/*/*.json")]
+        self.assertTrue(explanations, daemon.stderr)
+        self.assertTrue(all(e["model"]["classes"] == labels for e in explanations))
 
         evaluated = wam("eval", "--data", str(out.with_suffix(".test")), "--model", str(out), "--limit", "6",
                         "--methods", "wam-gradient,magnitude,random", "--metrics", "insertion,deletion")
@@ -182,6 +193,96 @@ class DatasetMistakes(Scratch):
         (foreign / "keep.txt").write_text("mine\n")
         self.refused(data, "--force", "--epochs", "1", "--steps", "1", naming="was not written by wamtrain")
         self.assertEqual((foreign / "keep.txt").read_text(), "mine\n")
+
+
+class HostileInputs(Scratch):
+    """What a first hostile pass found; each failed (a traceback, a write outside the output
+    folder, a hang or a silent overwrite) before the fix."""
+
+    refused = DatasetMistakes.refused
+
+    def csv(self, rows: list[str], name: str = "list.csv", prefix: bytes = b"") -> Path:
+        make_dataset(self.root / "data", files_per_class=3, seconds=2.0, classes=("tone", "chirp"))
+        path = self.root / name
+        path.write_bytes(prefix + "\n".join(rows).encode() + b"\n")
+        return path
+
+    def rows(self, chirp_label: str = "chirp") -> list[str]:
+        return [f"data/tone/tone-{i}.{'flac' if i == 2 else 'wav'},tone" for i in range(3)] + \
+               [f"data/chirp/chirp-{i}.{'flac' if i == 2 else 'wav'},{chirp_label}" for i in range(3)]
+
+    def test_a_label_that_is_a_path_is_refused_before_training(self):
+        for label in ("/tmp/wamtrain-escape/evil", "../escaped", "a/b", "..", "x" * 101, "new\tline"):
+            stderr = self.refused(self.csv(self.rows(label)), naming="cannot be a folder name")
+            self.assertIn(":4:", stderr)
+        self.assertFalse(Path("/tmp/wamtrain-escape").exists())
+        make_dataset(self.root / "folders", files_per_class=3, seconds=2.0, classes=("tone", "chirp"))
+        (self.root / "folders" / "chirp").rename(self.root / "folders" / "chi\x01rp")
+        self.refused(self.root / "folders", naming="cannot be a folder name")
+        self.refused(self.root / "folders", "--background", str(self.root), "--background-class", "..",
+                     naming="--background-class: the class name '..' cannot be a folder name")
+
+    def test_classes_differing_only_in_case_are_refused(self):
+        self.refused(self.csv(self.rows("Tone")), naming="the classes 'Tone' and 'tone' differ only in case")
+
+    def test_csv_byte_order_mark_duplicates_and_nul(self):
+        rows = self.rows()
+        bom = self.csv(["path,label"] + rows, name="bom.csv", prefix=b"\xef\xbb\xbf")
+        self.refused(bom, "--window", "0.01", naming="--window 0.01")   # the CSV itself is fine: refused for the window only
+        duplicated = self.csv(rows + [rows[3].rsplit(",", 1)[0] + ",tone"], name="dup.csv")
+        self.refused(duplicated, naming="is listed already on line 4")
+        nul = self.csv(rows + ["data/tone/x\0.wav,tone"], name="nul.csv")
+        self.refused(nul, naming="holds a NUL character")
+
+    def test_numbers_that_would_crash_later(self):
+        data = make_dataset(self.root / "data", files_per_class=3, seconds=2.0)
+        self.refused(data, "--hop", "0.0001", naming="--hop 0.0001: expected a sixteenth of the window")
+        self.refused(data, "--segment", "inf", naming="--segment inf: expected a finite number")
+        self.refused(data, "--seed", "-1", naming="--seed -1: expected 0 to 4294967295")
+        self.assertEqual(self.refused(data, "--rate", "abc", naming="invalid int value").count("\n"), 1)
+
+    def test_outputs_with_two_dots_and_outputs_that_are_folders(self):
+        data = make_dataset(self.root / "data", files_per_class=3, seconds=2.0)
+        models = self.root / "models"
+        models.mkdir()
+        (models / "door.v2.md").write_text("mine\n")
+        run = wamtrain("--data", str(data), "--out", str(models / "door.v2.onnx"), *QUICK)
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("door.v2.md: exists; pass --force", run.stderr)
+        self.assertEqual((models / "door.v2.md").read_text(), "mine\n")
+        (models / "m.md").mkdir()
+        self.refused(data, "--force", naming="m.md: is a folder")
+        (self.root / "afile").write_text("")
+        run = wamtrain("--data", str(data), "--out", str(self.root / "afile" / "m.onnx"), *QUICK)
+        self.assertIn("afile: is not a folder", run.stderr)
+
+    def test_a_wam_that_fails_leaves_no_folder_behind(self):
+        data = make_dataset(self.root / "data", files_per_class=3, seconds=2.0)
+        self.refused(data, "--wam", str(self.root / "no-such-wam"), naming="not an executable file")
+        out = self.root / "a" / "b" / "m.onnx"
+        for fake, says in (("/bin/false", "model run failed (exit 1): it printed nothing"), ("/bin/true", "wrote no logits")):
+            run = wamtrain("--data", str(data), "--out", str(out), "--epochs", "1", "--steps", "1", "--wam", fake, *QUICK)
+            self.assertEqual(run.returncode, 2, run.stderr)
+            self.assertIn(says, run.stderr)
+            self.assertNotIn("Traceback", run.stderr)
+            self.assertFalse((self.root / "a").exists())
+
+    def test_a_stop_mid_training_removes_the_scratch_folder(self):
+        data = make_dataset(self.root / "data", files_per_class=3, seconds=2.0)
+        models = self.root / "models"
+        env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+        process = subprocess.Popen([sys.executable, "-m", "wamtrain", "--data", str(data), "--out", str(models / "m.onnx"),
+                                    "--epochs", "1000", "--patience", "1000", *QUICK],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for line in process.stdout:
+            if line.startswith("epoch 1:"):
+                break
+        self.assertTrue(any(p.name.startswith(".m.") for p in models.iterdir()))   # the scratch folder, mid-run
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        self.assertEqual(process.returncode, 130, stderr)
+        self.assertIn("interrupted; nothing was changed", stderr)
+        self.assertFalse(models.exists(), list(models.iterdir()) if models.exists() else None)
 
 
 class Windowing(unittest.TestCase):

@@ -9,27 +9,33 @@ numbers behind it NAME.metrics.json, and the held-out test windows NAME.test/<cl
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
+import math
 import os
 import platform
+import signal
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .dataset import (DatasetError, WindowSettings, check_classes, discover, discover_background, load_windows,
-                      split_by_group)
+from .dataset import (DatasetError, WindowSettings, check_classes, check_label, discover, discover_background,
+                      load_windows, split_by_group)
 from .network import MIN_WINDOW, PRESETS
+from .outputs import Outputs, write_test_windows
 
-# Marks a test-window folder as wamtrain's own, so that --force replaces only folders it wrote.
-TEST_FOLDER_MARK = ".wamtrain-test-windows"
+
+class Arguments(argparse.ArgumentParser):
+    """argparse whose mistakes are one `wamtrain: error:` line like every other."""
+
+    def error(self, message: str):
+        raise DatasetError(f"{message} (python -m wamtrain --help lists the options)")
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m wamtrain", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Arguments(prog="python -m wamtrain", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a folder per class, or a CSV of path,label[,group]")
     ap.add_argument("--out", required=True, type=Path, help="the model to write, NAME.onnx")
     ap.add_argument("--background", type=Path, help="a folder of unlabelled recordings mixed into training windows")
@@ -67,37 +73,37 @@ def _check(args: argparse.Namespace) -> None:
         if not ok:
             raise DatasetError(message)
 
-    need(args.out.suffix == ".onnx", f"--out {args.out}: expected a file name ending in .onnx")
+    numbers = ("rate", "window", "hop", "segment", "min_dbfs", "validation", "test", "lr", "noise", "mix", "stretch")
+    for option in numbers:
+        value = getattr(args, option)
+        need(value is None or math.isfinite(value), f"--{option.replace('_', '-')} {value}: expected a finite number")
+    need(args.out.suffix == ".onnx" and args.out.stem != "", f"--out {args.out}: expected a file name ending in .onnx")
     need(8000 <= args.rate <= 192000, f"--rate {args.rate}: expected 8000 to 192000 Hz")
     need(args.window * args.rate >= MIN_WINDOW and args.window <= 30,
          f"--window {args.window:g}: expected {MIN_WINDOW / args.rate:.3g} to 30 seconds at {args.rate} Hz")
     if args.hop is None:
         args.hop = args.window / 2
-    need(0 < args.hop <= args.window, f"--hop {args.hop:g}: expected more than 0 and at most the window ({args.window:g} s)")
-    need(args.segment >= 2 * args.window, f"--segment {args.segment:g}: expected at least two windows ({2 * args.window:g} s)")
+    need(args.window / 16 <= args.hop <= args.window,
+         f"--hop {args.hop:g}: expected a sixteenth of the window ({args.window / 16:g} s) to the window ({args.window:g} s)")
+    need(2 * args.window <= args.segment <= 24 * 3600,
+         f"--segment {args.segment:g}: expected at least two windows ({2 * args.window:g} s) and at most a day")
     need(0 < args.validation < 0.5 and 0 < args.test < 0.5 and args.validation + args.test < 0.8,
          "--validation and --test: expected shares between 0 and 0.5 that leave at least 20 % for training")
     need(1 <= args.epochs <= 10000 and 1 <= args.patience, "--epochs and --patience: expected positive numbers")
-    need(1 <= args.batch <= 4096 and (args.steps is None or args.steps >= 1), "--batch and --steps: expected positive numbers")
+    need(1 <= args.batch <= 4096 and (args.steps is None or 1 <= args.steps <= 1_000_000),
+         "--batch and --steps: expected positive numbers (batch at most 4096)")
     need(0 < args.lr < 1, f"--lr {args.lr:g}: expected a learning rate between 0 and 1")
     need(0 <= args.noise <= 1 and 0 <= args.mix <= 1, "--noise and --mix: expected shares between 0 and 1")
     need(0 <= args.stretch < 0.5, f"--stretch {args.stretch:g}: expected 0 to 0.5")
     need(1 <= args.threads <= 256, f"--threads {args.threads}: expected 1 to 256")
-    need(args.min_dbfs < 0, f"--min-dbfs {args.min_dbfs:g}: expected a level below 0 dBFS")
+    need(0 <= args.seed < 2 ** 32, f"--seed {args.seed}: expected 0 to 4294967295")
+    need(-200 < args.min_dbfs < 0, f"--min-dbfs {args.min_dbfs:g}: expected a level below 0 dBFS")
     need(args.background_class is None or args.background is not None, "--background-class needs --background DIR")
     if args.background_class is not None:
-        need(args.background_class.strip() != "" and "/" not in args.background_class,
-             f"--background-class '{args.background_class}': expected a class name")
-    need(args.out.parent.is_dir() or not args.out.parent.exists(),
-         f"--out {args.out}: {args.out.parent} is not a folder")
-    test = args.out.with_suffix(".test")
-    need(not test.exists() or (test / TEST_FOLDER_MARK).is_file(),
-         f"{test}: exists and was not written by wamtrain; move it away or choose another --out")
-    if not args.force:
-        name = args.out.with_suffix("")
-        existing = [p for p in (args.out, name.with_suffix(".labels.json"), name.with_suffix(".md"),
-                                name.with_suffix(".metrics.json"), name.with_suffix(".test")) if p.exists()]
-        need(not existing, f"{existing[0] if existing else ''}: exists; pass --force to replace the outputs of an earlier run")
+        check_label(args.background_class, "--background-class")
+    if args.wam is not None:
+        need(Path(args.wam).is_file() and os.access(args.wam, os.X_OK), f"--wam {args.wam}: not an executable file")
+    Outputs(args.out).check(args.force)
 
 
 class Progress:
@@ -126,18 +132,26 @@ def say(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    outputs = Outputs(args.out)
+    scratch = outputs.prepare()
+    try:
+        write(args, outputs, train_model(args, Progress()), scratch)
+    finally:
+        outputs.discard()
+
+
+def train_model(args: argparse.Namespace, progress: Progress) -> dict:
+    """Reads the data, trains, and evaluates on the test split; what write() needs."""
     import torch
 
     from .augment import Augmentation, with_white_noise
-    from .network import AudioResNet, count_params, export_onnx
-    from .report import CONDITIONS, accuracy, card
+    from .network import AudioResNet, count_params
+    from .report import CONDITIONS, accuracy
     from .train import TrainSettings, predict, train
-    from .verify import WamRunError, find_wam, onnxruntime_difference, wam_difference
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
-    progress = Progress()
     settings = WindowSettings(rate=args.rate, length=int(round(args.window * args.rate)),
                               hop=max(1, int(round(args.hop * args.rate))), min_dbfs=args.min_dbfs,
                               segment=int(round(args.segment * args.rate)))
@@ -147,9 +161,9 @@ def run(args: argparse.Namespace) -> None:
     extra = [args.background_class] if args.background_class else []
     classes = check_classes(recordings, extra)
     if args.background_class and args.background_class in {r.label for r in recordings}:
-        raise DatasetError(f"--background-class '{args.background_class}' is also a class folder of {args.data}; "
+        raise DatasetError(f"--background-class '{args.background_class}' is also a class of {args.data}; "
                            "choose another name or leave out one of them")
-    labelled = recordings + ([r.__class__(r.path, args.background_class, r.group) for r in background] if extra else [])
+    labelled = recordings + ([dataclasses.replace(r, label=args.background_class) for r in background] if extra else [])
     say(f"reading {len(labelled)} recordings of {len(classes)} classes ({', '.join(classes)})")
     windows = load_windows(labelled, classes, settings, progress=lambda items: progress.files(items, "reading"))
     split = split_by_group(windows, classes, (args.validation, args.test), args.seed)
@@ -180,14 +194,29 @@ def run(args: argparse.Namespace) -> None:
     logits = {c: predict(model, v) for c, v in conditions.items()}
     scores = {c: accuracy(logits[c], y_test, classes) for c in CONDITIONS}
 
-    name = args.out.with_suffix("").name
-    folder = args.out.parent if str(args.out.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=folder) as scratch:
-        scratch = Path(scratch)
+    return {"classes": classes, "windows": windows, "part": part, "background": background, "model": model,
+            "log": log, "logits": logits, "scores": scores, "augmentation": augmentation, "settings": settings,
+            "train_settings": train_settings}
+
+
+def write(args: argparse.Namespace, outputs: Outputs, t: dict, scratch: Path) -> None:
+    """Exports and checks the model, writes the card and test windows into the scratch folder,
+    then moves them into place."""
+    import torch
+
+    from .network import count_params, export_onnx
+    from .report import card
+    from .verify import WamRunError, find_wam, onnxruntime_difference, wam_difference
+
+    classes, windows, part, logits, log = t["classes"], t["windows"], t["part"], t["logits"], t["log"]
+    x_test, y_test = part["test"]
+    name = outputs.name
+    try:
         onnx_path = scratch / f"{name}.onnx"
-        export_onnx(model, torch.from_numpy(x_test[:2, None]), onnx_path, input_name="waveform")
+        export_onnx(t["model"], torch.from_numpy(x_test[:2, None]), onnx_path, input_name="waveform")
         verification = {"onnxruntime": onnxruntime_difference(onnx_path, x_test, logits["clean"])}
+        if verification["onnxruntime"] > 1e-3:
+            raise DatasetError(f"onnxruntime and PyTorch disagree on the exported model by {verification['onnxruntime']:.2e}")
         wam = find_wam(args.wam)
         if wam is None:
             verification["wam"] = "not checked: no wam binary found (pass --wam PATH)"
@@ -201,32 +230,30 @@ def run(args: argparse.Namespace) -> None:
             if difference > 1e-3:
                 raise DatasetError(f"wam's engine ({wam}) and PyTorch disagree on the exported model by {difference:.2e} "
                                    "(expected at most 1e-3); please report this with the model")
-        if verification["onnxruntime"] > 1e-3:
-            raise DatasetError(f"onnxruntime and PyTorch disagree on the exported model by {verification['onnxruntime']:.2e}")
-        test_folder = scratch / f"{name}.test"
-        write_test_windows(test_folder, x_test, y_test, classes, args.rate)
+        write_test_windows(scratch / f"{name}.test", x_test, y_test, classes, args.rate)
 
         best = [entry for entry in log if entry.get("best")][-1]
         summary = {c: {"files": windows.files_by_label.get(c, 0), "seconds": windows.seconds_by_label.get(c, 0.0),
                        **{side: int(np.sum(part[side][1] == i)) for side in part}} for i, c in enumerate(classes)}
+        ts = t["train_settings"]
         metrics = {
             "name": name, "onnx": str(args.out), "onnx_sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
-            "test_folder": str(args.out.with_suffix(".test")), "data": str(args.data), "classes": classes,
-            "preset": args.preset, "parameters": count_params(model), "rate": args.rate,
-            "window": settings.length, "window_seconds": args.window, "hop_seconds": args.hop,
+            "test_folder": str(outputs.test_folder), "data": str(args.data), "classes": classes,
+            "preset": args.preset, "parameters": count_params(t["model"]), "rate": args.rate,
+            "window": t["settings"].length, "window_seconds": args.window, "hop_seconds": args.hop,
             "segment_seconds": args.segment, "min_dbfs": args.min_dbfs, "skipped_silent": windows.skipped_silent,
-            "background": (f"{len(background)} recordings from {args.background}, "
-                           + (f"learnt as the class '{args.background_class}' and " if extra else "")
-                           + "mixed into training windows") if background else None,
+            "background": (f"{len(t['background'])} recordings from {args.background}, "
+                           + (f"learnt as the class '{args.background_class}' and " if args.background_class else "")
+                           + "mixed into training windows") if t["background"] else None,
             "windows": {side: int(len(part[side][0])) for side in part},
             "test_windows_per_class": {c: int(np.sum(y_test == i)) for i, c in enumerate(classes)},
             "data_summary": summary,
             "majority_accuracy": float(np.max(np.bincount(y_test, minlength=len(classes))) / len(y_test)),
-            "accuracy": scores,
+            "accuracy": t["scores"],
             "training": {"max_epochs": args.epochs, "epochs_run": len(log), "patience": args.patience,
                          "best_epoch": best["epoch"], "best_validation_balanced_accuracy": best["validation_balanced_accuracy"],
-                         "batch": args.batch, "steps_per_epoch": train_settings.steps_per_epoch or max(8, len(part["train"][0]) // args.batch),
-                         "lr": args.lr, "weight_decay": train_settings.weight_decay, "augmentation": augmentation.describe(),
+                         "batch": args.batch, "steps_per_epoch": ts.steps_per_epoch or max(8, len(part["train"][0]) // args.batch),
+                         "lr": args.lr, "weight_decay": ts.weight_decay, "augmentation": t["augmentation"].describe(),
                          "seed": args.seed, "threads": args.threads, "seconds": log[-1]["seconds"], "log": log},
             "verification": verification,
             "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()},
@@ -234,47 +261,31 @@ def run(args: argparse.Namespace) -> None:
         (scratch / f"{name}.metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         (scratch / f"{name}.md").write_text(card(metrics))
         (scratch / f"{name}.labels.json").write_text(json.dumps(classes, indent=2) + "\n")
-        install(scratch, folder, name)
+    except (OSError, RuntimeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise DatasetError(f"{outputs.folder}: cannot write the outputs ({reason}); nothing was changed") from None
+    outputs.install(args.force)
+    scores = t["scores"]
     clean = scores["clean"]
     say(f"wrote {args.out}: test accuracy {clean['overall']:.3f} (balanced {clean['balanced']:.3f}; "
         f"10 dB {scores['10dB']['overall']:.3f}, 0 dB {scores['0dB']['overall']:.3f}), "
-        f"most common class alone {metrics['majority_accuracy']:.3f}; card {args.out.with_suffix('.md')}")
+        f"most common class alone {metrics['majority_accuracy']:.3f}; card {outputs.path('.md')}")
 
 
-def write_test_windows(folder: Path, x: np.ndarray, y: np.ndarray, classes: list[str], rate: int) -> None:
-    """The test windows as 16-bit WAV files, one folder per class: `wam eval --data` reads them."""
-    import soundfile
-
-    folder.mkdir()
-    (folder / TEST_FOLDER_MARK).write_text("Held-out test windows written by wamtrain; --force replaces this folder.\n")
-    for c, label in enumerate(classes):
-        (folder / label).mkdir()
-        for i, window in enumerate(x[y == c]):
-            soundfile.write(str(folder / label / f"{i:04d}.wav"), np.clip(window, -1, 1), rate, subtype="PCM_16")
-
-
-def install(scratch: Path, folder: Path, name: str) -> None:
-    """Moves the finished outputs into place, each file by one rename; the model last, so that a
-    model that appears has its labels. An earlier test folder is replaced only if wamtrain wrote it."""
-    test = folder / f"{name}.test"
-    if test.exists():
-        if not (test / TEST_FOLDER_MARK).is_file():
-            raise DatasetError(f"{test}: exists and was not written by wamtrain; move it away or choose another --out")
-        old = scratch / "replaced.test"
-        os.replace(test, old)
-    os.replace(scratch / f"{name}.test", test)
-    for suffix in (".labels.json", ".metrics.json", ".md", ".onnx"):
-        os.replace(scratch / f"{name}{suffix}", folder / f"{name}{suffix}")
+def interrupted(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A stop (systemd, timeout, kill) cleans up like Ctrl-C: the scratch folder goes, the wam child is killed.
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         run(parse_arguments(sys.argv[1:] if argv is None else argv))
     except DatasetError as error:
         print(f"wamtrain: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("wamtrain: interrupted; nothing was written", file=sys.stderr)
+        print("wamtrain: interrupted; nothing was changed", file=sys.stderr)
         return 130
     return 0
 

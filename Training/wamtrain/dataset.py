@@ -7,6 +7,8 @@ and says what was expected; the command prints it without a traceback.
 from __future__ import annotations
 
 import csv
+import io
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,17 @@ class WindowSettings:
     segment: int            # long recordings are cut into independent groups of this many samples
 
 
+def check_label(label: str, where: str) -> None:
+    """Refuses a class name that cannot be a folder name of its own (the test windows and `wam
+    dataset add` keep a folder per class): empty, with `/` or `\\`, starting with `.`, with
+    control characters or surrounding spaces, over 100 characters or 255 bytes."""
+    if (not label or label != label.strip() or label.startswith(".") or "/" in label or "\\" in label
+            or any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in label)
+            or len(label) > 100 or len(label.encode()) > 255):
+        raise DatasetError(f"{where}: the class name {label!r} cannot be a folder name; expected 1 to 100 characters, "
+                           "no '/' or '\\', no control characters, no surrounding spaces, not starting with '.'")
+
+
 def _visible_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
@@ -59,6 +72,9 @@ def discover(data: Path) -> list[Recording]:
                            "or a CSV of path,label[,group] rows")
     if data.is_dir():
         return _discover_folder(data)
+    if not data.is_file():
+        raise DatasetError(f"{data}: is neither a folder nor a regular file; expected a folder with one subfolder "
+                           "per class, or a CSV of path,label[,group] rows")
     return _discover_csv(data)
 
 
@@ -69,6 +85,7 @@ def _discover_folder(data: Path) -> list[Recording]:
                            f"(e.g. {data}/door/*.wav, {data}/dog/*.wav)")
     recordings = []
     for folder in classes:
+        check_label(folder.name, str(folder))
         files = _visible_files(folder)
         if not files:
             raise DatasetError(f"{folder}: the class '{folder.name}' holds no files; add recordings or remove the folder")
@@ -78,25 +95,34 @@ def _discover_folder(data: Path) -> list[Recording]:
 
 def _discover_csv(data: Path) -> list[Recording]:
     try:
-        text = data.read_text(encoding="utf-8")
+        text = data.read_bytes().decode("utf-8-sig")    # spreadsheets often start with a byte-order mark
     except UnicodeDecodeError:
         raise DatasetError(f"{data}: is not UTF-8 text; expected a folder of class folders or a CSV of "
                            "path,label[,group] rows") from None
     except OSError as error:
         raise DatasetError(f"{data}: cannot be read ({error.strerror})") from None
-    rows = list(csv.reader(text.splitlines()))
+    if "\0" in text:
+        raise DatasetError(f"{data}: holds a NUL character; expected a CSV of path,label[,group] rows")
     recordings = []
-    for number, row in enumerate(rows, start=1):
+    seen: dict[Path, int] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
         fields = [f.strip() for f in row]
         if not fields or all(not f for f in fields):
             continue
-        if number == 1 and fields[0].lower() in ("path", "file") and len(fields) > 1 and fields[1].lower() == "label":
+        if not recordings and not seen and fields[0].lower() in ("path", "file") and len(fields) > 1 and fields[1].lower() == "label":
             continue
         if len(fields) < 2 or not fields[0] or not fields[1]:
             raise DatasetError(f"{data}:{number}: expected path,label[,group], got '{','.join(row)}'")
-        path = (data.parent / fields[0]).resolve() if not Path(fields[0]).is_absolute() else Path(fields[0])
-        if not path.is_file():
+        check_label(fields[1], f"{data}:{number}")
+        path = (data.parent / fields[0]).resolve() if not Path(fields[0]).is_absolute() else Path(fields[0]).resolve()
+        if not path.exists():
             raise DatasetError(f"{data}:{number}: {fields[0]}: no such file")
+        if not path.is_file():
+            raise DatasetError(f"{data}:{number}: {fields[0]}: is not a regular file")
+        if path in seen:
+            raise DatasetError(f"{data}:{number}: {fields[0]} is listed already on line {seen[path]}; "
+                               "a recording is one example of one class")
+        seen[path] = number
         group = fields[2] if len(fields) > 2 and fields[2] else str(path)
         recordings.append(Recording(path=path, label=fields[1], group=group))
     if not recordings:
@@ -116,6 +142,12 @@ def discover_background(folder: Path) -> list[Recording]:
 def check_classes(recordings: list[Recording], extra: list[str]) -> list[str]:
     """The class names (sorted), refusing a dataset of fewer than two."""
     classes = sorted({r.label for r in recordings if r.label is not None} | set(extra))
+    folded: dict[str, str] = {}
+    for c in classes:
+        if c.casefold() in folded:
+            raise DatasetError(f"the classes '{folded[c.casefold()]}' and '{c}' differ only in case; "
+                               "name them apart (their folders would be one on some file systems)")
+        folded[c.casefold()] = c
     if len(classes) < 2:
         only = f"only '{classes[0]}'" if classes else "none"
         raise DatasetError(f"a classifier needs at least two classes; the dataset has {only}. Add a folder per "

@@ -41,6 +41,12 @@ def wam_difference(wam: Path, path: Path, x: np.ndarray, reference: np.ndarray) 
         run = subprocess.run([str(wam), "model", "run", str(path), str(inputs), "--out", str(outputs)],
                              capture_output=True, text=True)
         if run.returncode != 0:
-            raise WamRunError(f"{wam} model run failed (exit {run.returncode}): {run.stderr.strip()}")
-        logits = np.load(outputs)["logits"]
+            said = run.stderr.strip() or "it printed nothing"
+            raise WamRunError(f"{wam} model run failed (exit {run.returncode}): {said}")
+        try:
+            logits = np.load(outputs)["logits"]
+        except (OSError, KeyError, ValueError) as error:
+            raise WamRunError(f"{wam} model run wrote no logits ({error}); is it wam?") from None
+    if logits.shape != reference.shape:
+        raise WamRunError(f"{wam} model run gave logits of shape {logits.shape}, expected {reference.shape}")
     return float(np.max(np.abs(logits - reference)))
