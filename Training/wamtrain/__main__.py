@@ -23,7 +23,7 @@ import numpy as np
 
 from .dataset import (DatasetError, WindowSettings, check_classes, check_label, discover, discover_background,
                       load_windows, split_by_group)
-from .network import MIN_WINDOW, PRESETS
+from .presets import MIN_WINDOW, PRESETS
 from .outputs import Outputs, write_test_windows
 
 
@@ -142,16 +142,6 @@ def run(args: argparse.Namespace) -> None:
 
 def train_model(args: argparse.Namespace, progress: Progress) -> dict:
     """Reads the data, trains, and evaluates on the test split; what write() needs."""
-    import torch
-
-    from .augment import Augmentation, with_white_noise
-    from .network import AudioResNet, count_params
-    from .report import CONDITIONS, accuracy
-    from .train import TrainSettings, predict, train
-
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True)
     settings = WindowSettings(rate=args.rate, length=int(round(args.window * args.rate)),
                               hop=max(1, int(round(args.hop * args.rate))), min_dbfs=args.min_dbfs,
                               segment=int(round(args.segment * args.rate)))
@@ -180,6 +170,17 @@ def train_model(args: argparse.Namespace, progress: Progress) -> dict:
     say(f"{len(x)} windows of {args.window:g} s: {len(part['train'][0])} training, {len(part['validation'][0])} "
         f"validation, {len(part['test'][0])} test ({windows.skipped_silent} silent ones left out)")
 
+    # PyTorch is imported once the data is read: a mistake in the data is said in a moment.
+    import torch
+
+    from .augment import Augmentation, with_white_noise
+    from .network import AudioResNet, count_params
+    from .report import CONDITIONS, accuracy
+    from .train import TrainSettings, predict, train
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
     model = AudioResNet(len(classes), PRESETS[args.preset])
     augmentation = Augmentation(noise_probability=args.noise, mix_probability=args.mix if pool is not None else 0.0,
                                 stretch=args.stretch)
