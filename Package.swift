@@ -37,6 +37,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
 
         // Numeric core: no I/O, no logging.
         .target(name: "NDArray"),
@@ -67,7 +68,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Workflow", "AudioIO", "AtomicFiles", "Attribution", "Wavelets", "NDArray", "ONNX", "CSystemd",
+                "Workflow", "AudioIO", "AtomicFiles", "Attribution", "Wavelets", "NDArray", "ONNX", "CSystemd", "CMosquitto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

@@ -15,6 +15,8 @@ packages=(
   libasound2-dev       # ALSA: microphone capture
   libsystemd-dev       # sd_notify / journald helpers for wamd
   libpng-dev           # PNG scalograms
+  libmosquitto-dev     # libmosquitto: wamd's MQTT client
+  mosquitto mosquitto-clients   # a real broker and mosquitto_sub for the MQTT tests
   zlib1g-dev           # ZIP (.npz) through ZIPFoundation
   systemd              # systemd-analyze for the unit checks
   chromium             # headless browser for the live view's dashboard test

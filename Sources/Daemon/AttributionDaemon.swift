@@ -37,6 +37,7 @@ public final class AttributionDaemon: Service, Sendable {
     private let workers: ExplanationWorkers
     private let pipeline: StreamPipeline
     private let housekeeping: Housekeeping
+    private let mqtt: MQTTPublisher?
     /// Awaited before the source opens, so that READY means every part is up.
     private let readinessGate = Mutex<(@Sendable () async throws -> Void)?>(nil)
 
@@ -59,8 +60,10 @@ public final class AttributionDaemon: Service, Sendable {
         runtime = DaemonRuntime(
             settings: .init(configuration: configuration, gate: gate, explainer: explainer, budget: Self.budget(configuration, root: root)),
             sourceName: source.name, metrics: metrics, logger: logger, notifier: notifier)
+        mqtt = configuration.mqttEnabled ? try MQTTPublisher(configuration: configuration, logger: logger) : nil
         outputs = WindowOutputs(
-            store: store, sinks: WindowSinks.standard(store: store, events: events, metrics: metrics), metrics: metrics, logger: logger)
+            store: store, sinks: WindowSinks.standard(store: store, events: events, mqtt: mqtt, metrics: metrics), metrics: metrics,
+            logger: logger)
         workers = ExplanationWorkers(count: configuration.workers, queueLength: configuration.queueLength, runtime: runtime, outputs: outputs)
         pipeline = StreamPipeline(runtime: runtime, classifier: classifier, outputs: outputs, workers: workers)
         housekeeping = Housekeeping(runtime: runtime, store: store)
@@ -118,6 +121,7 @@ public final class AttributionDaemon: Service, Sendable {
                 return
             }
         }
+        mqtt?.start()
         workers.start()
         housekeeping.start()
         runtime.logger.info(
@@ -145,6 +149,7 @@ public final class AttributionDaemon: Service, Sendable {
         runtime.sourceEnded()
         workers.finish(deadline: runtime.stopDeadline)
         housekeeping.finish()
+        mqtt?.stop()
         runtime.logger.info("wamd stopped", metadata: metadataOfCounts())
         if let failure { throw SourceFailure(description: failure) }
     }

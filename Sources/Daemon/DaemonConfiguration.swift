@@ -106,6 +106,33 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// pause within a request body before it is closed.
     public var idleTimeout = 30.0
 
+    // [mqtt]
+    public var mqttEnabled = false
+    public var mqttHost = "localhost"
+    public var mqttPort = 1883
+    public var mqttUsername = ""
+    /// A file whose first line is the password (kept out of the configuration; never logged).
+    public var mqttPasswordFile = ""
+    /// Empty: `wamd-<hostname>`.
+    public var mqttClientID = ""
+    /// Empty: `wam/<hostname>`.
+    public var mqttTopicPrefix = ""
+    public var mqttQoS = 0
+    public var mqttKeepalive = 60
+    /// Which windows are published: the explained ones, all classified ones (at most
+    /// `mqttMaxPerSecond`), or none (status and discovery only).
+    public var mqttWindows = MQTTWindows.explained
+    public var mqttMaxPerSecond = 5.0
+    /// Messages held while the broker is away; the oldest are dropped (counted) past it.
+    public var mqttQueue = 1000
+    public var mqttDiscovery = true
+    public var mqttDiscoveryPrefix = "homeassistant"
+    /// TLS: the CA file that verifies the broker (TLS is on when set), and an optional client
+    /// certificate and key.
+    public var mqttTLSCA = ""
+    public var mqttTLSCert = ""
+    public var mqttTLSKey = ""
+
     public init() {}
 }
 
@@ -322,6 +349,23 @@ extension DaemonConfiguration {
         integer("http", "max_upload_bytes", 1024...(1 << 32), \.maxUploadBytes),
         integer("http", "max_connections", 4...4096, \.maxConnections),
         number("http", "idle_timeout", 1...3600, \.idleTimeout),
+        flag("mqtt", "enabled", \.mqttEnabled),
+        text("mqtt", "host", nil, \.mqttHost),
+        integer("mqtt", "port", 1...65535, \.mqttPort),
+        text("mqtt", "username", nil, \.mqttUsername),
+        text("mqtt", "password_file", nil, \.mqttPasswordFile),
+        text("mqtt", "client_id", nil, \.mqttClientID),
+        text("mqtt", "topic_prefix", nil, \.mqttTopicPrefix),
+        integer("mqtt", "qos", 0...1, \.mqttQoS),
+        integer("mqtt", "keepalive", 5...3600, \.mqttKeepalive),
+        spelled("mqtt", "windows", \.mqttWindows),
+        number("mqtt", "max_per_second", 0.01...1000, \.mqttMaxPerSecond),
+        integer("mqtt", "queue", 1...1_000_000, \.mqttQueue),
+        flag("mqtt", "discovery", \.mqttDiscovery),
+        text("mqtt", "discovery_prefix", nil, \.mqttDiscoveryPrefix),
+        text("mqtt", "tls_ca", nil, \.mqttTLSCA),
+        text("mqtt", "tls_cert", nil, \.mqttTLSCert),
+        text("mqtt", "tls_key", nil, \.mqttTLSKey),
     ]
 }
 
@@ -331,6 +375,11 @@ public enum StopPolicy: String, Spelled {
     case finish
     /// Drop them at once (counted).
     case drop
+}
+
+/// `mqtt.windows`: which windows are published.
+public enum MQTTWindows: String, Spelled {
+    case explained, all, none
 }
 
 /// `source.format`: spelled as its raw value.

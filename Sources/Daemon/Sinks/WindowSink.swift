@@ -2,7 +2,7 @@ import Foundation
 import Workflow
 
 /// Somewhere the daemon's windows go besides the explanation files: the window log, the live
-/// view's events, and next MQTT. A new sink is one file conforming to this protocol plus its
+/// view's events, MQTT. A new sink is one file conforming to this protocol plus its
 /// line in `WindowSinks.standard`.
 ///
 /// The explanation files themselves are not a sink: they are what the disk budget keeps and
@@ -27,11 +27,12 @@ extension WindowSink {
 
 /// The sinks a daemon feeds, in order.
 enum WindowSinks {
-    /// Every sink of a daemon writing to `store`, publishing to `events` and counting in `metrics`.
-    static func standard(store: OutputStore, events: EventHub, metrics: DaemonMetrics) -> [any WindowSink] {
+    /// Every sink of a daemon writing to `store`, publishing to `events` (and to `mqtt` when
+    /// on) and counting in `metrics`.
+    static func standard(store: OutputStore, events: EventHub, mqtt: MQTTPublisher?, metrics: DaemonMetrics) -> [any WindowSink] {
         [
             WindowLogSink(store: store, metrics: metrics),
             EventHubSink(events: events),
-        ]
+        ] + (mqtt.map { [MQTTSink(publisher: $0)] } ?? [])
     }
 }

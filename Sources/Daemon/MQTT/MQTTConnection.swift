@@ -1,0 +1,266 @@
+import CMosquitto
+import Foundation
+import Logging
+import Synchronization
+
+/// One connection to an MQTT broker through libmosquitto, driven by a network thread of its own
+/// (`mosquitto_loop`; connecting and reconnecting with a back-off from 1 s to 60 s, also after a
+/// refusal): `publish` never waits for the network. While the broker is away, messages wait in a
+/// bounded queue (the oldest dropped and counted past `Settings.queue`) and go out, in order, at
+/// the next connection. The broker publishes `offline` on the status topic as the connection's
+/// last will; `online` is published (retained) at every connection, followed by the messages of
+/// `setOnConnect`.
+final class MQTTConnection: Sendable {
+    struct Message: Sendable, Equatable {
+        let topic: String
+        let payload: [UInt8]
+        var retain = false
+    }
+
+    struct Settings: Sendable {
+        var host: String
+        var port: Int
+        var username: String
+        var password: String?
+        var clientID: String
+        var keepalive: Int
+        var qos: Int
+        var queue: Int
+        var statusTopic: String
+        var tlsCA: String
+        var tlsCertificate: String
+        var tlsKey: String
+    }
+
+    /// What `counts` reports.
+    struct Counts: Sendable, Equatable {
+        var connected = false
+        var published = 0
+        var dropped = 0
+        var connections = 0
+    }
+
+    private struct State {
+        var counts = Counts()
+        var pending: [Message] = []
+        /// The last connection failure logged, so that a refusal repeated by every retry is said once.
+        var lastFailure: Int32?
+        var onConnect: [Message] = []
+        var stopping = false
+    }
+
+    // The libmosquitto handle is used from any thread (the library locks inside); it lives as
+    // long as this object.
+    private nonisolated(unsafe) let handle: OpaquePointer
+    private let settings: Settings
+    private let state = Mutex(State())
+    private let networkThread = Mutex<DispatchGroup?>(nil)
+    private let logger: Logger
+
+    /// Creates the client and sets its will, credentials and TLS; `start` connects.
+    /// - Throws: `MQTTError` naming the setting libmosquitto refused.
+    init(settings: Settings, logger: Logger) throws(MQTTError) {
+        MQTTConnection.initializeLibrary
+        guard let handle = mosquitto_new(settings.clientID, true, nil) else {
+            throw MQTTError(key: "mqtt.client_id", reason: "libmosquitto could not create a client")
+        }
+        self.handle = handle
+        self.settings = settings
+        self.logger = logger
+        mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311)
+        let offline = Array("offline".utf8)
+        try check(mosquitto_will_set(handle, settings.statusTopic, Int32(offline.count), offline, 1, true), key: "mqtt.topic_prefix")
+        if !settings.username.isEmpty {
+            try check(mosquitto_username_pw_set(handle, settings.username, settings.password), key: "mqtt.username")
+        }
+        if !settings.tlsCA.isEmpty {
+            let certificate = settings.tlsCertificate.isEmpty ? nil : settings.tlsCertificate
+            let key = settings.tlsKey.isEmpty ? nil : settings.tlsKey
+            try check(mosquitto_tls_set(handle, settings.tlsCA, nil, certificate, key, nil), key: "mqtt.tls_ca")
+            try check(mosquitto_tls_opts_set(handle, 1, nil, nil), key: "mqtt.tls_ca")
+        }
+        mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
+        mosquitto_connect_callback_set(handle) { _, context, code in
+            guard let context else { return }
+            Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue().connected(code: code)
+        }
+        mosquitto_disconnect_callback_set(handle) { _, context, code in
+            guard let context else { return }
+            Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue().disconnected(code: code)
+        }
+    }
+
+    deinit {
+        mosquitto_destroy(handle)
+    }
+
+    private static let initializeLibrary: Void = {
+        mosquitto_lib_init()
+    }()
+
+    private func check(_ code: Int32, key: String) throws(MQTTError) {
+        guard code == MOSQ_ERR_SUCCESS.rawValue else {
+            throw MQTTError(key: key, reason: String(cString: mosquitto_strerror(code)))
+        }
+    }
+
+    /// Messages published at every connection, after `online` (Home Assistant discovery).
+    func setOnConnect(_ messages: [Message]) {
+        state.withLock { $0.onConnect = messages }
+    }
+
+    /// Starts the network thread: it connects, and reconnects whenever the connection is lost
+    /// or refused, waiting 1 s, then twice as long each time up to 60 s.
+    func start() {
+        let done = DispatchGroup()
+        DaemonRuntime.startThread("wamd-mqtt", group: done) { [self] in
+            var delay = 1.0
+            var connectedOnce = false
+            while !state.withLock({ $0.stopping }) {
+                let code =
+                    connectedOnce
+                    ? mosquitto_reconnect(handle) : mosquitto_connect(handle, settings.host, Int32(settings.port), Int32(settings.keepalive))
+                if code == MOSQ_ERR_SUCCESS.rawValue {
+                    connectedOnce = true
+                    var looped = MOSQ_ERR_SUCCESS.rawValue
+                    while looped == MOSQ_ERR_SUCCESS.rawValue && !state.withLock({ $0.stopping }) {
+                        looped = mosquitto_loop(handle, 500, 1)
+                        if state.withLock({ $0.counts.connected }) { delay = 1 }
+                    }
+                    if looped == MOSQ_ERR_SUCCESS.rawValue { signOff() }
+                } else {
+                    logFailure(
+                        code,
+                        "cannot reach the broker \(settings.host):\(settings.port) (mqtt.host, mqtt.port): "
+                            + String(cString: mosquitto_strerror(code)) + "; retrying")
+                }
+                markDisconnected()
+                pause(delay)
+                delay = min(delay * 2, 60)
+            }
+        }
+        networkThread.withLock { $0 = done }
+    }
+
+    /// Sleeps `seconds`, waking early at a stop.
+    private func pause(_ seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline && !state.withLock({ $0.stopping }) { Thread.sleep(forTimeInterval: 0.1) }
+    }
+
+    private func markDisconnected() {
+        state.withLock { $0.counts.connected = false }
+    }
+
+    /// Stops the network thread, which publishes `offline` (retained) and disconnects; waits
+    /// for it at most 5 s.
+    func stop() {
+        state.withLock { $0.stopping = true }
+        _ = networkThread.withLock { $0 }?.wait(timeout: .now() + 5)
+    }
+
+    /// On the network thread at a stop: `offline`, flushed, then a clean disconnect (so the
+    /// broker does not send the will).
+    private func signOff() {
+        if state.withLock({ $0.counts.connected }) {
+            let offline = Array("offline".utf8)
+            mosquitto_publish(handle, nil, settings.statusTopic, Int32(offline.count), offline, 1, true)
+            for _ in 0..<4 { mosquitto_loop(handle, 100, 1) }
+        }
+        mosquitto_disconnect(handle)
+        mosquitto_loop(handle, 100, 1)
+    }
+
+    /// Sends `message` now, or queues it until the next connection.
+    func publish(_ message: Message) {
+        let connected = state.withLock { state -> Bool in
+            guard state.counts.connected else {
+                enqueue(message, in: &state)
+                return false
+            }
+            return true
+        }
+        guard connected else { return }
+        send(message)
+    }
+
+    var counts: Counts { state.withLock { $0.counts } }
+
+    private func enqueue(_ message: Message, in state: inout State) {
+        state.pending.append(message)
+        if state.pending.count > settings.queue {
+            state.pending.removeFirst(state.pending.count - settings.queue)
+            state.counts.dropped += 1
+        }
+    }
+
+    private func send(_ message: Message) {
+        let code = message.payload.withUnsafeBytes { bytes in
+            mosquitto_publish(handle, nil, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(settings.qos), message.retain)
+        }
+        state.withLock { state in
+            if code == MOSQ_ERR_SUCCESS.rawValue {
+                state.counts.published += 1
+            } else if code == MOSQ_ERR_NO_CONN.rawValue {
+                state.counts.connected = false
+                enqueue(message, in: &state)
+            } else {
+                state.counts.dropped += 1
+            }
+        }
+    }
+
+    private func connected(code: Int32) {
+        guard code == 0 else {
+            logFailure(code + 1000, Self.refusal(code))
+            return
+        }
+        let (queued, first) = state.withLock { state -> ([Message], [Message]) in
+            state.counts.connected = true
+            state.counts.connections += 1
+            state.lastFailure = nil
+            defer { state.pending.removeAll() }
+            return (state.pending, state.onConnect)
+        }
+        logger.info("mqtt: connected to \(settings.host):\(settings.port)", metadata: ["queued": "\(queued.count)"])
+        send(Message(topic: settings.statusTopic, payload: Array("online".utf8), retain: true))
+        for message in first + queued { send(message) }
+    }
+
+    private func disconnected(code: Int32) {
+        let was = state.withLock { state -> Bool in
+            defer { state.counts.connected = false }
+            return state.counts.connected
+        }
+        if was && code != 0 {
+            logger.warning("mqtt: lost the connection to \(settings.host):\(settings.port); reconnecting")
+        }
+    }
+
+    /// Logs a connection failure once, until a connection succeeds or the failure changes.
+    private func logFailure(_ code: Int32, _ message: String) {
+        let isNew = state.withLock { state -> Bool in
+            defer { state.lastFailure = code }
+            return state.lastFailure != code
+        }
+        if isNew { logger.error("mqtt: \(message)") }
+    }
+
+    /// What the broker's CONNACK code means, naming the settings to look at.
+    static func refusal(_ code: Int32) -> String {
+        switch code {
+        case 1: "the broker refused the protocol version; retrying"
+        case 2: "the broker refused the client id (mqtt.client_id); retrying"
+        case 3: "the broker is unavailable; retrying"
+        case 4, 5: "the broker refused the username or password (mqtt.username, mqtt.password_file); retrying, at most every minute"
+        default: "the broker refused the connection (code \(code)); retrying"
+        }
+    }
+}
+
+/// An MQTT setting that cannot work, naming its key.
+struct MQTTError: Error, CustomStringConvertible {
+    let key: String
+    let reason: String
+    var description: String { "\(key): \(reason)" }
+}

@@ -1,0 +1,208 @@
+import DaemonTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// wamd's MQTT sink against a real broker: Debian's mosquitto on a free loopback port with a
+/// configuration made by the test, and mosquitto_sub recording what arrives.
+@Suite(.serialized) struct MQTTTests {
+    /// A mosquitto broker of its own.
+    final class Broker {
+        let port: Int
+        let folder: Scratch
+        private var process: DaemonProcess?
+
+        init(port: Int? = nil, users: [String: String] = [:]) throws {
+            folder = try Scratch()
+            self.port = try port ?? MQTTTests.freePort()
+            var lines = ["listener \(self.port) 127.0.0.1", "persistence false", "allow_anonymous \(users.isEmpty)"]
+            if !users.isEmpty {
+                let passwords = folder.path("passwords").path
+                for (user, password) in users {
+                    let made = try DaemonProcess.shell(
+                        "mosquitto_passwd -b \(FileManager.default.fileExists(atPath: passwords) ? "" : "-c") \(passwords) \(user) \(password)")
+                    #expect(made.wait(timeout: 10) == 0, "\(made.log)")
+                }
+                lines.append("password_file \(passwords)")
+            }
+            try (lines.joined(separator: "\n") + "\n").write(to: folder.path("mosquitto.conf"), atomically: true, encoding: .utf8)
+        }
+
+        func start() async throws {
+            let broker = try DaemonProcess(["-c", folder.path("mosquitto.conf").path], executable: URL(fileURLWithPath: "/usr/sbin/mosquitto"))
+            process = broker
+            #expect(await DaemonProcess.waitUntil(timeout: 10) { MQTTTests.accepts(port: port) }, "\(broker.log)")
+        }
+
+        /// SIGKILL: children of the test runner inherit its blocked SIGTERM, which mosquitto and
+        /// mosquitto_sub do not unblock.
+        func stop() {
+            process?.signal(SIGKILL)
+            _ = process?.wait(timeout: 10)
+            process = nil
+        }
+
+        deinit { stop() }
+    }
+
+    /// mosquitto_sub on `topics`, every message a line `topic payload`.
+    final class Subscriber {
+        let output: URL
+        private let process: DaemonProcess
+
+        init(port: Int, topics: [String], folder: Scratch, login: String = "") async throws {
+            output = folder.path("messages-\(UUID().uuidString).txt")
+            let arguments = topics.map { "-t '\($0)'" }.joined(separator: " ") + " " + login
+            process = try DaemonProcess.shell("exec mosquitto_sub -h 127.0.0.1 -p \(port) -v \(arguments) > \(output.path)")
+            try await Task.sleep(for: .milliseconds(500))
+        }
+
+        var lines: [String] {
+            ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+
+        func messages(on topic: String) -> [String] {
+            lines.filter { $0.hasPrefix(topic + " ") }.map { String($0.dropFirst(topic.count + 1)) }
+        }
+
+        deinit {
+            process.signal(SIGKILL)
+            _ = process.wait(timeout: 5)
+        }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw CocoaError(.fileReadUnknown) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// wamd reading the long sample from standard input (kept open, so that it keeps running),
+    /// publishing to `port`.
+    static func wamd(port: Int, folder: Scratch, settings: [String] = []) throws -> DaemonProcess {
+        let arguments = [
+            "-", "--format", "s16le", "--rate", "16000", "--model", DaemonProcess.model, "--out", folder.path("out").path,
+            "--set", "source.backpressure=true", "--set", "explain.method=\"gradient\"", "--set", "gates.classes=[\"yes\",\"piano\"]",
+            "--set", "mqtt.enabled=true", "--set", "mqtt.host=\"127.0.0.1\"", "--set", "mqtt.port=\(port)",
+            "--set", "mqtt.topic_prefix=\"wam/test\"",
+        ]
+        let daemon = try DaemonProcess(arguments + settings.flatMap { ["--set", $0] })
+        daemon.input.fileHandleForWriting.write(try rawStream())
+        return daemon
+    }
+
+    @Test("explained windows, Home Assistant discovery and the status reach a real broker; kill -9 makes it publish offline")
+    func publishes() async throws {
+        let broker = try Broker()
+        try await broker.start()
+        let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#", "homeassistant/#"], folder: broker.folder)
+        let daemon = try Self.wamd(port: broker.port, folder: broker.folder)
+        let outputs = OutputFolder(root: broker.folder.path("out"))
+        #expect(await DaemonProcess.waitUntil { outputs.documents.count >= 3 && subscriber.messages(on: "wam/test/stdin/explained").count >= 3 })
+        #expect(subscriber.messages(on: "wam/test/status") == ["online"])
+
+        let events = subscriber.messages(on: "wam/test/stdin/explained").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(events.count >= 3)
+        for event in events {
+            #expect(event["schema"] as? Int == 1)
+            #expect(["yes", "piano"].contains(event["class"] as? String))
+            #expect((event["scale_profile"] as? [[String: Any]])?.count == 7)
+            let document = try #require(event["document"] as? String)
+            #expect(FileManager.default.fileExists(atPath: broker.folder.path("out").appendingPathComponent(document).path))
+        }
+
+        let configs = subscriber.lines.filter { $0.hasPrefix("homeassistant/") }
+        let topics = configs.map { String($0.prefix { $0 != " " }) }
+        #expect(
+            Set(topics) == [
+                "homeassistant/sensor/wamd_\(Self.host)_stdin/last_class/config", "homeassistant/sensor/wamd_\(Self.host)_stdin/probability/config",
+                "homeassistant/binary_sensor/wamd_\(Self.host)_stdin/heard_yes/config",
+                "homeassistant/binary_sensor/wamd_\(Self.host)_stdin/heard_piano/config",
+            ], "\(topics)")
+        let heardYes = try #require(configs.first { $0.contains("heard_yes/config") })
+        let config = try #require(try JSONSerialization.jsonObject(with: Data(heardYes.drop { $0 != " " }.dropFirst().utf8)) as? [String: Any])
+        #expect(config["state_topic"] as? String == "wam/test/stdin/explained")
+        #expect(config["availability_topic"] as? String == "wam/test/status")
+        #expect(config["off_delay"] as? Int == 30)
+
+        daemon.signal(SIGKILL)
+        #expect(await DaemonProcess.waitUntil(timeout: 30) { subscriber.messages(on: "wam/test/status") == ["online", "offline"] })
+    }
+
+    @Test("a broker absent at start: wamd runs, says so once, and delivers the held windows, each once, when the broker comes")
+    func brokerComesLater() async throws {
+        let broker = try Broker()
+        let daemon = try Self.wamd(port: broker.port, folder: broker.folder)
+        let outputs = OutputFolder(root: broker.folder.path("out"))
+        #expect(await DaemonProcess.waitUntil { outputs.documents.count >= 3 })
+        try await Task.sleep(for: .seconds(2))
+        #expect(daemon.log.components(separatedBy: "mqtt: cannot reach the broker").count == 2, "\(daemon.log)")
+        try await broker.start()
+        let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
+        #expect(await DaemonProcess.waitUntil { daemon.log.contains("mqtt: connected") })
+        try await Task.sleep(for: .seconds(1))
+        let documents = Set(outputs.documents.compactMap { $0["files"] as? [String: Any] }.compactMap { $0["json"] as? String })
+        let published = subscriber.messages(on: "wam/test/stdin/explained").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["document"] as? String
+        }
+        #expect(published.count == documents.count, "\(published)")
+        #expect(Set(published.map { URL(fileURLWithPath: $0).lastPathComponent }) == documents)
+        daemon.signal(SIGTERM)
+        _ = daemon.wait(timeout: 30)
+    }
+
+    @Test("a wrong password is refused with one line naming the keys, then the right one connects")
+    func credentials() async throws {
+        let broker = try Broker(users: ["wamd": "right-password", "watcher": "watching"])
+        try await broker.start()
+        let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder, login: "-u watcher -P watching")
+        try "wrong-password\n".write(to: broker.folder.path("wrong"), atomically: true, encoding: .utf8)
+        let refused = try Self.wamd(
+            port: broker.port, folder: broker.folder,
+            settings: ["mqtt.username=\"wamd\"", "mqtt.password_file=\"\(broker.folder.path("wrong").path)\""])
+        try await Task.sleep(for: .seconds(5))
+        #expect(
+            refused.log.components(separatedBy: "refused the username or password (mqtt.username, mqtt.password_file)").count == 2, "\(refused.log)")
+        #expect(!refused.log.contains("wrong-password"))
+        #expect(subscriber.messages(on: "wam/test/status").isEmpty)
+        refused.signal(SIGKILL)
+        _ = refused.wait(timeout: 10)
+
+        try "right-password\n".write(to: broker.folder.path("right"), atomically: true, encoding: .utf8)
+        let accepted = try Self.wamd(
+            port: broker.port, folder: broker.folder,
+            settings: ["mqtt.username=\"wamd\"", "mqtt.password_file=\"\(broker.folder.path("right").path)\""])
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/status").contains("online") })
+        accepted.signal(SIGTERM)
+        _ = accepted.wait(timeout: 30)
+    }
+
+    /// The host name as wamd puts it in Home Assistant ids.
+    static let host = String(
+        ProcessInfo.processInfo.hostName.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" })
+}
