@@ -27,7 +27,7 @@ mirror=${WAM_LIVE_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
 # What wamd needs at run time besides the Swift runtime (checked with ldd after installing), and
 # what the unit needs: systemd as PID 1, dbus for systemctl, procps for ExecReload's /bin/kill.
-root_packages=(systemd systemd-sysv dbus procps libopenblas0 libsndfile1 libsoxr0 libasound2 libpng16-16 zlib1g)
+root_packages=(systemd systemd-sysv dbus procps libopenblas0 libsndfile1 libsoxr0 libasound2 libpng16-16 zlib1g libmosquitto1)
 # Bump when the recipe below changes in a way the package list does not show.
 root_recipe=1
 host_packages=(debootstrap systemd-container curl)
