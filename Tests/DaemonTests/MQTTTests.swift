@@ -119,15 +119,27 @@ import Testing
         let broker = try Broker()
         try await broker.start()
         let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#", "homeassistant/#"], folder: broker.folder)
-        let daemon = try Self.wamd(port: broker.port, folder: broker.folder)
+        let daemon = try Self.wamd(port: broker.port, folder: broker.folder, settings: ["mqtt.windows=\"all\"", "mqtt.max_per_second=1000"])
         let outputs = OutputFolder(root: broker.folder.path("out"))
-        #expect(await DaemonProcess.waitUntil { outputs.documents.count >= 3 && subscriber.messages(on: "wam/test/stdin/explained").count >= 3 })
+        #expect(
+            await DaemonProcess.waitUntil {
+                outputs.documents.count >= 3 && subscriber.messages(on: "wam/test/stdin/explained").count >= 3
+                    && subscriber.messages(on: "wam/test/stdin/window").count == 40
+            })
         #expect(subscriber.messages(on: "wam/test/status") == ["online"])
 
         let events = subscriber.messages(on: "wam/test/stdin/explained").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
         #expect(events.count >= 3)
+        // Every message, explained or classified, as Docs/mqtt-window.schema.json says.
+        let schema = try Self.schema()
+        #expect((schema["required"] as? [String])?.count == 10)
+        for message in subscriber.messages(on: "wam/test/stdin/window") + subscriber.messages(on: "wam/test/stdin/explained") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(message.utf8)))
+            let violations = Self.violations(of: object, schema: schema)
+            #expect(violations.isEmpty, "\(violations): \(message)")
+        }
         for event in events {
             #expect(event["schema"] as? Int == 1)
             #expect(["yes", "piano"].contains(event["class"] as? String))
@@ -200,6 +212,47 @@ import Testing
         #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/status").contains("online") })
         accepted.signal(SIGTERM)
         _ = accepted.wait(timeout: 30)
+    }
+
+    static func schema() throws -> [String: Any] {
+        let data = try Data(contentsOf: DaemonProcess.root.appendingPathComponent("Docs/mqtt-window.schema.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// What in `value` the JSON schema `schema` does not allow (the subset the schema uses:
+    /// type, const, enum, minimum, maximum, required, properties, additionalProperties, items).
+    static func violations(of value: Any, schema: [String: Any], at path: String = "$") -> [String] {
+        var found: [String] = []
+        let number = (value as? NSNumber)?.doubleValue
+        switch schema["type"] as? String {
+        case "object": if !(value is [String: Any]) { return ["\(path): not an object"] }
+        case "array": if !(value is [Any]) { return ["\(path): not an array"] }
+        case "string": if !(value is String) { return ["\(path): not a string"] }
+        case "number": if number == nil { return ["\(path): not a number"] }
+        case "integer": if number.map({ $0 != $0.rounded() }) ?? true { return ["\(path): not an integer"] }
+        default: break
+        }
+        if let constant = schema["const"] as? NSNumber, number != constant.doubleValue { found.append("\(path): not \(constant)") }
+        if let choices = schema["enum"] as? [String], !choices.contains(value as? String ?? "") { found.append("\(path): not one of \(choices)") }
+        if let minimum = schema["minimum"] as? Double, let number, number < minimum { found.append("\(path): under \(minimum)") }
+        if let maximum = schema["maximum"] as? Double, let number, number > maximum { found.append("\(path): over \(maximum)") }
+        if let object = value as? [String: Any] {
+            let properties = schema["properties"] as? [String: [String: Any]] ?? [:]
+            for key in schema["required"] as? [String] ?? [] where object[key] == nil { found.append("\(path).\(key): missing") }
+            for (key, member) in object {
+                if let property = properties[key] {
+                    found += violations(of: member, schema: property, at: "\(path).\(key)")
+                } else if let additional = schema["additionalProperties"] as? [String: Any] {
+                    found += violations(of: member, schema: additional, at: "\(path).\(key)")
+                } else if schema["additionalProperties"] as? Bool == false {
+                    found.append("\(path).\(key): not in the schema")
+                }
+            }
+        }
+        if let array = value as? [Any], let items = schema["items"] as? [String: Any] {
+            for (index, item) in array.enumerated() { found += violations(of: item, schema: items, at: "\(path)[\(index)]") }
+        }
+        return found
     }
 
     /// The host name as wamd puts it in Home Assistant ids.
