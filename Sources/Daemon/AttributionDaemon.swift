@@ -37,7 +37,7 @@ public final class AttributionDaemon: Service, Sendable {
     private let workers: ExplanationWorkers
     private let pipeline: StreamPipeline
     private let housekeeping: Housekeeping
-    private let mqtt: MQTTPublisher?
+    private let mqtt: MQTTLink
     /// Awaited before the source opens, so that READY means every part is up.
     private let readinessGate = Mutex<(@Sendable () async throws -> Void)?>(nil)
 
@@ -60,7 +60,7 @@ public final class AttributionDaemon: Service, Sendable {
         runtime = DaemonRuntime(
             settings: .init(configuration: configuration, gate: gate, explainer: explainer, budget: Self.budget(configuration, root: root)),
             sourceName: source.name, metrics: metrics, logger: logger, notifier: notifier)
-        mqtt = configuration.mqttEnabled ? try MQTTPublisher(configuration: configuration, logger: logger) : nil
+        mqtt = try MQTTLink(configuration: configuration, logger: logger)
         outputs = WindowOutputs(
             store: store, sinks: WindowSinks.standard(store: store, events: events, mqtt: mqtt, metrics: metrics), metrics: metrics,
             logger: logger)
@@ -121,7 +121,7 @@ public final class AttributionDaemon: Service, Sendable {
                 return
             }
         }
-        mqtt?.start()
+        mqtt.start()
         workers.start()
         housekeeping.start()
         runtime.logger.info(
@@ -149,7 +149,7 @@ public final class AttributionDaemon: Service, Sendable {
         runtime.sourceEnded()
         workers.finish(deadline: runtime.stopDeadline)
         housekeeping.finish()
-        mqtt?.stop()
+        mqtt.stop()
         runtime.logger.info("wamd stopped", metadata: metadataOfCounts())
         if let failure { throw SourceFailure(description: failure) }
     }
@@ -189,6 +189,7 @@ public final class AttributionDaemon: Service, Sendable {
             let (newGate, newExplainer) = try Self.gateAndExplainer(fresh, classifier: classifier)
             // Model settings apply at the next start; a file that would not start is refused now.
             if fresh.modelSettings != currentConfiguration.modelSettings { _ = try Self.loadModel(fresh) }
+            if fresh.mqttSection != currentConfiguration.mqttSection { try mqtt.apply(fresh) }
             let root = outputRoot
             runtime.replace { settings in
                 let old = settings.configuration
@@ -219,6 +220,7 @@ public final class AttributionDaemon: Service, Sendable {
     public static func check(_ configuration: DaemonConfiguration) throws {
         _ = try AudioSourceSpecification(configuration.input)
         _ = try gateAndExplainer(configuration, classifier: loadModel(configuration))
+        if configuration.mqttEnabled { _ = try MQTTPublisher(configuration: configuration, logger: Logger(label: "wamd.check")) }
     }
 
     static func loadModel(_ c: DaemonConfiguration) throws -> Classifier {

@@ -158,6 +158,23 @@ extension DaemonConfiguration {
         }
     }
 
+    /// The `[mqtt]` section as one value, to see whether a reload changed it.
+    struct MQTTSection: Equatable {
+        var enabled: Bool, host: String, port: Int, username: String, passwordFile: String, clientID: String, topicPrefix: String
+        var qos: Int, keepalive: Int, windows: MQTTWindows, maxPerSecond: Double, queue: Int, discovery: Bool, discoveryPrefix: String
+        var tlsCA: String, tlsCert: String, tlsKey: String
+        /// The classes of the discovery's binary sensors.
+        var classes: [String]
+    }
+
+    var mqttSection: MQTTSection {
+        MQTTSection(
+            enabled: mqttEnabled, host: mqttHost, port: mqttPort, username: mqttUsername, passwordFile: mqttPasswordFile, clientID: mqttClientID,
+            topicPrefix: mqttTopicPrefix, qos: mqttQoS, keepalive: mqttKeepalive, windows: mqttWindows, maxPerSecond: mqttMaxPerSecond,
+            queue: mqttQueue, discovery: mqttDiscovery, discoveryPrefix: mqttDiscoveryPrefix, tlsCA: mqttTLSCA, tlsCert: mqttTLSCert,
+            tlsKey: mqttTLSKey, classes: classes)
+    }
+
     /// One key of the file: where it lives, what it accepts, how it is set.
     struct Field: Sendable {
         let section: String

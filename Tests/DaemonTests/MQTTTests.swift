@@ -188,6 +188,44 @@ import Testing
         _ = daemon.wait(timeout: 30)
     }
 
+    @Test("SIGHUP applies a changed [mqtt] and removes the discovery of a class no longer in gates.classes")
+    func reloadApplies() async throws {
+        let broker = try Broker()
+        try await broker.start()
+        let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#", "homeassistant/#"], folder: broker.folder)
+        let configuration = broker.folder.path("wamd.toml")
+        func write(classes: String, prefix: String) throws {
+            let text = """
+                [gates]
+                classes = \(classes)
+                [mqtt]
+                enabled = true
+                host = "127.0.0.1"
+                port = \(broker.port)
+                topic_prefix = "\(prefix)"
+                """
+            try text.write(to: configuration, atomically: true, encoding: .utf8)
+        }
+        try write(classes: "[\"yes\", \"piano\"]", prefix: "wam/before")
+        let daemon = try DaemonProcess([
+            "-", "--config", configuration.path, "--format", "s16le", "--rate", "16000", "--model", DaemonProcess.model, "--out",
+            broker.folder.path("out").path, "--set", "source.backpressure=true", "--set", "explain.method=\"gradient\"",
+        ])
+        daemon.input.fileHandleForWriting.write(try rawStream())
+        let piano = "homeassistant/binary_sensor/wamd_\(Self.host)_stdin/heard_piano/config"
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: piano).count == 1 })
+        try write(classes: "[\"yes\"]", prefix: "wam/after")
+        daemon.signal(SIGHUP)
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/after/status") == ["online"] }, "\(daemon.log)")
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: piano).count == 2 })
+        #expect(["", "(null)"].contains(subscriber.messages(on: piano).last ?? "?"), "\(subscriber.messages(on: piano))")
+        #expect(subscriber.messages(on: "wam/before/status") == ["online", "offline"])
+        let yes = "homeassistant/binary_sensor/wamd_\(Self.host)_stdin/heard_yes/config"
+        #expect(subscriber.messages(on: yes).last?.contains("wam/after/stdin/explained") == true)
+        daemon.signal(SIGTERM)
+        _ = daemon.wait(timeout: 30)
+    }
+
     @Test("a wrong password is refused with one line naming the keys, then the right one connects")
     func credentials() async throws {
         let broker = try Broker(users: ["wamd": "right-password", "watcher": "watching"])

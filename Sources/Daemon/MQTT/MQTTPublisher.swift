@@ -83,15 +83,61 @@ final class MQTTPublisher: Sendable {
 
     /// Announces `source` to Home Assistant the first time it is heard, and at every later connection.
     private func announce(_ source: String) {
-        guard let discovery else { return }
         let isNew = state.withLock { $0.announced.insert(source).inserted }
-        guard isNew else { return }
-        let messages = discovery.configs(source: source, eventsTopic: topic(source, "explained"))
-        let all = state.withLock { state in state.announced.sorted() }.flatMap {
-            discovery.configs(source: $0, eventsTopic: topic($0, "explained"))
+        guard isNew, let discovery else { return }
+        connection.setOnConnect(discoveryConfigs())
+        for message in discovery.configs(source: source, eventsTopic: topic(source, "explained")) { connection.publish(message) }
+    }
+
+    /// The sources announced so far.
+    var announced: [String] { state.withLock { $0.announced.sorted() } }
+
+    /// The discovery config messages of every announced source.
+    func discoveryConfigs() -> [MQTTConnection.Message] {
+        guard let discovery else { return [] }
+        return announced.flatMap { discovery.configs(source: $0, eventsTopic: topic($0, "explained")) }
+    }
+
+    /// Takes over from `earlier` (a reload): the sources it announced are announced at connect,
+    /// and its discovery configs this one no longer has are removed (empty retained messages).
+    func succeed(_ earlier: MQTTPublisher) {
+        state.withLock { $0.announced.formUnion(earlier.announced) }
+        let current = discoveryConfigs()
+        let kept = Set(current.map(\.topic))
+        let removals = earlier.discoveryConfigs().filter { !kept.contains($0.topic) }.map {
+            MQTTConnection.Message(topic: $0.topic, payload: [], retain: true)
         }
-        connection.setOnConnect(all)
-        for message in messages { connection.publish(message) }
+        connection.setOnConnect(current + removals)
+    }
+}
+
+/// The MQTT publisher of the current settings, replaced when a reload changes `[mqtt]`.
+final class MQTTLink: Sendable {
+    private let current: Mutex<MQTTPublisher?>
+    private let logger: Logger
+
+    init(configuration: DaemonConfiguration, logger: Logger) throws {
+        current = Mutex(configuration.mqttEnabled ? try MQTTPublisher(configuration: configuration, logger: logger) : nil)
+        self.logger = logger
+    }
+
+    var publisher: MQTTPublisher? { current.withLock { $0 } }
+
+    func start() { publisher?.start() }
+    func stop() { publisher?.stop() }
+
+    /// Applies a reloaded `[mqtt]`: the new connection is made (and checked) first, then the old
+    /// one signs off and the new one starts, announcing what the old one had announced.
+    func apply(_ configuration: DaemonConfiguration) throws {
+        let fresh = configuration.mqttEnabled ? try MQTTPublisher(configuration: configuration, logger: logger) : nil
+        let old = current.withLock { current in
+            defer { current = fresh }
+            return current
+        }
+        old?.stop()
+        if let old, let fresh { fresh.succeed(old) }
+        fresh?.start()
+        logger.info("mqtt: settings applied", metadata: ["enabled": "\(configuration.mqttEnabled)"])
     }
 }
 

@@ -1,19 +1,19 @@
 import Foundation
 import Workflow
 
-/// Publishes windows to the MQTT broker of `[mqtt]` (`MQTTPublisher`); publishing only queues,
-/// so the pipeline and the workers never wait for the network.
+/// Publishes windows to the MQTT broker of `[mqtt]` (`MQTTPublisher`), when on; publishing only
+/// queues, so the pipeline and the workers never wait for the network.
 struct MQTTSink: WindowSink {
-    let publisher: MQTTPublisher
+    let link: MQTTLink
 
     var name: String { "mqtt" }
     var writesToOutputFolder: Bool { false }
 
     func classified(_ event: WindowEvent) throws {
-        publisher.publishClassified(event)
+        link.publisher?.publishClassified(event)
     }
 
     func explained(_ event: WindowEvent, result: WindowResult) throws {
-        publisher.publishExplained(event, result: result)
+        link.publisher?.publishExplained(event, result: result)
     }
 }

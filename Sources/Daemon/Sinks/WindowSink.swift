@@ -27,12 +27,13 @@ extension WindowSink {
 
 /// The sinks a daemon feeds, in order.
 enum WindowSinks {
-    /// Every sink of a daemon writing to `store`, publishing to `events` (and to `mqtt` when
+    /// Every sink of a daemon writing to `store`, publishing to `events` and to `mqtt` (when
     /// on) and counting in `metrics`.
-    static func standard(store: OutputStore, events: EventHub, mqtt: MQTTPublisher?, metrics: DaemonMetrics) -> [any WindowSink] {
+    static func standard(store: OutputStore, events: EventHub, mqtt: MQTTLink, metrics: DaemonMetrics) -> [any WindowSink] {
         [
             WindowLogSink(store: store, metrics: metrics),
             EventHubSink(events: events),
-        ] + (mqtt.map { [MQTTSink(publisher: $0)] } ?? [])
+            MQTTSink(link: mqtt),
+        ]
     }
 }
