@@ -169,10 +169,11 @@ import Testing
     @Test("a broker absent at start: wamd runs, says so once, and delivers the held windows, each once, when the broker comes")
     func brokerComesLater() async throws {
         let broker = try Broker()
-        let daemon = try Self.wamd(port: broker.port, folder: broker.folder)
+        let daemon = try Self.wamd(port: broker.port, folder: broker.folder, settings: ["log.level=\"debug\""])
         let outputs = OutputFolder(root: broker.folder.path("out"))
         #expect(await DaemonProcess.waitUntil { outputs.documents.count >= 3 })
-        try await Task.sleep(for: .seconds(2))
+        // Right after the third attempt the next is 4 s away: time for the broker and the subscriber.
+        #expect(await DaemonProcess.waitUntil { daemon.log.contains("(attempt 3)") })
         #expect(daemon.log.components(separatedBy: "mqtt: cannot reach the broker").count == 2, "\(daemon.log)")
         try await broker.start()
         let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
@@ -184,6 +185,46 @@ import Testing
         }
         #expect(published.count == documents.count, "\(published)")
         #expect(Set(published.map { URL(fileURLWithPath: $0).lastPathComponent }) == documents)
+        daemon.signal(SIGTERM)
+        _ = daemon.wait(timeout: 30)
+    }
+
+    @Test("the broker restarting mid-stream: wamd holds the newest messages up to mqtt.queue, drops the oldest, and sends each held one once")
+    func brokerRestarts() async throws {
+        let broker = try Broker()
+        try await broker.start()
+        var subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
+        let daemon = try DaemonProcess([
+            "-", "--format", "s16le", "--rate", "16000", "--model", DaemonProcess.model, "--out", broker.folder.path("out").path,
+            "--set", "source.backpressure=true", "--set", "explain.method=\"gradient\"", "--set", "mqtt.enabled=true",
+            "--set", "mqtt.host=\"127.0.0.1\"", "--set", "mqtt.port=\(broker.port)", "--set", "mqtt.topic_prefix=\"wam/test\"",
+            "--set", "mqtt.windows=\"all\"", "--set", "mqtt.max_per_second=1000", "--set", "mqtt.queue=5", "--set", "mqtt.discovery=false",
+            // Only classified windows (nothing is louder than 0 dBFS): a message per window, in order.
+            "--set", "gates.min_dbfs=0",
+        ])
+        let stream = try rawStream()
+        let second = 32000
+        daemon.input.fileHandleForWriting.write(stream.prefix(5 * second))
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/stdin/window").count == 5 })
+
+        broker.stop()
+        #expect(await DaemonProcess.waitUntil { daemon.log.contains("mqtt: lost the connection") })
+        daemon.input.fileHandleForWriting.write(stream.dropFirst(5 * second).prefix(20 * second))
+        let outputs = OutputFolder(root: broker.folder.path("out"))
+        #expect(await DaemonProcess.waitUntil { outputs.logLines.count == 25 })
+
+        try await broker.start()
+        subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
+        #expect(await DaemonProcess.waitUntil { daemon.log.components(separatedBy: "mqtt: connected").count == 3 })
+        try await Task.sleep(for: .seconds(1))
+        let held = subscriber.lines.filter { $0.hasPrefix("wam/test/stdin/") }.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.drop { $0 != " " }.dropFirst().utf8)) as? [String: Any])
+        }
+        #expect(held.count == 5, "\(subscriber.lines)")
+        // The newest five, once each, in order.
+        let windows = held.compactMap { $0["sample_index"] as? Int }
+        #expect(windows == (20..<25).map { $0 * 16000 }, "\(windows)")
+        #expect(daemon.log.contains("dropped="), "\(daemon.log)")
         daemon.signal(SIGTERM)
         _ = daemon.wait(timeout: 30)
     }

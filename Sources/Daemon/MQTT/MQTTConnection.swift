@@ -116,7 +116,10 @@ final class MQTTConnection: Sendable {
         DaemonRuntime.startThread("wamd-mqtt", group: done) { [self] in
             var delay = 1.0
             var connectedOnce = false
+            var attempt = 0
             while !state.withLock({ $0.stopping }) {
+                attempt += 1
+                logger.debug("mqtt: connecting to \(settings.host):\(settings.port) (attempt \(attempt))")
                 let code =
                     connectedOnce
                     ? mosquitto_reconnect(handle) : mosquitto_connect(handle, settings.host, Int32(settings.port), Int32(settings.keepalive))
@@ -222,7 +225,8 @@ final class MQTTConnection: Sendable {
             defer { state.pending.removeAll() }
             return (state.pending, state.onConnect)
         }
-        logger.info("mqtt: connected to \(settings.host):\(settings.port)", metadata: ["queued": "\(queued.count)"])
+        logger.info(
+            "mqtt: connected to \(settings.host):\(settings.port)", metadata: ["queued": "\(queued.count)", "dropped": "\(counts.dropped)"])
         send(Message(topic: settings.statusTopic, payload: Array("online".utf8), retain: true))
         for message in first + queued { send(message) }
     }
