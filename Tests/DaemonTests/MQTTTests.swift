@@ -15,10 +15,26 @@ import Testing
         let folder: Scratch
         private var process: DaemonProcess?
 
-        init(port: Int? = nil, users: [String: String] = [:]) throws {
+        init(port: Int? = nil, users: [String: String] = [:], tls: Bool = false) throws {
             folder = try Scratch()
             self.port = try port ?? MQTTTests.freePort()
             var lines = ["listener \(self.port) 127.0.0.1", "persistence false", "allow_anonymous \(users.isEmpty)"]
+            if tls {
+                // A CA and a server certificate for 127.0.0.1, made on the spot.
+                let d = folder.url.path
+                let made = try DaemonProcess.shell(
+                    """
+                    set -e; cd \(d)
+                    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.crt 2>/dev/null
+                    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null
+                    printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext
+                    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.crt 2>/dev/null
+                    chmod 644 server.key
+                    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout other.key -out other.crt 2>/dev/null
+                    """)
+                #expect(made.wait(timeout: 60) == 0, "\(made.log)")
+                lines += ["cafile \(d)/ca.crt", "certfile \(d)/server.crt", "keyfile \(d)/server.key"]
+            }
             if !users.isEmpty {
                 let passwords = folder.path("passwords").path
                 for (user, password) in users {
@@ -265,6 +281,27 @@ import Testing
         #expect(subscriber.messages(on: yes).last?.contains("wam/after/stdin/explained") == true)
         daemon.signal(SIGTERM)
         _ = daemon.wait(timeout: 30)
+    }
+
+    @Test("TLS: a broker whose certificate the CA verifies gets the events; one it does not is refused, said once")
+    func tls() async throws {
+        let broker = try Broker(tls: true)
+        try await broker.start()
+        let ca = broker.folder.path("ca.crt").path
+        let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder, login: "--cafile \(ca)")
+        let trusted = try Self.wamd(port: broker.port, folder: broker.folder, settings: ["mqtt.tls_ca=\"\(ca)\""])
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/stdin/explained").count >= 1 }, "\(trusted.log)")
+        trusted.signal(SIGKILL)
+        _ = trusted.wait(timeout: 10)
+
+        let other = broker.folder.path("other.crt").path
+        let untrusted = try Self.wamd(port: broker.port, folder: broker.folder, settings: ["mqtt.tls_ca=\"\(other)\""])
+        try await Task.sleep(for: .seconds(4))
+        #expect(untrusted.log.components(separatedBy: "mqtt: cannot reach the broker").count == 2, "\(untrusted.log)")
+        #expect(untrusted.log.contains("TLS failed: the broker's certificate is not verified by mqtt.tls_ca"), "\(untrusted.log)")
+        #expect(subscriber.messages(on: "wam/test/status").filter { $0 == "online" }.count == 1)
+        untrusted.signal(SIGKILL)
+        _ = untrusted.wait(timeout: 10)
     }
 
     @Test("a wrong password is refused with one line naming the keys, then the right one connects")

@@ -123,19 +123,26 @@ final class MQTTConnection: Sendable {
                 let code =
                     connectedOnce
                     ? mosquitto_reconnect(handle) : mosquitto_connect(handle, settings.host, Int32(settings.port), Int32(settings.keepalive))
+                var failure = code
                 if code == MOSQ_ERR_SUCCESS.rawValue {
                     connectedOnce = true
                     var looped = MOSQ_ERR_SUCCESS.rawValue
+                    var accepted = false
                     while looped == MOSQ_ERR_SUCCESS.rawValue && !state.withLock({ $0.stopping }) {
                         looped = mosquitto_loop(handle, 500, 1)
-                        if state.withLock({ $0.counts.connected }) { delay = 1 }
+                        if state.withLock({ $0.counts.connected }) { (delay, accepted) = (1, true) }
                     }
                     if looped == MOSQ_ERR_SUCCESS.rawValue { signOff() }
-                } else {
+                    // A TLS handshake fails in the loop, after the TCP connection; a refusal is said by `connected`.
+                    failure = accepted || looped == MOSQ_ERR_CONN_REFUSED.rawValue ? MOSQ_ERR_SUCCESS.rawValue : looped
+                }
+                if failure != MOSQ_ERR_SUCCESS.rawValue {
                     logFailure(
-                        code,
+                        failure,
                         "cannot reach the broker \(settings.host):\(settings.port) (mqtt.host, mqtt.port): "
-                            + String(cString: mosquitto_strerror(code)) + "; retrying")
+                            + (failure == MOSQ_ERR_TLS.rawValue
+                                ? "TLS failed: the broker's certificate is not verified by mqtt.tls_ca, or it refused mqtt.tls_cert"
+                                : String(cString: mosquitto_strerror(failure))) + "; retrying")
                 }
                 markDisconnected()
                 pause(delay)
