@@ -116,9 +116,9 @@ import Testing
         }
     }
 
-    /// wamd reading the long sample from standard input (kept open, so that it keeps running),
-    /// publishing to `port`.
-    static func wamd(port: Int, folder: Scratch, settings: [String] = []) throws -> DaemonProcess {
+    /// wamd reading the long sample from standard input (kept open, so that it keeps running;
+    /// written at once unless `feed` is false), publishing to `port`.
+    static func wamd(port: Int, folder: Scratch, settings: [String] = [], feed: Bool = true) throws -> DaemonProcess {
         let arguments = [
             "-", "--format", "s16le", "--rate", "16000", "--model", DaemonProcess.model, "--out", folder.path("out").path,
             "--set", "source.backpressure=true", "--set", "explain.method=\"gradient\"", "--set", "gates.classes=[\"yes\",\"piano\"]",
@@ -126,7 +126,7 @@ import Testing
             "--set", "mqtt.topic_prefix=\"wam/test\"",
         ]
         let daemon = try DaemonProcess(arguments + settings.flatMap { ["--set", $0] })
-        daemon.input.fileHandleForWriting.write(try rawStream())
+        if feed { daemon.input.fileHandleForWriting.write(try rawStream()) }
         return daemon
     }
 
@@ -210,14 +210,13 @@ import Testing
         let broker = try Broker()
         try await broker.start()
         var subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
-        let daemon = try DaemonProcess([
-            "-", "--format", "s16le", "--rate", "16000", "--model", DaemonProcess.model, "--out", broker.folder.path("out").path,
-            "--set", "source.backpressure=true", "--set", "explain.method=\"gradient\"", "--set", "mqtt.enabled=true",
-            "--set", "mqtt.host=\"127.0.0.1\"", "--set", "mqtt.port=\(broker.port)", "--set", "mqtt.topic_prefix=\"wam/test\"",
-            "--set", "mqtt.windows=\"all\"", "--set", "mqtt.max_per_second=1000", "--set", "mqtt.queue=5", "--set", "mqtt.discovery=false",
-            // Only classified windows (nothing is louder than 0 dBFS): a message per window, in order.
-            "--set", "gates.min_dbfs=0",
-        ])
+        let daemon = try Self.wamd(
+            port: broker.port, folder: broker.folder,
+            settings: [
+                "mqtt.windows=\"all\"", "mqtt.max_per_second=1000", "mqtt.queue=5", "mqtt.discovery=false",
+                // Only classified windows (nothing is louder than 0 dBFS): a message per window, in order.
+                "gates.min_dbfs=0",
+            ], feed: false)
         let stream = try rawStream()
         let second = 32000
         daemon.input.fileHandleForWriting.write(stream.prefix(5 * second))
