@@ -189,7 +189,7 @@ import Testing
         let outputs = OutputFolder(root: broker.folder.path("out"))
         #expect(await DaemonProcess.waitUntil { outputs.documents.count >= 3 })
         // Right after the third attempt the next is 4 s away: time for the broker and the subscriber.
-        #expect(await DaemonProcess.waitUntil { daemon.log.contains("(attempt 3)") })
+        #expect(await DaemonProcess.waitUntil { Self.attempts(daemon.log).contains(3) })
         #expect(daemon.log.components(separatedBy: "mqtt: cannot reach the broker").count == 2, "\(daemon.log)")
         try await broker.start()
         let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
@@ -215,7 +215,7 @@ import Testing
             settings: [
                 "mqtt.windows=\"all\"", "mqtt.max_per_second=1000", "mqtt.queue=5", "mqtt.discovery=false",
                 // Only classified windows (nothing is louder than 0 dBFS): a message per window, in order.
-                "gates.min_dbfs=0",
+                "gates.min_dbfs=0", "log.level=\"debug\"",
             ], feed: false)
         let stream = try rawStream()
         let second = 32000
@@ -227,6 +227,10 @@ import Testing
         daemon.input.fileHandleForWriting.write(stream.dropFirst(5 * second).prefix(20 * second))
         let outputs = OutputFolder(root: broker.folder.path("out"))
         #expect(await DaemonProcess.waitUntil { outputs.logLines.count == 25 })
+        // Right after a third or later attempt the next is 4 s or more away: time for the broker and
+        // the subscriber, so that the held messages are not sent before anyone listens.
+        let before = Self.attempts(daemon.log).count
+        #expect(await DaemonProcess.waitUntil { Self.attempts(daemon.log).count > before && Self.attempts(daemon.log).last! >= 3 })
 
         try await broker.start()
         subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
@@ -388,6 +392,11 @@ import Testing
             for (index, item) in array.enumerated() { found += violations(of: item, schema: items, at: "\(path)[\(index)]") }
         }
         return found
+    }
+
+    /// The numbers of the connection attempts wamd logged (at debug level).
+    static func attempts(_ log: String) -> [Int] {
+        log.components(separatedBy: "(attempt ").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
     }
 
     /// The host name as wamd puts it in Home Assistant ids.
