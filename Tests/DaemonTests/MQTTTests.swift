@@ -142,7 +142,7 @@ import Testing
                 outputs.documents.count >= 3 && subscriber.messages(on: "wam/test/stdin/explained").count >= 3
                     && subscriber.messages(on: "wam/test/stdin/window").count == 40
             })
-        #expect(subscriber.messages(on: "wam/test/status") == ["online"])
+        #expect(subscriber.messages(on: "wam/test/stdin/status") == ["online"])
 
         let events = subscriber.messages(on: "wam/test/stdin/explained").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
@@ -175,11 +175,11 @@ import Testing
         let heardYes = try #require(configs.first { $0.contains("heard_yes/config") })
         let config = try #require(try JSONSerialization.jsonObject(with: Data(heardYes.drop { $0 != " " }.dropFirst().utf8)) as? [String: Any])
         #expect(config["state_topic"] as? String == "wam/test/stdin/explained")
-        #expect(config["availability_topic"] as? String == "wam/test/status")
+        #expect(config["availability_topic"] as? String == "wam/test/stdin/status")
         #expect(config["off_delay"] as? Int == 30)
 
         daemon.signal(SIGKILL)
-        #expect(await DaemonProcess.waitUntil(timeout: 30) { subscriber.messages(on: "wam/test/status") == ["online", "offline"] })
+        #expect(await DaemonProcess.waitUntil(timeout: 30) { subscriber.messages(on: "wam/test/stdin/status") == ["online", "offline"] })
     }
 
     @Test("a broker absent at start: wamd runs, says so once, and delivers the held windows, each once, when the broker comes")
@@ -278,10 +278,10 @@ import Testing
         #expect(await DaemonProcess.waitUntil { subscriber.messages(on: piano).count == 1 })
         try write(classes: "[\"yes\"]", prefix: "wam/after")
         daemon.signal(SIGHUP)
-        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/after/status") == ["online"] }, "\(daemon.log)")
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/after/stdin/status") == ["online"] }, "\(daemon.log)")
         #expect(await DaemonProcess.waitUntil { subscriber.messages(on: piano).count == 2 })
         #expect(["", "(null)"].contains(subscriber.messages(on: piano).last ?? "?"), "\(subscriber.messages(on: piano))")
-        #expect(subscriber.messages(on: "wam/before/status") == ["online", "offline"])
+        #expect(subscriber.messages(on: "wam/before/stdin/status") == ["online", "offline"])
         let yes = "homeassistant/binary_sensor/wamd_\(Self.host)_stdin/heard_yes/config"
         #expect(subscriber.messages(on: yes).last?.contains("wam/after/stdin/explained") == true)
         daemon.signal(SIGTERM)
@@ -304,9 +304,29 @@ import Testing
         try await Task.sleep(for: .seconds(4))
         #expect(untrusted.log.components(separatedBy: "mqtt: cannot reach the broker").count == 2, "\(untrusted.log)")
         #expect(untrusted.log.contains("TLS failed: the broker's certificate is not verified by mqtt.tls_ca"), "\(untrusted.log)")
-        #expect(subscriber.messages(on: "wam/test/status").filter { $0 == "online" }.count == 1)
+        #expect(subscriber.messages(on: "wam/test/stdin/status").filter { $0 == "online" }.count == 1)
         untrusted.signal(SIGKILL)
         _ = untrusted.wait(timeout: 10)
+    }
+
+    @Test("settings that cannot work are refused at --check-config, naming the key")
+    func refusedSettings() throws {
+        let folder = try Scratch()
+        let cases: [(settings: [String], says: String)] = [
+            (["mqtt.topic_prefix=\"a/+\""], "mqtt.topic_prefix: 'a/+' cannot begin topics"),
+            (["mqtt.topic_prefix=\"trail/\""], "mqtt.topic_prefix: 'trail/' cannot begin topics"),
+            (["mqtt.discovery_prefix=\"ha/#\""], "mqtt.discovery_prefix: 'ha/#' cannot begin topics"),
+            (["mqtt.tls_cert=\"/etc/hostname\"", "mqtt.tls_key=\"/etc/hostname\""], "mqtt.tls_ca: is needed with mqtt.tls_cert"),
+            (["mqtt.tls_ca=\"/etc/hostname\"", "mqtt.tls_cert=\"/etc/hostname\""], "mqtt.tls_key: mqtt.tls_cert and mqtt.tls_key go together"),
+            (["mqtt.tls_ca=\"/nonexistent/ca.crt\""], "mqtt.tls_ca: /nonexistent/ca.crt is not a readable file"),
+        ]
+        for (settings, says) in cases {
+            let configuration = folder.path("wamd.toml")
+            try "[model]\npath = \"\(DaemonProcess.model)\"\n[mqtt]\nenabled = true\n".write(to: configuration, atomically: true, encoding: .utf8)
+            let check = try DaemonProcess(["--check-config", configuration.path] + settings.flatMap { ["--set", $0] })
+            #expect(check.wait(timeout: 60) != 0)
+            #expect(check.log.contains(says), "\(settings): \(check.log)")
+        }
     }
 
     @Test("a wrong password is refused with one line naming the keys, then the right one connects")
@@ -322,7 +342,7 @@ import Testing
         #expect(
             refused.log.components(separatedBy: "refused the username or password (mqtt.username, mqtt.password_file)").count == 2, "\(refused.log)")
         #expect(!refused.log.contains("wrong-password"))
-        #expect(subscriber.messages(on: "wam/test/status").isEmpty)
+        #expect(subscriber.messages(on: "wam/test/stdin/status").isEmpty)
         refused.signal(SIGKILL)
         _ = refused.wait(timeout: 10)
 
@@ -330,7 +350,7 @@ import Testing
         let accepted = try Self.wamd(
             port: broker.port, folder: broker.folder,
             settings: ["mqtt.username=\"wamd\"", "mqtt.password_file=\"\(broker.folder.path("right").path)\""])
-        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/status").contains("online") })
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/stdin/status").contains("online") })
         accepted.signal(SIGTERM)
         _ = accepted.wait(timeout: 30)
     }

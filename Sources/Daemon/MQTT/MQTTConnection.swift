@@ -73,6 +73,19 @@ final class MQTTConnection: Sendable {
         if !settings.username.isEmpty {
             try check(mosquitto_username_pw_set(handle, settings.username, settings.password), key: "mqtt.username")
         }
+        if settings.tlsCA.isEmpty && !(settings.tlsCertificate.isEmpty && settings.tlsKey.isEmpty) {
+            throw MQTTError(key: "mqtt.tls_ca", reason: "is needed with mqtt.tls_cert and mqtt.tls_key: without it the connection is not encrypted")
+        }
+        if settings.tlsCertificate.isEmpty != settings.tlsKey.isEmpty {
+            throw MQTTError(key: settings.tlsKey.isEmpty ? "mqtt.tls_key" : "mqtt.tls_cert", reason: "mqtt.tls_cert and mqtt.tls_key go together")
+        }
+        for (key, path) in [("mqtt.tls_ca", settings.tlsCA), ("mqtt.tls_cert", settings.tlsCertificate), ("mqtt.tls_key", settings.tlsKey)]
+        where !path.isEmpty {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
+                FileManager.default.isReadableFile(atPath: path)
+            else { throw MQTTError(key: key, reason: "\(path) is not a readable file") }
+        }
         if !settings.tlsCA.isEmpty {
             let certificate = settings.tlsCertificate.isEmpty ? nil : settings.tlsCertificate
             let key = settings.tlsKey.isEmpty ? nil : settings.tlsKey
@@ -100,7 +113,7 @@ final class MQTTConnection: Sendable {
 
     private func check(_ code: Int32, key: String) throws(MQTTError) {
         guard code == MOSQ_ERR_SUCCESS.rawValue else {
-            throw MQTTError(key: key, reason: String(cString: mosquitto_strerror(code)))
+            throw MQTTError(key: key, reason: Self.reason(code))
         }
     }
 
@@ -142,7 +155,7 @@ final class MQTTConnection: Sendable {
                         "cannot reach the broker \(settings.host):\(settings.port) (mqtt.host, mqtt.port): "
                             + (failure == MOSQ_ERR_TLS.rawValue
                                 ? "TLS failed: the broker's certificate is not verified by mqtt.tls_ca, or it refused mqtt.tls_cert"
-                                : String(cString: mosquitto_strerror(failure))) + "; retrying")
+                                : Self.reason(failure)) + "; retrying")
                 }
                 markDisconnected()
                 pause(delay)
@@ -167,6 +180,8 @@ final class MQTTConnection: Sendable {
     func stop() {
         state.withLock { $0.stopping = true }
         _ = networkThread.withLock { $0 }?.wait(timeout: .now() + 5)
+        let undelivered = state.withLock { $0.pending.count }
+        if undelivered > 0 { logger.warning("mqtt: \(undelivered) messages not delivered (the broker was away at the stop)") }
     }
 
     /// On the network thread at a stop: `offline`, flushed, then a clean disconnect (so the
@@ -255,6 +270,12 @@ final class MQTTConnection: Sendable {
             return state.lastFailure != code
         }
         if isNew { logger.error("mqtt: \(message)") }
+    }
+
+    /// libmosquitto's text for `code`, without its full stop.
+    static func reason(_ code: Int32) -> String {
+        let text = String(cString: mosquitto_strerror(code))
+        return text.hasSuffix(".") ? String(text.dropLast()) : text
     }
 
     /// What the broker's CONNACK code means, naming the settings to look at.

@@ -3,11 +3,11 @@ import Foundation
 /// Home Assistant MQTT discovery: for each source, a device (`wamd <host> <source>`) with a
 /// sensor for the last explained class and one for its probability, and a `binary_sensor` per
 /// class of `gates.classes` that is on when that class is explained (off 30 s later), all
-/// available while `<prefix>/status` is `online`. Config topics are
+/// available while the instance's status topic is `online`. Config topics are
 /// `<discovery prefix>/<component>/<node>/<object>/config`, retained.
 struct MQTTDiscovery: Sendable {
     let prefix: String
-    let topicPrefix: String
+    let statusTopic: String
     let host: String
     let classes: [String]
 
@@ -30,7 +30,7 @@ struct MQTTDiscovery: Sendable {
             "identifiers": [node], "name": "wamd \(host) \(OutputStore.folderName(source))", "manufacturer": "wam", "model": "wamd",
         ]
         let common: [String: Any] = [
-            "state_topic": eventsTopic, "availability_topic": "\(topicPrefix)/status", "payload_available": "online",
+            "state_topic": eventsTopic, "availability_topic": statusTopic, "payload_available": "online",
             "payload_not_available": "offline", "device": device,
         ]
         var entries: [(component: String, object: String, fields: [String: Any])] = [

@@ -22,22 +22,37 @@ final class MQTTPublisher: Sendable {
     ///   password file, a TLS file libmosquitto refuses).
     init(configuration: DaemonConfiguration, logger: Logger) throws {
         let host = OutputStore.folderName(ProcessInfo.processInfo.hostName)
+        // The instance: several wamds on one host (one per microphone) each have their own client id and status.
+        let instance = OutputStore.folderName(try AudioSourceSpecification(configuration.input).name)
         topicPrefix = configuration.mqttTopicPrefix.isEmpty ? "wam/\(host)" : configuration.mqttTopicPrefix
+        try Self.checkTopic(topicPrefix, key: "mqtt.topic_prefix")
+        if configuration.mqttDiscovery { try Self.checkTopic(configuration.mqttDiscoveryPrefix, key: "mqtt.discovery_prefix") }
+        let statusTopic = "\(topicPrefix)/\(instance)/status"
         windows = configuration.mqttWindows
         minimumInterval = 1 / configuration.mqttMaxPerSecond
         let password = try Self.password(configuration.mqttPasswordFile)
         connection = try MQTTConnection(
             settings: .init(
                 host: configuration.mqttHost, port: configuration.mqttPort, username: configuration.mqttUsername, password: password,
-                clientID: configuration.mqttClientID.isEmpty ? "wamd-\(host)" : configuration.mqttClientID,
+                clientID: configuration.mqttClientID.isEmpty ? "wamd-\(host)-\(instance)" : configuration.mqttClientID,
                 keepalive: configuration.mqttKeepalive, qos: configuration.mqttQoS, queue: configuration.mqttQueue,
-                statusTopic: "\(topicPrefix)/status", tlsCA: configuration.mqttTLSCA, tlsCertificate: configuration.mqttTLSCert,
+                statusTopic: statusTopic, tlsCA: configuration.mqttTLSCA, tlsCertificate: configuration.mqttTLSCert,
                 tlsKey: configuration.mqttTLSKey),
             logger: logger)
         discovery =
             configuration.mqttDiscovery
-            ? MQTTDiscovery(prefix: configuration.mqttDiscoveryPrefix, topicPrefix: topicPrefix, host: host, classes: configuration.classes)
+            ? MQTTDiscovery(prefix: configuration.mqttDiscoveryPrefix, statusTopic: statusTopic, host: host, classes: configuration.classes)
             : nil
+    }
+
+    /// Throws unless `topic` can start topics: not empty, no `+`, `#` or NUL, no empty level
+    /// (a leading, trailing or doubled `/`).
+    static func checkTopic(_ topic: String, key: String) throws(MQTTError) {
+        guard !topic.isEmpty, !topic.contains(where: { "+#\u{0}".contains($0) }),
+            !topic.split(separator: "/", omittingEmptySubsequences: false).contains("")
+        else {
+            throw MQTTError(key: key, reason: "'\(topic)' cannot begin topics: expected levels separated by '/', none empty, without '+' or '#'")
+        }
     }
 
     /// The first line of `path` (empty: no password).
