@@ -60,7 +60,7 @@ public final class AttributionDaemon: Service, Sendable {
         runtime = DaemonRuntime(
             settings: .init(configuration: configuration, gate: gate, explainer: explainer, budget: Self.budget(configuration, root: root)),
             sourceName: source.name, metrics: metrics, logger: logger, notifier: notifier)
-        mqtt = try MQTTLink(configuration: configuration, logger: logger)
+        mqtt = try MQTTLink(configuration: configuration, runtime: runtime)
         outputs = WindowOutputs(
             store: store, sinks: WindowSinks.standard(store: store, events: events, mqtt: mqtt, metrics: metrics), metrics: metrics,
             logger: logger)
@@ -101,6 +101,9 @@ public final class AttributionDaemon: Service, Sendable {
 
     /// The explainer with the current settings (for explaining uploads the same way).
     public var currentExplainer: WindowExplainer { runtime.settings.explainer }
+
+    /// The MQTT side (`[mqtt]`), or nil when it is off.
+    public var mqttStatus: MQTTStatus? { mqtt.status }
 
     /// Whether the daemon has opened its source and reported ready.
     public var isReady: Bool { runtime.isReady }
@@ -189,7 +192,7 @@ public final class AttributionDaemon: Service, Sendable {
             let (newGate, newExplainer) = try Self.gateAndExplainer(fresh, classifier: classifier)
             // Model settings apply at the next start; a file that would not start is refused now.
             if fresh.modelSettings != currentConfiguration.modelSettings { _ = try Self.loadModel(fresh) }
-            if fresh.mqttSection != currentConfiguration.mqttSection { try mqtt.apply(fresh) }
+            if mqtt.changes(from: currentConfiguration, to: fresh) { try mqtt.apply(fresh) }
             let root = outputRoot
             runtime.replace { settings in
                 let old = settings.configuration

@@ -105,6 +105,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Seconds a connection may sit idle between requests, take to send its request head, or
     /// pause within a request body before it is closed.
     public var idleTimeout = 30.0
+    /// How other machines reach the live view (`https://box.example:8443`), for the links in
+    /// MQTT messages; empty: `http(s)://<bind address, or the host name when it binds to all>:<port>`.
+    public var httpPublicURL = ""
 
     // [mqtt]
     public var mqttEnabled = false
@@ -125,6 +128,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var mqttMaxPerSecond = 5.0
     /// Messages held while the broker is away; the oldest are dropped (counted) past it.
     public var mqttQueue = 1000
+    /// Seconds between stats messages (0: none).
+    public var mqttStatsInterval = 60
     public var mqttDiscovery = true
     public var mqttDiscoveryPrefix = "homeassistant"
     /// TLS: the CA file that verifies the broker (TLS is on when set), and an optional client
@@ -158,13 +163,26 @@ extension DaemonConfiguration {
         }
     }
 
+    /// The live view's address for links (`http.public_url`, else `http(s)://<bind>:<port>`, the
+    /// host name standing for an all-interfaces bind), or nil when the live view is off.
+    public var liveViewURL: String? {
+        guard httpEnabled else { return nil }
+        guard httpPublicURL.isEmpty else { return httpPublicURL }
+        let scheme = tlsCertificatePath.isEmpty ? "http" : "https"
+        var host = ["0.0.0.0", "::", ""].contains(httpBind) ? ProcessInfo.processInfo.hostName : httpBind
+        if host.contains(":") { host = "[\(host)]" }
+        return "\(scheme)://\(host):\(httpPort)"
+    }
+
     /// The `[mqtt]` section as one value, to see whether a reload changed it.
     struct MQTTSection: Equatable {
         var enabled: Bool, host: String, port: Int, username: String, passwordFile: String, clientID: String, topicPrefix: String
         var qos: Int, keepalive: Int, windows: MQTTWindows, maxPerSecond: Double, queue: Int, discovery: Bool, discoveryPrefix: String
-        var tlsCA: String, tlsCert: String, tlsKey: String
+        var tlsCA: String, tlsCert: String, tlsKey: String, statsInterval: Int
         /// The classes of the discovery's binary sensors.
         var classes: [String]
+        /// Where the messages' links point (`[http]`; nil when the live view is off).
+        var links: String?
     }
 
     var mqttSection: MQTTSection {
@@ -172,7 +190,7 @@ extension DaemonConfiguration {
             enabled: mqttEnabled, host: mqttHost, port: mqttPort, username: mqttUsername, passwordFile: mqttPasswordFile, clientID: mqttClientID,
             topicPrefix: mqttTopicPrefix, qos: mqttQoS, keepalive: mqttKeepalive, windows: mqttWindows, maxPerSecond: mqttMaxPerSecond,
             queue: mqttQueue, discovery: mqttDiscovery, discoveryPrefix: mqttDiscoveryPrefix, tlsCA: mqttTLSCA, tlsCert: mqttTLSCert,
-            tlsKey: mqttTLSKey, classes: classes)
+            tlsKey: mqttTLSKey, statsInterval: mqttStatsInterval, classes: classes, links: liveViewURL)
     }
 
     /// One key of the file: where it lives, what it accepts, how it is set.
@@ -366,6 +384,14 @@ extension DaemonConfiguration {
         integer("http", "max_upload_bytes", 1024...(1 << 32), \.maxUploadBytes),
         integer("http", "max_connections", 4...4096, \.maxConnections),
         number("http", "idle_timeout", 1...3600, \.idleTimeout),
+        Field(section: "http", key: "public_url", expected: "an http:// or https:// address, or empty") { config, value in
+            guard let text = value.text,
+                text.isEmpty
+                    || (["http://", "https://"].contains { text.hasPrefix($0) } && !text.contains { $0.isWhitespace || $0 == "?" || $0 == "#" })
+            else { return false }
+            config.httpPublicURL = text.hasSuffix("/") ? String(text.dropLast()) : text
+            return true
+        },
         flag("mqtt", "enabled", \.mqttEnabled),
         text("mqtt", "host", nil, \.mqttHost),
         integer("mqtt", "port", 1...65535, \.mqttPort),
@@ -378,6 +404,7 @@ extension DaemonConfiguration {
         spelled("mqtt", "windows", \.mqttWindows),
         number("mqtt", "max_per_second", 0.01...1000, \.mqttMaxPerSecond),
         integer("mqtt", "queue", 1...1_000_000, \.mqttQueue),
+        integer("mqtt", "stats_interval", 0...86400, \.mqttStatsInterval),
         flag("mqtt", "discovery", \.mqttDiscovery),
         text("mqtt", "discovery_prefix", nil, \.mqttDiscoveryPrefix),
         text("mqtt", "tls_ca", nil, \.mqttTLSCA),

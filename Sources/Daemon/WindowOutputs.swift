@@ -46,7 +46,10 @@ struct WindowOutputs: Sendable {
             prediction: target.label, probability: target.probability, dbfs: dbfs, decision: .explain,
             top: Dictionary(uniqueKeysWithValues: result.document.topClasses.map { ($0.label, $0.probability) }),
             document: store.relativePath(of: written.json))
-        for sink in sinks { deliver(to: sink) { try sink.explained(event, result: result) } }
+        // The sinks see the document as written (with its files).
+        var delivered = result
+        delivered.document = written.document
+        for sink in sinks { deliver(to: sink) { try sink.explained(event, result: delivered) } }
         return Written(event: event, json: written.json, document: written.document)
     }
 

@@ -129,13 +129,13 @@ public enum FuzzTargets {
 
     // MARK: - Live view: window ids and paths
 
-    /// `WindowFiles.components(of:)` and `WindowFiles.id(document:)` on the input as text, with
+    /// `WindowID.components(of:)` and `WindowID.of(document:)` on the input as text, with
     /// the promise the file routes rely on: an accepted id names only safe single path
     /// components (no `/`, no leading `.`, so no `..`, nothing absolute), and ids round-trip;
     /// and `RequestPath.normalize`, the one normal form access rules and routing share.
     public static func windowID(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
-        if let (source, day, stem) = WindowFiles.components(of: text) {
+        if let (source, day, stem) = WindowID.components(of: text) {
             for part in [source, day, stem] {
                 check(
                     !part.isEmpty && part.first != "." && !part.contains("/") && !part.contains("\0"),
@@ -143,8 +143,8 @@ public enum FuzzTargets {
             }
             check("\(source)~\(day)~\(stem)" == text, "components(of:) does not re-join to the id")
         }
-        if let id = WindowFiles.id(document: text) {
-            check(WindowFiles.components(of: id) != nil, "id(document:) returned an id that components(of:) rejects")
+        if let id = WindowID.of(document: text) {
+            check(WindowID.components(of: id) != nil, "id(document:) returned an id that components(of:) rejects")
             check(
                 id.replacingOccurrences(of: "~", with: "/") + ".json" == text,
                 "id(document:) does not map back to the document path")

@@ -6,7 +6,8 @@ import Foundation
 /// Unhealthy (HTTP 503): the daemon is not ready yet; the source ended or its device is being
 /// reopened; a live source (ALSA, standard input) delivered no window for `staleAfter` seconds;
 /// writes are paused for lack of disk space. Degraded (still 200): the explanation queue is full,
-/// so explanations are being dropped.
+/// so explanations are being dropped; `[mqtt]` is on but the broker is not connected (the
+/// messages wait in a bounded queue).
 struct HealthReport: Encodable, Sendable {
     /// Worst last: the overall status is the worst of the components'.
     enum Status: String, Encodable, Sendable, Comparable, CaseIterable {
@@ -63,11 +64,24 @@ struct HealthReport: Encodable, Sendable {
         let writesPaused: Bool
     }
 
+    struct MQTT: Encodable, Sendable {
+        let status: Status
+        let broker: String
+        let connected: Bool
+        let published: Int
+        let dropped: Int
+        let queued: Int
+        let connections: Int
+        let skipped: Int
+    }
+
     struct Components: Encodable, Sendable {
         let source: Source
         let classifier: Classifier
         let explainer: Explainer
         let disk: Disk
+        /// Absent when `[mqtt]` is off.
+        let mqtt: MQTT?
     }
 
     let status: Status
@@ -128,8 +142,14 @@ struct HealthReport: Encodable, Sendable {
         let disk = Disk(
             status: snapshot.diskPaused ? .unhealthy : .ok, freeBytes: snapshot.freeBytes, minFreeBytes: settings.minFreeBytes,
             outputBytes: snapshot.outputBytes, maxBytes: settings.maxBytes, writesPaused: snapshot.diskPaused)
-        components = Components(source: source, classifier: classifier, explainer: explainer, disk: disk)
-        status = [source.status, classifier.status, explainer.status, disk.status].max()!
+        let mqtt = daemon.mqttStatus.map {
+            MQTT(
+                status: $0.connected ? .ok : .degraded, broker: $0.broker, connected: $0.connected, published: $0.published,
+                dropped: $0.dropped, queued: $0.queued, connections: $0.connections, skipped: $0.skipped)
+        }
+        if let mqtt, !mqtt.connected { problems.append("not connected to the MQTT broker \(mqtt.broker): messages wait in its queue") }
+        components = Components(source: source, classifier: classifier, explainer: explainer, disk: disk, mqtt: mqtt)
+        status = [source.status, classifier.status, explainer.status, disk.status, mqtt?.status ?? .ok].max()!
         ready = daemon.isReady
         time = now
         self.problems = problems

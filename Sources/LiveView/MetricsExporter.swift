@@ -21,7 +21,7 @@ final class MetricsExporter: Sendable {
     /// A counter that follows a total of the daemon.
     private struct FollowedCounter: Sendable {
         let counter: Counter
-        let total: @Sendable (MetricsSnapshot) -> Double
+        let total: @Sendable (AttributionDaemon, MetricsSnapshot) -> Double
     }
 
     /// A gauge set from the daemon at each scrape.
@@ -44,6 +44,12 @@ final class MetricsExporter: Sendable {
         func counter(
             _ metric: String, _ help: String, labels: [(String, String)] = [],
             _ total: @escaping @Sendable (MetricsSnapshot) -> Double
+        ) -> FollowedCounter {
+            daemonCounter(metric, help, labels: labels) { _, snapshot in total(snapshot) }
+        }
+        func daemonCounter(
+            _ metric: String, _ help: String, labels: [(String, String)] = [],
+            _ total: @escaping @Sendable (AttributionDaemon, MetricsSnapshot) -> Double
         ) -> FollowedCounter {
             FollowedCounter(counter: registry.makeCounter(descriptor: name(metric, unit: "total", help), labels: labels), total: total)
         }
@@ -71,6 +77,13 @@ final class MetricsExporter: Sendable {
                     Double($0.staleFilesRemoved)
                 },
                 counter("audio_seconds", "Seconds of audio classified") { $0.audioSeconds },
+                daemonCounter("mqtt_published_messages", "MQTT messages handed to the broker") { d, _ in Double(d.mqttStatus?.published ?? 0) },
+                daemonCounter("mqtt_dropped_messages", "MQTT messages dropped from a full queue while the broker was away") { d, _ in
+                    Double(d.mqttStatus?.dropped ?? 0)
+                },
+                daemonCounter("mqtt_skipped_windows", "Classified windows not published because of mqtt.max_per_second") { d, _ in
+                    Double(d.mqttStatus?.skipped ?? 0)
+                },
             ]
             + gated.map { decision in
                 counter("windows_gated", "Classified windows not explained, by gate", labels: [("reason", decision.rawValue)]) {
@@ -97,6 +110,10 @@ final class MetricsExporter: Sendable {
             gauge("last_window_timestamp_seconds", "Unix time of the last classified window (0: none yet)") { _, s in
                 s.lastWindowTime?.timeIntervalSince1970 ?? 0
             },
+            gauge("mqtt_connected", "1 while connected to the MQTT broker ([mqtt]; 0 when off)") { d, _ in
+                d.mqttStatus?.connected == true ? 1 : 0
+            },
+            gauge("mqtt_queued_messages", "MQTT messages waiting for the broker") { d, _ in Double(d.mqttStatus?.queued ?? 0) },
             gauge("real_time_factor", "Seconds spent classifying and explaining per second of audio (all threads)") { _, s in
                 s.audioSeconds > 0 ? s.processingSeconds / s.audioSeconds : 0
             },
@@ -135,7 +152,7 @@ final class MetricsExporter: Sendable {
         let snapshot = daemon.metrics.snapshot
         exported.withLock { previous in
             for (index, followed) in counters.enumerated() {
-                let added = followed.total(snapshot) - previous[index]
+                let added = followed.total(daemon, snapshot) - previous[index]
                 guard added > 0 else { continue }
                 if added == added.rounded() { followed.counter.increment(by: Int64(added)) } else { followed.counter.increment(by: added) }
                 previous[index] += added

@@ -35,7 +35,7 @@ struct WindowSummary: Encodable, Sendable {
         (prediction, probability, dbfs, decision) = (event.prediction, event.probability, event.dbfs, event.decision)
         top = event.top.map { ClassProbability(label: $0.key, probability: $0.value) }
             .sorted { ($0.probability, $1.label) > ($1.probability, $0.label) }
-        id = event.document.flatMap(WindowFiles.id(document:))
+        id = event.document.flatMap(WindowID.of(document:))
         links = id.map { id in
             let base = "/api/v1/windows/\(id)"
             return Links(

@@ -130,17 +130,25 @@ import Testing
         return daemon
     }
 
-    @Test("explained windows, Home Assistant discovery and the status reach a real broker; kill -9 makes it publish offline")
+    @Test(
+        "explained windows with live-view links, stats, Home Assistant discovery and the status reach a real broker; kill -9 makes it publish offline"
+    )
     func publishes() async throws {
         let broker = try Broker()
         try await broker.start()
         let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#", "homeassistant/#"], folder: broker.folder)
-        let daemon = try Self.wamd(port: broker.port, folder: broker.folder, settings: ["mqtt.windows=\"all\"", "mqtt.max_per_second=1000"])
+        let http = try Self.freePort()
+        let daemon = try Self.wamd(
+            port: broker.port, folder: broker.folder,
+            settings: [
+                "mqtt.windows=\"all\"", "mqtt.max_per_second=1000", "mqtt.stats_interval=1", "http.enabled=true", "http.port=\(http)",
+                "explain.write_input=true",
+            ])
         let outputs = OutputFolder(root: broker.folder.path("out"))
         #expect(
             await DaemonProcess.waitUntil {
                 outputs.documents.count >= 3 && subscriber.messages(on: "wam/test/stdin/explained").count >= 3
-                    && subscriber.messages(on: "wam/test/stdin/window").count == 40
+                    && subscriber.messages(on: "wam/test/stdin/window").count == 40 && subscriber.messages(on: "wam/test/stdin/stats").count >= 2
             })
         #expect(subscriber.messages(on: "wam/test/stdin/status") == ["online"])
 
@@ -162,37 +170,80 @@ import Testing
             #expect((event["scale_profile"] as? [[String: Any]])?.count == 7)
             let document = try #require(event["document"] as? String)
             #expect(FileManager.default.fileExists(atPath: broker.folder.path("out").appendingPathComponent(document).path))
+            // The links lead to the window's files in the live view.
+            let links = try #require(event["links"] as? [String: String])
+            #expect(links["window"]?.hasPrefix("http://127.0.0.1:\(http)/api/v1/windows/") == true, "\(links)")
+            for (name, url) in links {
+                let answer = try Self.get(url)
+                #expect(answer.status == 200, "\(name) \(url): \(answer.body)")
+                if name == "window" { #expect(answer.body.contains(URL(fileURLWithPath: document).deletingPathExtension().lastPathComponent)) }
+            }
+            #expect(links.keys.sorted() == ["input_wav", "interpretation_wav", "window"])
         }
+        #expect(subscriber.messages(on: "wam/test/stdin/window").allSatisfy { !$0.contains("\"links\"") })
+
+        // Stats, as Docs/mqtt-stats.schema.json says, about once a second.
+        let statsSchema = try Self.schema("mqtt-stats")
+        let stats = subscriber.messages(on: "wam/test/stdin/stats")
+        for message in stats {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(message.utf8)))
+            let violations = Self.violations(of: object, schema: statsSchema)
+            #expect(violations.isEmpty, "\(violations): \(message)")
+        }
+        let last = try #require(try JSONSerialization.jsonObject(with: Data((stats.last ?? "").utf8)) as? [String: Any])
+        #expect((last["interval_seconds"] as? Double).map { (0.9...3).contains($0) } == true, "\(last)")
+        #expect((last["windows_classified"] as? Int ?? 0) > 0 && last["source"] as? String == "stdin", "\(last)")
+
+        // The live view shows the MQTT component, as Docs/openapi.yaml says.
+        let mqtt = try #require((try Self.health(port: http)["components"] as? [String: Any])?["mqtt"] as? [String: Any])
+        #expect(Set(mqtt.keys) == (try Self.openAPIRequired("MQTTHealth")), "\(mqtt)")
+        #expect(mqtt["status"] as? String == "ok" && mqtt["connected"] as? Bool == true && mqtt["broker"] as? String == "127.0.0.1:\(broker.port)")
+        #expect(try Self.metric("wamd_mqtt_connected", port: http) == 1)
+        #expect((try Self.metric("wamd_mqtt_published_messages_total", port: http) ?? 0) >= 43)
 
         let configs = subscriber.lines.filter { $0.hasPrefix("homeassistant/") }
         let topics = configs.map { String($0.prefix { $0 != " " }) }
+        let node = "wamd_\(Self.host)_stdin"
         #expect(
-            Set(topics) == [
-                "homeassistant/sensor/wamd_\(Self.host)_stdin/last_class/config", "homeassistant/sensor/wamd_\(Self.host)_stdin/probability/config",
-                "homeassistant/binary_sensor/wamd_\(Self.host)_stdin/heard_yes/config",
-                "homeassistant/binary_sensor/wamd_\(Self.host)_stdin/heard_piano/config",
-            ], "\(topics)")
-        let heardYes = try #require(configs.first { $0.contains("heard_yes/config") })
-        let config = try #require(try JSONSerialization.jsonObject(with: Data(heardYes.drop { $0 != " " }.dropFirst().utf8)) as? [String: Any])
-        #expect(config["state_topic"] as? String == "wam/test/stdin/explained")
-        #expect(config["availability_topic"] as? String == "wam/test/stdin/status")
-        #expect(config["off_delay"] as? Int == 30)
+            Set(topics)
+                == Set(
+                    ["last_class", "probability", "real_time_factor", "windows_per_second", "queue_depth", "disk_use"].map {
+                        "homeassistant/sensor/\(node)/\($0)/config"
+                    } + ["yes", "piano"].map { "homeassistant/binary_sensor/\(node)/heard_\($0)/config" }), "\(topics)")
+        func config(_ object: String) throws -> [String: Any] {
+            let line = try #require(configs.first { $0.contains("/\(object)/config ") })
+            return try #require(try JSONSerialization.jsonObject(with: Data(line.drop { $0 != " " }.dropFirst().utf8)) as? [String: Any])
+        }
+        let heardYes = try config("heard_yes")
+        #expect(heardYes["state_topic"] as? String == "wam/test/stdin/explained")
+        #expect(heardYes["availability_topic"] as? String == "wam/test/stdin/status")
+        #expect(heardYes["off_delay"] as? Int == 30)
+        #expect(try config("real_time_factor")["state_topic"] as? String == "wam/test/stdin/stats")
+        #expect((try config("disk_use")["device"] as? [String: Any])?["identifiers"] as? [String] == [node])
 
         daemon.signal(SIGKILL)
         #expect(await DaemonProcess.waitUntil(timeout: 30) { subscriber.messages(on: "wam/test/stdin/status") == ["online", "offline"] })
     }
 
-    @Test("a broker absent at start: wamd runs, says so once, and delivers the held windows, each once, when the broker comes")
+    @Test(
+        "a broker absent at start: wamd runs, says so once, health and metrics show MQTT down, and the held windows go out, each once, when the broker comes"
+    )
     func brokerComesLater() async throws {
         let broker = try Broker()
-        let daemon = try Self.wamd(port: broker.port, folder: broker.folder, settings: ["log.level=\"debug\""])
+        let http = try Self.freePort()
+        let daemon = try Self.wamd(
+            port: broker.port, folder: broker.folder, settings: ["log.level=\"debug\"", "http.enabled=true", "http.port=\(http)"])
         let outputs = OutputFolder(root: broker.folder.path("out"))
         #expect(await DaemonProcess.waitUntil { outputs.documents.count >= 3 })
-        // Right after a third or later attempt the next is 4 s or more away: time for the broker
-        // and the subscriber (an attempt seen earlier may be followed by the next at any moment).
-        let before = Self.attempts(daemon.log).count
-        #expect(await DaemonProcess.waitUntil { Self.attempts(daemon.log).count > before && Self.attempts(daemon.log).last! >= 3 })
+        #expect(await Self.waitForFreshRetry(daemon))
         #expect(daemon.log.components(separatedBy: "mqtt: cannot reach the broker").count == 2, "\(daemon.log)")
+        let health = try Self.health(port: http)
+        let mqtt = try #require((health["components"] as? [String: Any])?["mqtt"] as? [String: Any])
+        #expect(mqtt["status"] as? String == "degraded" && mqtt["connected"] as? Bool == false, "\(mqtt)")
+        #expect(mqtt["queued"] as? Int == outputs.documents.count, "\(mqtt)")
+        #expect(health["status"] as? String != "ok" && (health["problems"] as? [String])?.contains { $0.contains("MQTT broker") } == true)
+        #expect(try Self.metric("wamd_mqtt_connected", port: http) == 0)
+        #expect(try Self.metric("wamd_mqtt_queued_messages", port: http) == Double(outputs.documents.count))
         try await broker.start()
         let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
         #expect(await DaemonProcess.waitUntil { daemon.log.contains("mqtt: connected") })
@@ -203,6 +254,8 @@ import Testing
         }
         #expect(published.count == documents.count, "\(published)")
         #expect(Set(published.map { URL(fileURLWithPath: $0).lastPathComponent }) == documents)
+        let after = try #require((try Self.health(port: http)["components"] as? [String: Any])?["mqtt"] as? [String: Any])
+        #expect(after["status"] as? String == "ok" && after["queued"] as? Int == 0 && after["connections"] as? Int == 1, "\(after)")
         daemon.signal(SIGTERM)
         _ = daemon.wait(timeout: 30)
     }
@@ -229,10 +282,7 @@ import Testing
         daemon.input.fileHandleForWriting.write(stream.dropFirst(5 * second).prefix(20 * second))
         let outputs = OutputFolder(root: broker.folder.path("out"))
         #expect(await DaemonProcess.waitUntil { outputs.logLines.count == 25 })
-        // Right after a third or later attempt the next is 4 s or more away: time for the broker and
-        // the subscriber, so that the held messages are not sent before anyone listens.
-        let before = Self.attempts(daemon.log).count
-        #expect(await DaemonProcess.waitUntil { Self.attempts(daemon.log).count > before && Self.attempts(daemon.log).last! >= 3 })
+        #expect(await Self.waitForFreshRetry(daemon))
 
         try await broker.start()
         subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
@@ -246,6 +296,41 @@ import Testing
         let windows = held.compactMap { $0["sample_index"] as? Int }
         #expect(windows == (20..<25).map { $0 * 16000 }, "\(windows)")
         #expect(daemon.log.contains("dropped="), "\(daemon.log)")
+        daemon.signal(SIGTERM)
+        _ = daemon.wait(timeout: 30)
+    }
+
+    @Test("QoS 1 and the broker killed mid-stream: every window arrives, none more than twice (a resent unacknowledged one)")
+    func qos1Redelivers() async throws {
+        let broker = try Broker()
+        try await broker.start()
+        let first = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder, login: "-q 1")
+        let daemon = try Self.wamd(
+            port: broker.port, folder: broker.folder,
+            settings: [
+                "mqtt.windows=\"all\"", "mqtt.max_per_second=1000", "mqtt.queue=100", "mqtt.discovery=false", "mqtt.qos=1",
+                "gates.min_dbfs=0", "log.level=\"debug\"",
+            ], feed: false)
+        let stream = try rawStream()
+        let second = 32000
+        daemon.input.fileHandleForWriting.write(stream.prefix(5 * second))
+        #expect(await DaemonProcess.waitUntil { first.messages(on: "wam/test/stdin/window").count == 5 })
+        // Windows published while the broker dies: some go to a connection that is already gone.
+        broker.stop()
+        daemon.input.fileHandleForWriting.write(stream.dropFirst(5 * second).prefix(20 * second))
+        let outputs = OutputFolder(root: broker.folder.path("out"))
+        #expect(await DaemonProcess.waitUntil { outputs.logLines.count == 25 })
+        #expect(await Self.waitForFreshRetry(daemon))
+        try await broker.start()
+        let later = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder, login: "-q 1")
+        #expect(await DaemonProcess.waitUntil { daemon.log.components(separatedBy: "mqtt: connected").count == 3 })
+        #expect(await DaemonProcess.waitUntil(timeout: 10) { Set(later.messages(on: "wam/test/stdin/window")).count >= 20 })
+        let windows = (first.messages(on: "wam/test/stdin/window") + later.messages(on: "wam/test/stdin/window")).compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["sample_index"] as? Int
+        }
+        let seen = Dictionary(windows.map { ($0 / 16000, 1) }, uniquingKeysWith: +)
+        #expect(Set(seen.keys) == Set(0..<25), "\(windows)")
+        #expect(seen.values.allSatisfy { $0 <= 2 }, "\(seen)")
         daemon.signal(SIGTERM)
         _ = daemon.wait(timeout: 30)
     }
@@ -312,6 +397,8 @@ import Testing
     @Test("settings that cannot work are refused at --check-config, naming the key")
     func refusedSettings() throws {
         let folder = try Scratch()
+        let big = folder.path("big")
+        try Data(count: 5000).write(to: big)
         let cases: [(settings: [String], says: String)] = [
             (["mqtt.topic_prefix=\"a/+\""], "mqtt.topic_prefix: 'a/+' cannot begin topics"),
             (["mqtt.topic_prefix=\"trail/\""], "mqtt.topic_prefix: 'trail/' cannot begin topics"),
@@ -319,6 +406,11 @@ import Testing
             (["mqtt.tls_cert=\"/etc/hostname\"", "mqtt.tls_key=\"/etc/hostname\""], "mqtt.tls_ca: is needed with mqtt.tls_cert"),
             (["mqtt.tls_ca=\"/etc/hostname\"", "mqtt.tls_cert=\"/etc/hostname\""], "mqtt.tls_key: mqtt.tls_cert and mqtt.tls_key go together"),
             (["mqtt.tls_ca=\"/nonexistent/ca.crt\""], "mqtt.tls_ca: /nonexistent/ca.crt is not a readable file"),
+            (["mqtt.host=\"\""], "mqtt.host: '' is not a host name or address"),
+            (["mqtt.password_file=\"/etc/hostname\""], "mqtt.username: is needed with mqtt.password_file"),
+            (["mqtt.username=\"u\"", "mqtt.password_file=\"\(big.path)\""], "is over 4096 bytes: not a password file (mqtt.password_file)"),
+            (["mqtt.username=\"u\"", "mqtt.password_file=\"/nonexistent\""], "/nonexistent: cannot be read as UTF-8 text for the MQTT password"),
+            (["http.public_url=\"box:8080\""], "http.public_url"),
         ]
         for (settings, says) in cases {
             let configuration = folder.path("wamd.toml")
@@ -355,8 +447,8 @@ import Testing
         _ = accepted.wait(timeout: 30)
     }
 
-    static func schema() throws -> [String: Any] {
-        let data = try Data(contentsOf: DaemonProcess.root.appendingPathComponent("Docs/mqtt-window.schema.json"))
+    static func schema(_ name: String = "mqtt-window") throws -> [String: Any] {
+        let data = try Data(contentsOf: DaemonProcess.root.appendingPathComponent("Docs/\(name).schema.json"))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
@@ -371,6 +463,7 @@ import Testing
         case "string": if !(value is String) { return ["\(path): not a string"] }
         case "number": if number == nil { return ["\(path): not a number"] }
         case "integer": if number.map({ $0 != $0.rounded() }) ?? true { return ["\(path): not an integer"] }
+        case "boolean": if !(value is Bool) { return ["\(path): not a boolean"] }
         default: break
         }
         if let constant = schema["const"] as? NSNumber, number != constant.doubleValue { found.append("\(path): not \(constant)") }
@@ -399,6 +492,43 @@ import Testing
     /// The numbers of the connection attempts wamd logged (at debug level).
     static func attempts(_ log: String) -> [Int] {
         log.components(separatedBy: "(attempt ").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+    }
+
+    /// Waits for a connection attempt numbered 3 or later made from now on: the next is then 4 s
+    /// or more away, time to start the broker and a subscriber before wamd sends what it holds
+    /// (an attempt seen earlier may be followed by the next at any moment).
+    static func waitForFreshRetry(_ daemon: DaemonProcess) async -> Bool {
+        let before = attempts(daemon.log).count
+        return await DaemonProcess.waitUntil { attempts(daemon.log).count > before && attempts(daemon.log).last! >= 3 }
+    }
+
+    /// `GET url` with curl: the status and the body.
+    static func get(_ url: String) throws -> (status: Int, body: String) {
+        let folder = try Scratch()
+        let (body, status) = (folder.path("body"), folder.path("status"))
+        let curl = try DaemonProcess.shell("curl -s -o '\(body.path)' -w '%{http_code}' '\(url)' > '\(status.path)'")
+        _ = curl.wait(timeout: 30)
+        let code = (try? String(contentsOf: status, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return (code ?? 0, (try? String(contentsOf: body, encoding: .utf8)) ?? "")
+    }
+
+    /// The health report of the live view on `port`.
+    static func health(port: Int) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(get("http://127.0.0.1:\(port)/healthz").body.utf8)) as? [String: Any])
+    }
+
+    /// The value of the sample `name` (without labels) in the live view's /metrics.
+    static func metric(_ name: String, port: Int) throws -> Double? {
+        try get("http://127.0.0.1:\(port)/metrics").body.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    /// The required keys of `schema` in Docs/openapi.yaml (a `required: [...]` line under it).
+    static func openAPIRequired(_ schema: String) throws -> Set<String> {
+        let text = try String(contentsOf: DaemonProcess.root.appendingPathComponent("Docs/openapi.yaml"), encoding: .utf8)
+        let block = try #require(text.components(separatedBy: "\n    \(schema):\n").dropFirst().first)
+        let line = try #require(block.split(separator: "\n").first { $0.contains("required: [") })
+        return Set(line.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     }
 
     /// The host name as wamd puts it in Home Assistant ids.

@@ -1,3 +1,4 @@
+import Daemon
 import DaemonTestSupport
 import Foundation
 import Glibc
@@ -34,7 +35,7 @@ import Testing
         }
         let event = try #require(
             fixture.daemon.events.recent(limit: 2000, kind: .explained).first {
-                $0.document.flatMap(WindowFiles.id(document:)) == id
+                $0.document.flatMap(WindowID.of(document:)) == id
             })
         #expect(event.sequence > before && event.source == "upload" && event.prediction == "yes")
         #expect(event.document?.hasPrefix("upload/") == true)

@@ -1,3 +1,4 @@
+import Daemon
 import Foundation
 import Testing
 
@@ -62,7 +63,7 @@ import Testing
         ])
     func malformed(_ id: String) throws {
         let folder = try Folder()
-        #expect(WindowFiles.components(of: id) == nil)
+        #expect(WindowID.components(of: id) == nil)
         do {
             _ = try WindowFiles(root: folder.root).file(id, .document)
             Issue.record("\(id) was accepted")
@@ -73,9 +74,9 @@ import Testing
 
     @Test("document paths of events become ids, and back")
     func ids() {
-        #expect(WindowFiles.id(document: "file-a.wav/2025-01-31/120000.000_yes_0.90.json") == "file-a.wav~2025-01-31~120000.000_yes_0.90")
-        #expect(WindowFiles.id(document: "../2025-01-31/x.json") == nil)
-        #expect(WindowFiles.id(document: "a/2025-01-31/x.wav") == nil)
-        #expect(WindowFiles.id(document: "a/b/2025-01-31/x.json") == nil)
+        #expect(WindowID.of(document: "file-a.wav/2025-01-31/120000.000_yes_0.90.json") == "file-a.wav~2025-01-31~120000.000_yes_0.90")
+        #expect(WindowID.of(document: "../2025-01-31/x.json") == nil)
+        #expect(WindowID.of(document: "a/2025-01-31/x.wav") == nil)
+        #expect(WindowID.of(document: "a/b/2025-01-31/x.json") == nil)
     }
 }

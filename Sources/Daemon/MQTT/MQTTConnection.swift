@@ -38,6 +38,8 @@ final class MQTTConnection: Sendable {
         var published = 0
         var dropped = 0
         var connections = 0
+        /// Messages waiting for the next connection.
+        var queued = 0
     }
 
     private struct State {
@@ -151,11 +153,7 @@ final class MQTTConnection: Sendable {
                 }
                 if failure != MOSQ_ERR_SUCCESS.rawValue {
                     logFailure(
-                        failure,
-                        "cannot reach the broker \(settings.host):\(settings.port) (mqtt.host, mqtt.port): "
-                            + (failure == MOSQ_ERR_TLS.rawValue
-                                ? "TLS failed: the broker's certificate is not verified by mqtt.tls_ca, or it refused mqtt.tls_cert"
-                                : Self.reason(failure)) + "; retrying")
+                        failure, "cannot reach the broker \(settings.host):\(settings.port) (mqtt.host, mqtt.port): \(explain(failure)); retrying")
                 }
                 markDisconnected()
                 pause(delay)
@@ -209,7 +207,13 @@ final class MQTTConnection: Sendable {
         send(message)
     }
 
-    var counts: Counts { state.withLock { $0.counts } }
+    var counts: Counts {
+        state.withLock { state in
+            var counts = state.counts
+            counts.queued = state.pending.count
+            return counts
+        }
+    }
 
     private func enqueue(_ message: Message, in state: inout State) {
         state.pending.append(message)
@@ -270,6 +274,24 @@ final class MQTTConnection: Sendable {
             return state.lastFailure != code
         }
         if isNew { logger.error("mqtt: \(message)") }
+    }
+
+    /// Why a connection attempt failed, naming what to look at.
+    private func explain(_ code: Int32) -> String {
+        let blocked = code == MOSQ_ERR_ERRNO.rawValue && [EAFNOSUPPORT, EPERM, EACCES].contains(errno)
+        switch code {
+        case _ where blocked:
+            return "\(Self.reason(code)): the service may not open network sockets; under systemd install Systemd/wamd-mqtt.conf "
+                + "as /etc/systemd/system/wamd.service.d/mqtt.conf with the broker's address (`make install` does when [mqtt] is enabled)"
+        case MOSQ_ERR_TLS.rawValue:
+            return "TLS failed: the broker's certificate is not verified by mqtt.tls_ca, the broker refused mqtt.tls_cert, "
+                + "or mqtt.port is not a TLS listener"
+        case MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_KEEPALIVE.rawValue, MOSQ_ERR_PROTOCOL.rawValue, MOSQ_ERR_UNKNOWN.rawValue:
+            return "the connection was lost before the broker answered"
+                + (settings.tlsCA.isEmpty ? " (is mqtt.port an MQTT listener without TLS?)" : " (is mqtt.port an MQTT listener with TLS?)")
+        default:
+            return Self.reason(code)
+        }
     }
 
     /// libmosquitto's text for `code`, without its full stop.

@@ -1,14 +1,17 @@
 import Foundation
 
-/// Home Assistant MQTT discovery: for each source, a device (`wamd <host> <source>`) with a
-/// sensor for the last explained class and one for its probability, and a `binary_sensor` per
-/// class of `gates.classes` that is on when that class is explained (off 30 s later), all
+/// Home Assistant MQTT discovery for one wamd instance: a device (`wamd <host> <instance>`) with
+/// sensors for the last explained class and its probability, a `binary_sensor` per class of
+/// `gates.classes` that is on when that class is explained (off 30 s later), and, with stats,
+/// sensors for the real-time factor, windows per second, explanation queue and disk use; all
 /// available while the instance's status topic is `online`. Config topics are
 /// `<discovery prefix>/<component>/<node>/<object>/config`, retained.
 struct MQTTDiscovery: Sendable {
     let prefix: String
-    let statusTopic: String
+    /// `<topic prefix>/<instance>`.
+    let base: String
     let host: String
+    let instance: String
     let classes: [String]
 
     /// Seconds a class's binary sensor stays on after it was last heard.
@@ -19,42 +22,41 @@ struct MQTTDiscovery: Sendable {
         String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" })
     }
 
-    func node(_ source: String) -> String {
-        Self.identifier("wamd_\(host)_\(OutputStore.folderName(source))")
-    }
+    private typealias Entry = (component: String, object: String, fields: [String: Any])
 
-    /// The retained config messages of `source`'s device.
-    func configs(source: String, eventsTopic: String) -> [MQTTConnection.Message] {
-        let node = node(source)
-        let device: [String: Any] = [
-            "identifiers": [node], "name": "wamd \(host) \(OutputStore.folderName(source))", "manufacturer": "wam", "model": "wamd",
-        ]
+    /// The retained config messages of the instance's device (with the stats sensors when `stats`).
+    func configs(stats: Bool) -> [MQTTConnection.Message] {
+        let node = Self.identifier("wamd_\(host)_\(instance)")
+        let device: [String: Any] = ["identifiers": [node], "name": "wamd \(host) \(instance)", "manufacturer": "wam", "model": "wamd"]
         let common: [String: Any] = [
-            "state_topic": eventsTopic, "availability_topic": statusTopic, "payload_available": "online",
-            "payload_not_available": "offline", "device": device,
+            "availability_topic": "\(base)/status", "payload_available": "online", "payload_not_available": "offline", "device": device,
         ]
-        var entries: [(component: String, object: String, fields: [String: Any])] = [
-            ("sensor", "last_class", ["name": "Last class", "value_template": "{{ value_json['class'] }}", "icon": "mdi:ear-hearing"]),
+        let explained = "\(base)/explained"
+        var entries: [Entry] = [
+            (
+                "sensor", "last_class",
+                ["name": "Last class", "state_topic": explained, "value_template": "{{ value_json['class'] }}", "icon": "mdi:ear-hearing"]
+            ),
             (
                 "sensor", "probability",
                 [
-                    "name": "Probability", "value_template": "{{ value_json.probability }}", "state_class": "measurement",
-                    "suggested_display_precision": 2,
+                    "name": "Probability", "state_topic": explained, "value_template": "{{ value_json.probability }}",
+                    "state_class": "measurement", "suggested_display_precision": 2,
                 ]
             ),
         ]
         for label in classes {
-            let object = "heard_" + Self.identifier(label)
             let quoted = label.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
             entries.append(
                 (
-                    "binary_sensor", object,
+                    "binary_sensor", "heard_" + Self.identifier(label),
                     [
-                        "name": "Heard \(label)", "device_class": "sound", "off_delay": Self.offDelay,
+                        "name": "Heard \(label)", "state_topic": explained, "device_class": "sound", "off_delay": Self.offDelay,
                         "value_template": "{{ 'ON' if value_json['class'] == '\(quoted)' else 'OFF' }}",
                     ]
                 ))
         }
+        if stats { entries += statsEntries() }
         return entries.compactMap { entry in
             var fields = common.merging(entry.fields) { _, new in new }
             fields["unique_id"] = "\(node)_\(entry.object)"
@@ -62,5 +64,26 @@ struct MQTTDiscovery: Sendable {
             else { return nil }
             return MQTTConnection.Message(topic: "\(prefix)/\(entry.component)/\(node)/\(entry.object)/config", payload: Array(payload), retain: true)
         }
+    }
+
+    /// Sensors of the stats topic (`MQTTStatsMessage`).
+    private func statsEntries() -> [Entry] {
+        func sensor(_ object: String, _ name: String, _ field: String, _ extra: [String: Any]) -> Entry {
+            (
+                "sensor", object,
+                [
+                    "name": name, "state_topic": "\(base)/stats", "value_template": "{{ value_json.\(field) }}", "state_class": "measurement",
+                    "entity_category": "diagnostic",
+                ].merging(extra) { _, new in new }
+            )
+        }
+        return [
+            sensor("real_time_factor", "Real-time factor", "real_time_factor", ["suggested_display_precision": 3, "icon": "mdi:speedometer"]),
+            sensor("windows_per_second", "Windows per second", "windows_per_second", ["suggested_display_precision": 2]),
+            sensor("queue_depth", "Explanation queue", "queue_depth", ["icon": "mdi:tray-full"]),
+            sensor(
+                "disk_use", "Disk use", "output_bytes",
+                ["device_class": "data_size", "unit_of_measurement": "B", "suggested_unit_of_measurement": "MB"]),
+        ]
     }
 }

@@ -1,48 +1,66 @@
-import Attribution
 import Foundation
 import Logging
 import Synchronization
 import Workflow
 
-/// What wamd publishes over MQTT (`[mqtt]`): per source, explained windows on
-/// `<prefix>/<source>/explained` and, with `windows = "all"`, classified windows on
-/// `<prefix>/<source>/window` (payloads: `MQTTWindowMessage`, schema `Docs/mqtt-window.schema.json`);
-/// `<prefix>/status` is `online` or, as the broker's last will, `offline` (retained); with
-/// discovery, a Home Assistant device per source, announced when the source is first heard.
+/// What a wamd instance publishes over MQTT (`[mqtt]`), all under `<prefix>/<instance>/`, the
+/// instance being its source (`alsa_default`, `spool_incoming`, `stdin`): explained windows on
+/// `explained` and, with `windows = "all"`, classified windows on `window` (`MQTTWindowMessage`,
+/// `Docs/mqtt-window.schema.json`); `stats` every `stats_interval` seconds (`MQTTStatsMessage`,
+/// `Docs/mqtt-stats.schema.json`); `status`, retained, `online` or, as the broker's last will,
+/// `offline`. With discovery, the instance is a Home Assistant device (`MQTTDiscovery`),
+/// announced at every connection. Uploads to the live view are not published.
 final class MQTTPublisher: Sendable {
     let connection: MQTTConnection
-    let topicPrefix: String
+    /// Every topic of this instance begins with it: `<prefix>/<instance>`.
+    let base: String
     let windows: MQTTWindows
-    private let discovery: MQTTDiscovery?
+    /// Seconds between stats messages (0: none).
+    let statsInterval: Int
+    /// The password read from `mqtt.password_file`, to see whether a reload changed it.
+    let password: String?
+    private let liveView: String?
+    private let discovery: [MQTTConnection.Message]
     private let minimumInterval: Double
-    private let state = Mutex<(announced: Set<String>, lastWindow: Double)>(([], -.infinity))
+    private let lastWindow = Mutex(-Double.infinity)
+    private let skipped = Atomic(0)
 
     /// The settings of `[mqtt]` turned into a connection (not yet started).
     /// - Throws: a clear error naming the key of a setting that cannot work (an unreadable
     ///   password file, a TLS file libmosquitto refuses).
     init(configuration: DaemonConfiguration, logger: Logger) throws {
         let host = OutputStore.folderName(ProcessInfo.processInfo.hostName)
-        // The instance: several wamds on one host (one per microphone) each have their own client id and status.
+        // The instance: several wamds on one host (one per microphone) each have their own topics, client id and device.
         let instance = OutputStore.folderName(try AudioSourceSpecification(configuration.input).name)
-        topicPrefix = configuration.mqttTopicPrefix.isEmpty ? "wam/\(host)" : configuration.mqttTopicPrefix
-        try Self.checkTopic(topicPrefix, key: "mqtt.topic_prefix")
+        let prefix = configuration.mqttTopicPrefix.isEmpty ? "wam/\(host)" : configuration.mqttTopicPrefix
+        try Self.checkTopic(prefix, key: "mqtt.topic_prefix")
         if configuration.mqttDiscovery { try Self.checkTopic(configuration.mqttDiscoveryPrefix, key: "mqtt.discovery_prefix") }
-        let statusTopic = "\(topicPrefix)/\(instance)/status"
+        guard !configuration.mqttHost.isEmpty, !configuration.mqttHost.contains(where: \.isWhitespace) else {
+            throw MQTTError(key: "mqtt.host", reason: "'\(configuration.mqttHost)' is not a host name or address")
+        }
+        base = "\(prefix)/\(instance)"
         windows = configuration.mqttWindows
+        statsInterval = configuration.mqttStatsInterval
         minimumInterval = 1 / configuration.mqttMaxPerSecond
-        let password = try Self.password(configuration.mqttPasswordFile)
+        liveView = configuration.liveViewURL
+        password = try Self.password(configuration.mqttPasswordFile)
+        if password != nil && configuration.mqttUsername.isEmpty {
+            throw MQTTError(key: "mqtt.username", reason: "is needed with mqtt.password_file: MQTT sends a password only with a user name")
+        }
         connection = try MQTTConnection(
             settings: .init(
                 host: configuration.mqttHost, port: configuration.mqttPort, username: configuration.mqttUsername, password: password,
                 clientID: configuration.mqttClientID.isEmpty ? "wamd-\(host)-\(instance)" : configuration.mqttClientID,
                 keepalive: configuration.mqttKeepalive, qos: configuration.mqttQoS, queue: configuration.mqttQueue,
-                statusTopic: statusTopic, tlsCA: configuration.mqttTLSCA, tlsCertificate: configuration.mqttTLSCert,
+                statusTopic: "\(base)/status", tlsCA: configuration.mqttTLSCA, tlsCertificate: configuration.mqttTLSCert,
                 tlsKey: configuration.mqttTLSKey),
             logger: logger)
         discovery =
             configuration.mqttDiscovery
-            ? MQTTDiscovery(prefix: configuration.mqttDiscoveryPrefix, statusTopic: statusTopic, host: host, classes: configuration.classes)
-            : nil
+            ? MQTTDiscovery(prefix: configuration.mqttDiscoveryPrefix, base: base, host: host, instance: instance, classes: configuration.classes)
+                .configs(stats: statsInterval > 0)
+            : []
+        connection.setOnConnect(discovery)
     }
 
     /// Throws unless `topic` can start topics: not empty, no `+`, `#` or NUL, no empty level
@@ -55,11 +73,19 @@ final class MQTTPublisher: Sendable {
         }
     }
 
-    /// The first line of `path` (empty: no password).
+    /// The longest password file read (a password is one short line).
+    static let maxPasswordFileBytes = 4096
+
+    /// The first line of `path` (nil: no password file).
     static func password(_ path: String) throws -> String? {
         guard !path.isEmpty else { return nil }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw WorkflowError(source: path, reason: "cannot be read as the MQTT password (mqtt.password_file)")
+        guard let file = FileHandle(forReadingAtPath: path), let data = try? file.read(upToCount: maxPasswordFileBytes + 1),
+            let text = String(data: data, encoding: .utf8)
+        else {
+            throw WorkflowError(source: path, reason: "cannot be read as UTF-8 text for the MQTT password (mqtt.password_file)")
+        }
+        guard data.count <= maxPasswordFileBytes else {
+            throw WorkflowError(source: path, reason: "is over \(maxPasswordFileBytes) bytes: not a password file (mqtt.password_file)")
         }
         return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
     }
@@ -67,141 +93,147 @@ final class MQTTPublisher: Sendable {
     func start() { connection.start() }
     func stop() { connection.stop() }
 
-    /// The topic of a source's messages.
-    func topic(_ source: String, _ kind: String) -> String {
-        "\(topicPrefix)/\(OutputStore.folderName(source))/\(kind)"
-    }
+    /// Classified windows not published because of `mqtt.max_per_second`.
+    var skippedWindows: Int { skipped.load(ordering: .relaxed) }
 
     func publishClassified(_ event: WindowEvent) {
-        guard windows == .all else { return }
+        guard windows == .all, event.source != AttributionDaemon.uploadSource else { return }
         let now = ProcessInfo.processInfo.systemUptime
-        let due = state.withLock { state -> Bool in
-            guard now - state.lastWindow >= minimumInterval else { return false }
-            state.lastWindow = now
+        let due = lastWindow.withLock { last -> Bool in
+            guard now - last >= minimumInterval else { return false }
+            last = now
             return true
         }
-        guard due else { return }
-        publish(MQTTWindowMessage(event: event, profile: nil), topic: topic(event.source, "window"), source: event.source)
+        guard due else {
+            skipped.add(1, ordering: .relaxed)
+            return
+        }
+        publish(MQTTWindowMessage(event: event, result: nil, liveView: nil), kind: "window")
     }
 
     func publishExplained(_ event: WindowEvent, result: WindowResult) {
-        guard windows != .none else { return }
-        let message = MQTTWindowMessage(event: event, profile: result.document.scaleProfile)
-        publish(message, topic: topic(event.source, "explained"), source: event.source)
+        guard windows != .none, event.source != AttributionDaemon.uploadSource else { return }
+        publish(MQTTWindowMessage(event: event, result: result, liveView: liveView), kind: "explained")
     }
 
-    private func publish(_ message: MQTTWindowMessage, topic: String, source: String) {
-        announce(source)
+    func publishStats(_ stats: MQTTStatsMessage) {
+        publish(stats, kind: "stats")
+    }
+
+    private func publish(_ message: some Encodable, kind: String) {
         guard let payload = try? MQTTWindowMessage.encoder.encode(message) else { return }
-        connection.publish(.init(topic: topic, payload: Array(payload)))
+        connection.publish(.init(topic: "\(base)/\(kind)", payload: Array(payload)))
     }
 
-    /// Announces `source` to Home Assistant the first time it is heard, and at every later connection.
-    private func announce(_ source: String) {
-        let isNew = state.withLock { $0.announced.insert(source).inserted }
-        guard isNew, let discovery else { return }
-        connection.setOnConnect(discoveryConfigs())
-        for message in discovery.configs(source: source, eventsTopic: topic(source, "explained")) { connection.publish(message) }
-    }
-
-    /// The sources announced so far.
-    var announced: [String] { state.withLock { $0.announced.sorted() } }
-
-    /// The discovery config messages of every announced source.
-    func discoveryConfigs() -> [MQTTConnection.Message] {
-        guard let discovery else { return [] }
-        return announced.flatMap { discovery.configs(source: $0, eventsTopic: topic($0, "explained")) }
-    }
-
-    /// Takes over from `earlier` (a reload): the sources it announced are announced at connect,
-    /// and its discovery configs this one no longer has are removed (empty retained messages).
+    /// Takes over from `earlier` (a reload): its discovery configs this one no longer has are
+    /// removed (empty retained messages) at connect.
     func succeed(_ earlier: MQTTPublisher) {
-        state.withLock { $0.announced.formUnion(earlier.announced) }
-        let current = discoveryConfigs()
-        let kept = Set(current.map(\.topic))
-        let removals = earlier.discoveryConfigs().filter { !kept.contains($0.topic) }.map {
+        let kept = Set(discovery.map(\.topic))
+        let removals = earlier.discovery.filter { !kept.contains($0.topic) }.map {
             MQTTConnection.Message(topic: $0.topic, payload: [], retain: true)
         }
-        connection.setOnConnect(current + removals)
+        connection.setOnConnect(discovery + removals)
     }
 }
 
-/// The MQTT publisher of the current settings, replaced when a reload changes `[mqtt]`.
+/// The MQTT side of a wamd for health checks and metrics, totals kept across reloads.
+public struct MQTTStatus: Sendable, Equatable {
+    /// `host:port`.
+    public var broker: String
+    public var connected: Bool
+    /// Messages handed to the broker's connection.
+    public var published: Int
+    /// Messages dropped from a full queue while the broker was away.
+    public var dropped: Int
+    /// Messages waiting for the broker.
+    public var queued: Int
+    /// Connections made.
+    public var connections: Int
+    /// Classified windows not published because of `mqtt.max_per_second`.
+    public var skipped: Int
+}
+
+/// The MQTT publisher of the current settings, replaced when a reload changes `[mqtt]` (or the
+/// password in its file); it also sends the stats every `mqtt.stats_interval` seconds.
 final class MQTTLink: Sendable {
     private let current: Mutex<MQTTPublisher?>
-    private let logger: Logger
+    /// The totals of the publishers a reload replaced.
+    private let retired = Mutex(MQTTStatus(broker: "", connected: false, published: 0, dropped: 0, queued: 0, connections: 0, skipped: 0))
+    private let runtime: DaemonRuntime
+    private let statsThread = DispatchGroup()
 
-    init(configuration: DaemonConfiguration, logger: Logger) throws {
-        current = Mutex(configuration.mqttEnabled ? try MQTTPublisher(configuration: configuration, logger: logger) : nil)
-        self.logger = logger
+    init(configuration: DaemonConfiguration, runtime: DaemonRuntime) throws {
+        current = Mutex(configuration.mqttEnabled ? try MQTTPublisher(configuration: configuration, logger: runtime.logger) : nil)
+        self.runtime = runtime
     }
 
     var publisher: MQTTPublisher? { current.withLock { $0 } }
 
-    func start() { publisher?.start() }
-    func stop() { publisher?.stop() }
+    func start() {
+        publisher?.start()
+        DaemonRuntime.startThread("wamd-mqtt-stats", group: statsThread) { self.statsLoop() }
+    }
+
+    /// Stops the connection (after the stats thread, which ends once the daemon is stopping).
+    func stop() {
+        statsThread.wait()
+        publisher?.stop()
+    }
+
+    /// The MQTT side now, or nil when `[mqtt]` is off.
+    var status: MQTTStatus? {
+        guard let publisher else { return nil }
+        let counts = publisher.connection.counts, before = retired.withLock { $0 }
+        let settings = runtime.configuration
+        return MQTTStatus(
+            broker: "\(settings.mqttHost):\(settings.mqttPort)", connected: counts.connected, published: before.published + counts.published,
+            dropped: before.dropped + counts.dropped, queued: counts.queued, connections: before.connections + counts.connections,
+            skipped: before.skipped + publisher.skippedWindows)
+    }
+
+    /// Whether `configuration` differs from the running one in `[mqtt]` (or in the password its file holds).
+    func changes(from old: DaemonConfiguration, to fresh: DaemonConfiguration) -> Bool {
+        fresh.mqttSection != old.mqttSection || (fresh.mqttEnabled && (try? MQTTPublisher.password(fresh.mqttPasswordFile)) != publisher?.password)
+    }
 
     /// Applies a reloaded `[mqtt]`: the new connection is made (and checked) first, then the old
-    /// one signs off and the new one starts, announcing what the old one had announced.
+    /// one signs off and the new one starts, removing the discovery the old one had and this one has not.
     func apply(_ configuration: DaemonConfiguration) throws {
-        let fresh = configuration.mqttEnabled ? try MQTTPublisher(configuration: configuration, logger: logger) : nil
+        let fresh = configuration.mqttEnabled ? try MQTTPublisher(configuration: configuration, logger: runtime.logger) : nil
         let old = current.withLock { current in
             defer { current = fresh }
             return current
         }
         old?.stop()
-        if let old, let fresh { fresh.succeed(old) }
+        if let old {
+            let counts = old.connection.counts
+            retired.withLock {
+                $0.published += counts.published
+                $0.dropped += counts.dropped
+                $0.connections += counts.connections
+                $0.skipped += old.skippedWindows
+            }
+            fresh?.succeed(old)
+        }
         fresh?.start()
-        logger.info("mqtt: settings applied", metadata: ["enabled": "\(configuration.mqttEnabled)"])
-    }
-}
-
-/// The payload of a window message (schema version 1, `Docs/mqtt-window.schema.json`).
-struct MQTTWindowMessage: Codable, Equatable {
-    struct Band: Codable, Equatable {
-        /// `A6`, `D1`, ... (METHOD.md).
-        let name: String
-        let lowHz: Double?
-        let highHz: Double?
-        /// Share of the explanation's total |attribution|.
-        let importance: Double
+        runtime.logger.info("mqtt: settings applied", metadata: ["enabled": "\(configuration.mqttEnabled)"])
     }
 
-    var schema = 1
-    let kind: WindowEvent.Kind
-    let time: Date
-    let source: String
-    let sampleIndex: Int
-    let `class`: String
-    let probability: Double
-    let dbfs: Double
-    let decision: GateDecision
-    let top: [String: Double]
-    /// The explanation's JSON document, relative to the output folder.
-    let document: String?
-    let scaleProfile: [Band]?
-
-    init(event: WindowEvent, profile: ScaleProfile?) {
-        kind = event.kind
-        time = event.time
-        source = event.source
-        sampleIndex = event.sampleIndex
-        `class` = event.prediction
-        probability = event.probability
-        dbfs = event.dbfs.isFinite ? event.dbfs : -200
-        decision = event.decision
-        top = event.top
-        document = event.document
-        scaleProfile = profile?.levels.map {
-            Band(name: $0.name, lowHz: $0.frequencyBand?.first, highHz: $0.frequencyBand?.last, importance: $0.importance)
+    /// Publishes the stats every `mqtt.stats_interval` seconds while the daemon runs.
+    private func statsLoop() {
+        let metrics = runtime.metrics
+        var (previous, since) = (metrics.snapshot, Date())
+        while !runtime.isStopping {
+            runtime.sleep(seconds: 0.25)
+            guard let publisher, publisher.statsInterval > 0 else { continue }
+            let elapsed = Date().timeIntervalSince(since)
+            guard elapsed >= Double(publisher.statsInterval) else { continue }
+            let now = metrics.snapshot
+            publisher.publishStats(
+                MQTTStatsMessage(
+                    now: now, previous: previous, interval: elapsed, source: runtime.sourceName, configuration: runtime.configuration,
+                    messagesDropped: status?.dropped ?? 0))
+            (previous, since) = (now, Date())
         }
     }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
