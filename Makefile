@@ -84,9 +84,11 @@ install: build
 	sed "s|/usr/local|$(PREFIX)|g" Systemd/wamd.service > $(DESTDIR)$(UNITDIR)/wamd.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/wamd/wamd.toml || \
 		sed "s|/usr/local/share/wam|$(PREFIX)/share/wam|" Systemd/wamd.toml > $(DESTDIR)$(SYSCONFDIR)/wamd/wamd.toml
-	if grep -Eq '^enabled *= *true' $(DESTDIR)$(SYSCONFDIR)/wamd/wamd.toml; then \
-		install -d $(DESTDIR)$(UNITDIR)/wamd.service.d && \
-		install -m 644 Systemd/wamd-http.conf $(DESTDIR)$(UNITDIR)/wamd.service.d/http.conf; fi
+	for part in http mqtt; do \
+		if awk -v want="[$$part]" '/^[[:space:]]*\[/ { here = ($$1 == want) } here && /^[[:space:]]*enabled[[:space:]]*=[[:space:]]*true/ { on = 1 } END { exit !on }' \
+			$(DESTDIR)$(SYSCONFDIR)/wamd/wamd.toml; then \
+			install -d $(DESTDIR)$(UNITDIR)/wamd.service.d && \
+			install -m 644 Systemd/wamd-$$part.conf $(DESTDIR)$(UNITDIR)/wamd.service.d/$$part.conf; fi; done
 	@echo "Installed. Start with: systemctl daemon-reload && systemctl enable --now wamd"
 
 demo: build-wam

@@ -16,6 +16,8 @@
 #                             WAM_SG n=25 and WAM_IG m=32 of one window, best and middle
 #   integration               wam-bench integration: adaptive WAM_IG steps vs plain doubling
 #   daemon [MINUTES=60] [RUNS=5]   wamd's real-time factor and its memory over a long stream
+#   mqtt [ROUNDS=5]           wamd's CPU time with and without publishing every window to a real mosquitto,
+#                             and its memory after 600 windows (10 min at 1 window/s) with the broker down
 #   defaults [LIMIT=24]       the grid of wam eval runs the defaults of wam explain came from
 #   quick                     wavelets, engine, attribution, integration (what make bench runs)
 #
@@ -155,6 +157,63 @@ bench_daemon() {
     | awk '{ if (NR == 1 || $1 > max) max = $1; if (NR == 7) minute = $1; last = $1 } END { printf "peak %d MB; %d MB after 1 min, %d MB at the end\n", max, minute, last }'
 }
 
+# MQTT publishing (issue 17): wamd's CPU time (user + system) on the 40 s sample, every window
+# classified and explained with the cheap gradient and every one published twice (window and
+# explained) to a real mosquitto, against the same run without MQTT, in alternation; then peak
+# memory after 600 windows fed as fast as they are classified with the broker down, for
+# mqtt.queue = 100 and 1000 against MQTT off.
+bench_mqtt() {
+  local rounds=${1:-5} round mode cpu port broker rss held
+  build wamd
+  local wamd=$bin/wamd
+  local common=(--model Samples/models/audio-resnet.onnx --set model.threads=1 --set explain.workers=1
+    --set explain.method='"gradient"' --set gates.min_probability=0 --set gates.min_dbfs=-200
+    --set gates.max_per_class_per_minute=0 --set log.level='"warning"')
+  local publish=(--set mqtt.enabled=true --set mqtt.host='"127.0.0.1"' --set mqtt.windows='"all"' --set mqtt.max_per_second=1000)
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$work/mosquitto.conf"
+  /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+  broker=$!
+  sleep 1
+  mosquitto_sub -h 127.0.0.1 -p "$port" -t 'wam/#' >"$work/received" &
+  local subscriber=$!
+  local off=() on=()
+  for ((round = 0; round < rounds; round++)); do
+    for mode in off on; do
+      rm -rf "$work/out"
+      local extra=()
+      [[ $mode == on ]] && extra=("${publish[@]}" --set mqtt.port="$port")
+      cpu=$( { /usr/bin/time -f '%U %S' "$wamd" file:Samples/audio/stream-40s.wav "${common[@]}" "${extra[@]}" --out "$work/out" 2>&1 >/dev/null; } | tail -1 | awk '{ printf "%.3f", $1 + $2 }')
+      if [[ $mode == on ]]; then on+=("$cpu"); else off+=("$cpu"); fi
+      echo "round $round, mqtt $mode: $cpu s CPU ($(find "$work/out" -name '*.json' | wc -l) windows explained)"
+    done
+  done
+  kill "$subscriber" 2>/dev/null || true
+  echo "messages received by the subscriber over the $rounds runs with MQTT: $(wc -l <"$work/received")"
+  "${PYTHON:-python3}" - "${off[*]}" "${on[*]}" <<'PY'
+import statistics, sys
+off, on = ([float(v) for v in a.split()] for a in sys.argv[1:3])
+print(f"CPU seconds, MQTT off: best {min(off):.3f}, middle {statistics.median(off):.3f}; "
+      f"on: best {min(on):.3f}, middle {statistics.median(on):.3f}; "
+      f"overhead: best {100 * (min(on) / min(off) - 1):+.2f} %, middle {100 * (statistics.median(on) / statistics.median(off) - 1):+.2f} %")
+PY
+  kill "$broker" 2>/dev/null || true
+  wait "$broker" 2>/dev/null || true
+  # The broker down: nothing listens on $port any more.
+  echo "memory after 600 windows with the broker down (peak RSS):"
+  for mode in off 100 1000; do
+    rm -rf "$work/out"
+    local extra=()
+    [[ $mode != off ]] && extra=("${publish[@]}" --set mqtt.port="$port" --set mqtt.queue="$mode")
+    (for ((round = 0; round < 15; round++)); do tail -c +45 Samples/audio/stream-40s.wav; done) \
+      | /usr/bin/time -f '%M' "$wamd" - --format s16le --rate 16000 "${common[@]}" "${extra[@]}" --set source.backpressure=true \
+        --set log.level='"notice"' --out "$work/out" >/dev/null 2>"$work/mem.log"
+    rss=$(tail -1 "$work/mem.log")
+    held=$(grep -o '[0-9]* messages not delivered' "$work/mem.log" | grep -o '^[0-9]*' || echo 0)
+    echo "mqtt.queue $mode: peak RSS $((rss / 1024)) MB, messages held at the stop: ${held:-0}"
+  done
+}
+
 # Faithfulness (insertion - deletion AUC) of WAM_IG and WAM_SG on the bundled eval set
 # (Samples/audio/eval) for a grid of wavelets, levels, modes, SmoothGrad spreads and steps.
 bench_defaults() {
@@ -183,7 +242,7 @@ bench_quick() {
 name=${1:-quick}
 [[ $# -gt 0 ]] && shift
 if ! declare -F "bench_$name" >/dev/null; then
-  echo "unknown benchmark '$name'; expected wavelets, engine, recurrent, streaming, attribution, integration, daemon, defaults or quick" >&2
+  echo "unknown benchmark '$name'; expected wavelets, engine, recurrent, streaming, attribution, integration, daemon, mqtt, defaults or quick" >&2
   exit 2
 fi
 "bench_$name" "$@"

@@ -265,24 +265,10 @@ import Testing
         let broker = try Broker()
         try await broker.start()
         var subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
-        let daemon = try Self.wamd(
-            port: broker.port, folder: broker.folder,
-            settings: [
-                "mqtt.windows=\"all\"", "mqtt.max_per_second=1000", "mqtt.queue=5", "mqtt.discovery=false",
-                // Only classified windows (nothing is louder than 0 dBFS): a message per window, in order.
-                "gates.min_dbfs=0", "log.level=\"debug\"",
-            ], feed: false)
-        let stream = try rawStream()
-        let second = 32000
-        daemon.input.fileHandleForWriting.write(stream.prefix(5 * second))
-        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/stdin/window").count == 5 })
-
+        let daemon = try await Self.publishFirstWindows(broker: broker, subscriber: subscriber, settings: ["mqtt.queue=5"])
         broker.stop()
         #expect(await DaemonProcess.waitUntil { daemon.log.contains("mqtt: lost the connection") })
-        daemon.input.fileHandleForWriting.write(stream.dropFirst(5 * second).prefix(20 * second))
-        let outputs = OutputFolder(root: broker.folder.path("out"))
-        #expect(await DaemonProcess.waitUntil { outputs.logLines.count == 25 })
-        #expect(await Self.waitForFreshRetry(daemon))
+        try await Self.publishWhileAway(daemon, broker: broker)
 
         try await broker.start()
         subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
@@ -305,22 +291,10 @@ import Testing
         let broker = try Broker()
         try await broker.start()
         let first = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder, login: "-q 1")
-        let daemon = try Self.wamd(
-            port: broker.port, folder: broker.folder,
-            settings: [
-                "mqtt.windows=\"all\"", "mqtt.max_per_second=1000", "mqtt.queue=100", "mqtt.discovery=false", "mqtt.qos=1",
-                "gates.min_dbfs=0", "log.level=\"debug\"",
-            ], feed: false)
-        let stream = try rawStream()
-        let second = 32000
-        daemon.input.fileHandleForWriting.write(stream.prefix(5 * second))
-        #expect(await DaemonProcess.waitUntil { first.messages(on: "wam/test/stdin/window").count == 5 })
+        let daemon = try await Self.publishFirstWindows(broker: broker, subscriber: first, settings: ["mqtt.queue=100", "mqtt.qos=1"])
         // Windows published while the broker dies: some go to a connection that is already gone.
         broker.stop()
-        daemon.input.fileHandleForWriting.write(stream.dropFirst(5 * second).prefix(20 * second))
-        let outputs = OutputFolder(root: broker.folder.path("out"))
-        #expect(await DaemonProcess.waitUntil { outputs.logLines.count == 25 })
-        #expect(await Self.waitForFreshRetry(daemon))
+        try await Self.publishWhileAway(daemon, broker: broker)
         try await broker.start()
         let later = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder, login: "-q 1")
         #expect(await DaemonProcess.waitUntil { daemon.log.components(separatedBy: "mqtt: connected").count == 3 })
@@ -492,6 +466,29 @@ import Testing
     /// The numbers of the connection attempts wamd logged (at debug level).
     static func attempts(_ log: String) -> [Int] {
         log.components(separatedBy: "(attempt ").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+    }
+
+    /// wamd publishing every classified window of the long sample and nothing else (nothing is
+    /// louder than 0 dBFS, so nothing is explained): one message per second of audio, in order.
+    /// The first 5 s are fed and their messages awaited.
+    static func publishFirstWindows(broker: Broker, subscriber: Subscriber, settings: [String]) async throws -> DaemonProcess {
+        let daemon = try wamd(
+            port: broker.port, folder: broker.folder,
+            settings: [
+                "mqtt.windows=\"all\"", "mqtt.max_per_second=1000", "mqtt.discovery=false", "gates.min_dbfs=0", "log.level=\"debug\"",
+            ] + settings, feed: false)
+        daemon.input.fileHandleForWriting.write(try rawStream().prefix(5 * 32000))
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/stdin/window").count == 5 })
+        return daemon
+    }
+
+    /// Feeds the next 20 s of the sample to a `publishFirstWindows` wamd whose broker is down,
+    /// waits until they are classified and for a fresh retry (`waitForFreshRetry`).
+    static func publishWhileAway(_ daemon: DaemonProcess, broker: Broker) async throws {
+        daemon.input.fileHandleForWriting.write(try rawStream().dropFirst(5 * 32000).prefix(20 * 32000))
+        let outputs = OutputFolder(root: broker.folder.path("out"))
+        #expect(await DaemonProcess.waitUntil { outputs.logLines.count == 25 })
+        #expect(await waitForFreshRetry(daemon))
     }
 
     /// Waits for a connection attempt numbered 3 or later made from now on: the next is then 4 s
