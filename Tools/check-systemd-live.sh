@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests the shipped unit (Systemd/wamd.service) under a real systemd 252 booted in systemd-nspawn:
 # start (Type=notify), a spool folder, the disk budget, the watchdog, reload, stop, the journal,
-# the live view with and without Systemd/wamd-http.conf, and /healthz. Every step prints PASS or
-# FAIL (with the evidence); a summary table closes the run and any FAIL makes the exit status 1.
+# MQTT to the container's mosquitto with and without Systemd/wamd-mqtt.conf, the live view with
+# and without Systemd/wamd-http.conf, and /healthz. Every step prints PASS or FAIL (with the
+# evidence); a summary table closes the run and any FAIL makes the exit status 1.
 #
 #   bash Tools/check-systemd-live.sh        # as root; `make check-systemd-live` does the same
 #
@@ -27,7 +28,9 @@ mirror=${WAM_LIVE_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
 # What wamd needs at run time besides the Swift runtime (checked with ldd after installing), and
 # what the unit needs: systemd as PID 1, dbus for systemctl, procps for ExecReload's /bin/kill.
-root_packages=(systemd systemd-sysv dbus procps libopenblas0 libsndfile1 libsoxr0 libasound2 libpng16-16 zlib1g libmosquitto1)
+# mosquitto and its clients: the broker of the MQTT steps, a service of the container.
+root_packages=(systemd systemd-sysv dbus procps libopenblas0 libsndfile1 libsoxr0 libasound2 libpng16-16 zlib1g libmosquitto1
+  mosquitto mosquitto-clients)
 # Bump when the recipe below changes in a way the package list does not show.
 root_recipe=1
 host_packages=(debootstrap systemd-container curl)
@@ -466,6 +469,61 @@ step_stop() {
   pass $step "inactive, Result=success, $(journal_since "$since" -o cat | grep -m1 'wamd stopped' || echo 'no "wamd stopped" line')"
 }
 
+# m1. [mqtt] enabled = true without Systemd/wamd-mqtt.conf: the unit allows no inet socket. wamd
+# runs (MQTT is not what it is for) and says once, naming wamd-mqtt.conf, why it cannot connect.
+step_mqtt_without_dropin() {
+  local step=m1-mqtt-without-dropin since named
+  set_config mqtt enabled true
+  set_config mqtt host '"127.0.0.1"'
+  set_config mqtt stats_interval 2
+  since=$(now)
+  if ! ctl 90 start wamd; then
+    fail $step "systemctl start wamd failed" "$(echo "$ctl_out"; evidence "$since")"; return
+  fi
+  wait_for 15 eval 'journal_since "$since" -o cat | grep -q wamd-mqtt.conf' || true
+  named=$(journal_since "$since" -o cat | grep -m1 'wamd-mqtt.conf' || true)
+  sleep 4   # the retries after 1 and 2 s: the line must not repeat
+  local count active=no
+  count=$(journal_since "$since" -o cat | grep -c 'wamd-mqtt.conf' || true)
+  is_active && active=yes
+  provoked+=("$step $since $(now)")
+  local evidence_text
+  evidence_text=$(evidence "$since" 30)
+  ct systemctl stop wamd || true
+  if [[ -z "$named" || "$count" != 1 || $active != yes ]]; then
+    fail $step "want wamd active and one journal line naming wamd-mqtt.conf; active: $active, lines: $count" "$evidence_text"; return
+  fi
+  pass $step "active; said once: $named"
+}
+
+# m2. With the drop-in (as `make install` installs it when [mqtt] is on), wamd reaches the
+# container's mosquitto: `online` on its retained status topic, stats every 2 s, and `offline`
+# after a stop. The drop-in is removed and [mqtt] switched off afterwards (h1 needs no inet).
+step_mqtt_with_dropin() {
+  local step=m2-mqtt-with-dropin since status stats offline
+  mkdir -p "$root/etc/systemd/system/wamd.service.d"
+  cp Systemd/wamd-mqtt.conf "$root/etc/systemd/system/wamd.service.d/mqtt.conf"
+  ct systemctl daemon-reload
+  wait_for 20 eval 'ct systemctl is-active -q mosquitto' || true
+  since=$(now)
+  if ! ctl 90 start wamd; then
+    fail $step "systemctl start wamd failed" "$(echo "$ctl_out"; evidence "$since")"; return
+  fi
+  status=$(ct timeout 20 mosquitto_sub -h 127.0.0.1 -t 'wam/+/+/status' -C 1 -W 15 -v 2>&1 || true)
+  stats=$(ct timeout 20 mosquitto_sub -h 127.0.0.1 -t 'wam/+/+/stats' -C 1 -W 15 2>&1 || true)
+  ctl 60 stop wamd || true
+  offline=$(ct timeout 20 mosquitto_sub -h 127.0.0.1 -t 'wam/+/+/status' -C 1 -W 5 2>&1 || true)
+  rm -f "$root/etc/systemd/system/wamd.service.d/mqtt.conf"
+  set_config mqtt enabled false
+  ct systemctl daemon-reload
+  if [[ "$status" != *" online" || "$stats" != *'"real_time_factor"'* || "$offline" != offline ]]; then
+    fail $step "status \"$status\", stats \"${stats:0:200}\", after the stop \"$offline\" (want online, a stats message, offline)" \
+      "$(evidence "$since" 30)"
+    return
+  fi
+  pass $step "$status; stats ${stats:0:80}...; offline after the stop"
+}
+
 # h1. [http] enabled = true without Systemd/wamd-http.conf: AF_INET is not allowed. Desired: the
 # start fails once, with a journal line naming wamd-http.conf, and no restart loop (the plan on
 # main: exit 78 (EX_CONFIG) + RestartPreventExitStatus=78). Today wamd sends READY=1 first, then
@@ -625,6 +683,8 @@ main() {
   step_reload
   step_reload_without_procps
   step_stop
+  step_mqtt_without_dropin
+  step_mqtt_with_dropin
   step_http_without_dropin
   step_http_with_dropin
   step_healthz_idle

@@ -395,30 +395,39 @@ import Testing
         }
     }
 
-    @Test("a wrong password is refused with one line naming the keys, then the right one connects")
+    @Test("a wrong password is refused with one line naming the keys; the right one written to the file and SIGHUP connect")
     func credentials() async throws {
         let broker = try Broker(users: ["wamd": "right-password", "watcher": "watching"])
         try await broker.start()
         let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder, login: "-u watcher -P watching")
-        try "wrong-password\n".write(to: broker.folder.path("wrong"), atomically: true, encoding: .utf8)
-        let refused = try Self.wamd(
-            port: broker.port, folder: broker.folder,
-            settings: ["mqtt.username=\"wamd\"", "mqtt.password_file=\"\(broker.folder.path("wrong").path)\""])
+        let password = broker.folder.path("password")
+        try "wrong-password\n".write(to: password, atomically: true, encoding: .utf8)
+        let configuration = broker.folder.path("wamd.toml")
+        try """
+        [mqtt]
+        enabled = true
+        host = "127.0.0.1"
+        port = \(broker.port)
+        topic_prefix = "wam/test"
+        username = "wamd"
+        password_file = "\(password.path)"
+        """.write(to: configuration, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess([
+            "-", "--config", configuration.path, "--format", "s16le", "--rate", "16000", "--model", DaemonProcess.model, "--out",
+            broker.folder.path("out").path, "--set", "source.backpressure=true", "--set", "explain.method=\"gradient\"",
+        ])
         try await Task.sleep(for: .seconds(5))
         #expect(
-            refused.log.components(separatedBy: "refused the username or password (mqtt.username, mqtt.password_file)").count == 2, "\(refused.log)")
-        #expect(!refused.log.contains("wrong-password"))
+            daemon.log.components(separatedBy: "refused the username or password (mqtt.username, mqtt.password_file)").count == 2, "\(daemon.log)")
         #expect(subscriber.messages(on: "wam/test/stdin/status").isEmpty)
-        refused.signal(SIGKILL)
-        _ = refused.wait(timeout: 10)
 
-        try "right-password\n".write(to: broker.folder.path("right"), atomically: true, encoding: .utf8)
-        let accepted = try Self.wamd(
-            port: broker.port, folder: broker.folder,
-            settings: ["mqtt.username=\"wamd\"", "mqtt.password_file=\"\(broker.folder.path("right").path)\""])
-        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/stdin/status").contains("online") })
-        accepted.signal(SIGTERM)
-        _ = accepted.wait(timeout: 30)
+        // Only the file changes: the reload still reads it again.
+        try "right-password\n".write(to: password, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/test/stdin/status").contains("online") }, "\(daemon.log)")
+        #expect(!daemon.log.contains("wrong-password") && !daemon.log.contains("right-password"))
+        daemon.signal(SIGTERM)
+        _ = daemon.wait(timeout: 30)
     }
 
     static func schema(_ name: String = "mqtt-window") throws -> [String: Any] {
