@@ -178,27 +178,44 @@ bench_mqtt() {
   sleep 1
   mosquitto_sub -h 127.0.0.1 -p "$port" -t 'wam/#' >"$work/received" &
   local subscriber=$!
-  local off=() on=()
+  local off=() on=() threads=()
   for ((round = 0; round < rounds; round++)); do
     for mode in off on; do
       rm -rf "$work/out"
       local extra=()
       [[ $mode == on ]] && extra=("${publish[@]}" --set mqtt.port="$port")
-      cpu=$( { (for ((i = 0; i < 15; i++)); do tail -c +45 Samples/audio/stream-40s.wav; done) \
-        | /usr/bin/time -f '%U %S' "$wamd" - --format s16le --rate 16000 --set source.backpressure=true "${common[@]}" "${extra[@]}" \
-          --out "$work/out" 2>&1 >/dev/null; } | tail -1 | awk '{ printf "%.3f", $1 + $2 }')
-      if [[ $mode == on ]]; then on+=("$cpu"); else off+=("$cpu"); fi
-      echo "round $round, mqtt $mode: $cpu s CPU ($(find "$work/out" -name '*.json' | wc -l) windows explained)"
+      (for ((i = 0; i < 15; i++)); do tail -c +45 Samples/audio/stream-40s.wav; done) \
+        | /usr/bin/time -o "$work/time" -f '%U %S' "$wamd" - --format s16le --rate 16000 --set source.backpressure=true \
+          "${common[@]}" "${extra[@]}" --out "$work/out" >/dev/null 2>&1 &
+      local timer=$! pid= network=0 ticks
+      # The network thread's own CPU time (utime + stime of the thread named wamd-mqtt), last seen before the exit.
+      while kill -0 "$timer" 2>/dev/null; do
+        [[ -z "$pid" ]] && pid=$(pgrep -P "$timer" wamd || true)
+        if [[ -n "$pid" ]]; then
+          ticks=$(grep -l '^wamd-mqtt$' /proc/"$pid"/task/*/comm 2>/dev/null | sed 's|/comm$|/stat|' | xargs -r cat 2>/dev/null \
+            | sed 's/.*) //' | awk '{ s += $12 + $13 } END { print s + 0 }')
+          ((ticks > network)) && network=$ticks
+        fi
+        sleep 0.2
+      done
+      wait "$timer"
+      cpu=$(awk '{ printf "%.3f", $1 + $2 }' "$work/time")
+      if [[ $mode == on ]]; then on+=("$cpu"); threads+=("$network"); else off+=("$cpu"); fi
+      echo "round $round, mqtt $mode: $cpu s CPU ($(find "$work/out" -name '*.json' | wc -l) windows explained)" \
+        "$([[ $mode == on ]] && echo "; network thread $(awk -v t="$network" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }') s")"
     done
   done
   kill "$subscriber" 2>/dev/null || true
   echo "messages received by the subscriber over the $rounds runs with MQTT: $(wc -l <"$work/received")"
-  "${PYTHON:-python3}" - "${off[*]}" "${on[*]}" <<'PY'
+  "${PYTHON:-python3}" - "${off[*]}" "${on[*]}" "${threads[*]}" "$(getconf CLK_TCK)" <<'PY'
 import statistics, sys
-off, on = ([float(v) for v in a.split()] for a in sys.argv[1:3])
+off, on, threads = ([float(v) for v in a.split()] for a in sys.argv[1:4])
+hz = float(sys.argv[4])
+network = statistics.median(threads) / hz
 print(f"CPU seconds, MQTT off: best {min(off):.3f}, middle {statistics.median(off):.3f}; "
       f"on: best {min(on):.3f}, middle {statistics.median(on):.3f}; "
-      f"overhead: best {100 * (min(on) / min(off) - 1):+.2f} %, middle {100 * (statistics.median(on) / statistics.median(off) - 1):+.2f} %")
+      f"difference: best {100 * (min(on) / min(off) - 1):+.2f} %, middle {100 * (statistics.median(on) / statistics.median(off) - 1):+.2f} %")
+print(f"network thread (wamd-mqtt), middle: {network:.2f} s = {100 * network / statistics.median(on):.2f} % of the run's CPU")
 PY
   kill "$broker" 2>/dev/null || true
   wait "$broker" 2>/dev/null || true
