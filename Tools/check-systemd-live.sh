@@ -621,6 +621,7 @@ step_healthz_output_bytes() {
 # err or worse except lines the steps provoked on purpose, each allowed only inside the time span
 # of its step and only with its expected text:
 #   d-watchdog:  systemd's "Watchdog timeout" and the SIGABRT kill and exit it causes;
+#   m1:          the line naming wamd-mqtt.conf;
 #   h1:          the line naming wamd-http.conf (the one clear message wanted; any other err
 #                line of wamd's there is reported), and systemd's failure lines for the unit;
 #   e2:          systemd's lines about the missing /bin/kill (e2 itself reports that bug).
@@ -640,6 +641,7 @@ step_journal() {
       t = $1 + 0
       for (j = 1; j <= k; j++) if (t >= from[j] && t <= to[j] + 1) {
         if (step[j] == "d-watchdog" && $0 ~ /systemd\[1\]: wamd.service: (Watchdog timeout|Killing process .* with signal SIGABRT|Main process exited, code=(dumped|killed), status=6\/ABRT|Failed with result .watchdog.)/) next
+        if (step[j] == "m1-mqtt-without-dropin" && $0 ~ /wamd-mqtt\.conf/) next
         if (step[j] == "h1-http-without-dropin" && ($0 ~ /wamd-http\.conf/ || $0 ~ /systemd\[1\]: (wamd.service: (Main process exited|Failed with result)|Failed to start wamd.service)/)) next
         if (step[j] == "e2-reload-without-procps" && ($0 ~ /\(kill\)\[[0-9]+\]: wamd.service: (Failed to locate executable|Failed at step EXEC spawning) \/bin\/kill: No such file or directory/ || $0 ~ /systemd\[1\]: (wamd.service: Control process exited, code=exited, status=203\/EXEC|Reload failed for wamd.service)/)) next
       }
