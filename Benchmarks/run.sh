@@ -193,7 +193,7 @@ bench_mqtt() {
         [[ -z "$pid" ]] && pid=$(pgrep -P "$timer" wamd || true)
         if [[ -n "$pid" ]]; then
           ticks=$(grep -l '^wamd-mqtt$' /proc/"$pid"/task/*/comm 2>/dev/null | sed 's|/comm$|/stat|' | xargs -r cat 2>/dev/null \
-            | sed 's/.*) //' | awk '{ s += $12 + $13 } END { print s + 0 }')
+            | sed 's/.*) //' | awk '{ s += $12 + $13 } END { print s + 0 }' || true)
           ((ticks > network)) && network=$ticks
         fi
         sleep 0.2

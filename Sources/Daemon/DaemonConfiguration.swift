@@ -384,11 +384,15 @@ extension DaemonConfiguration {
         integer("http", "max_upload_bytes", 1024...(1 << 32), \.maxUploadBytes),
         integer("http", "max_connections", 4...4096, \.maxConnections),
         number("http", "idle_timeout", 1...3600, \.idleTimeout),
-        Field(section: "http", key: "public_url", expected: "an http:// or https:// address, or empty") { config, value in
-            guard let text = value.text,
-                text.isEmpty
-                    || (["http://", "https://"].contains { text.hasPrefix($0) } && !text.contains { $0.isWhitespace || $0 == "?" || $0 == "#" })
-            else { return false }
+        Field(section: "http", key: "public_url", expected: "an http:// or https:// address with a host and no user, query or fragment, or empty") {
+            config, value in
+            guard let text = value.text else { return false }
+            if !text.isEmpty {
+                guard let url = URLComponents(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                    !(url.host ?? "").isEmpty, url.user == nil, url.password == nil, url.query == nil, url.fragment == nil,
+                    (1...65535).contains(url.port ?? 1), !text.contains(where: \.isWhitespace)
+                else { return false }
+            }
             config.httpPublicURL = text.hasSuffix("/") ? String(text.dropLast()) : text
             return true
         },

@@ -119,6 +119,8 @@ final class DaemonRuntime: @unchecked Sendable {
     static func startThread(_ name: String, group: DispatchGroup?, _ body: @escaping @Sendable () -> Void) {
         group?.enter()
         let thread = Thread {
+            // The name the system shows (top -H, /proc/PID/task/*/comm): at most 15 bytes.
+            try? String(name.utf8.prefix(15))?.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             body()
             group?.leave()
         }

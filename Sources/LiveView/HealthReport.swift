@@ -142,12 +142,16 @@ struct HealthReport: Encodable, Sendable {
         let disk = Disk(
             status: snapshot.diskPaused ? .unhealthy : .ok, freeBytes: snapshot.freeBytes, minFreeBytes: settings.minFreeBytes,
             outputBytes: snapshot.outputBytes, maxBytes: settings.maxBytes, writesPaused: snapshot.diskPaused)
-        let mqtt = daemon.mqttStatus.map {
+        let mqttStatus = daemon.mqttStatus
+        let mqtt = mqttStatus.map {
             MQTT(
                 status: $0.connected ? .ok : .degraded, broker: $0.broker, connected: $0.connected, published: $0.published,
                 dropped: $0.dropped, queued: $0.queued, connections: $0.connections, skipped: $0.skipped)
         }
-        if let mqtt, !mqtt.connected { problems.append("not connected to the MQTT broker \(mqtt.broker): messages wait in its queue") }
+        if let status = mqttStatus, !status.connected {
+            problems.append(
+                "not connected to the MQTT broker \(status.broker)" + (status.lastError.map { " (\($0))" } ?? "") + ": messages wait in its queue")
+        }
         components = Components(source: source, classifier: classifier, explainer: explainer, disk: disk, mqtt: mqtt)
         status = [source.status, classifier.status, explainer.status, disk.status, mqtt?.status ?? .ok].max()!
         ready = daemon.isReady

@@ -203,7 +203,7 @@ import Testing
 
         let configs = subscriber.lines.filter { $0.hasPrefix("homeassistant/") }
         let topics = configs.map { String($0.prefix { $0 != " " }) }
-        let node = "wamd_\(Self.host)_stdin"
+        let node = "wam_test_stdin"
         #expect(
             Set(topics)
                 == Set(
@@ -333,7 +333,7 @@ import Testing
             broker.folder.path("out").path, "--set", "source.backpressure=true", "--set", "explain.method=\"gradient\"",
         ])
         daemon.input.fileHandleForWriting.write(try rawStream())
-        let piano = "homeassistant/binary_sensor/wamd_\(Self.host)_stdin/heard_piano/config"
+        let piano = "homeassistant/binary_sensor/wam_before_stdin/heard_piano/config"
         #expect(await DaemonProcess.waitUntil { subscriber.messages(on: piano).count == 1 })
         try write(classes: "[\"yes\"]", prefix: "wam/after")
         daemon.signal(SIGHUP)
@@ -341,10 +341,63 @@ import Testing
         #expect(await DaemonProcess.waitUntil { subscriber.messages(on: piano).count == 2 })
         #expect(["", "(null)"].contains(subscriber.messages(on: piano).last ?? "?"), "\(subscriber.messages(on: piano))")
         #expect(subscriber.messages(on: "wam/before/stdin/status") == ["online", "offline"])
-        let yes = "homeassistant/binary_sensor/wamd_\(Self.host)_stdin/heard_yes/config"
+        let yes = "homeassistant/binary_sensor/wam_after_stdin/heard_yes/config"
         #expect(subscriber.messages(on: yes).last?.contains("wam/after/stdin/explained") == true)
         daemon.signal(SIGTERM)
         _ = daemon.wait(timeout: 30)
+    }
+
+    @Test("a reload while the broker is away keeps the held messages: they go out, each once, under the new topics")
+    func reloadKeepsHeld() async throws {
+        let broker = try Broker()
+        let configuration = broker.folder.path("wamd.toml")
+        func write(prefix: String) throws {
+            try "[mqtt]\nenabled = true\nhost = \"127.0.0.1\"\nport = \(broker.port)\ntopic_prefix = \"\(prefix)\"\ndiscovery = false\n"
+                .write(to: configuration, atomically: true, encoding: .utf8)
+        }
+        try write(prefix: "wam/before")
+        let daemon = try DaemonProcess([
+            "-", "--config", configuration.path, "--format", "s16le", "--rate", "16000", "--model", DaemonProcess.model, "--out",
+            broker.folder.path("out").path, "--set", "source.backpressure=true", "--set", "explain.method=\"gradient\"",
+            "--set", "gates.classes=[\"yes\",\"piano\"]", "--set", "log.level=\"debug\"",
+        ])
+        daemon.input.fileHandleForWriting.write(try rawStream())
+        let outputs = OutputFolder(root: broker.folder.path("out"))
+        #expect(await DaemonProcess.waitUntil { outputs.documents.count >= 3 })
+        try await Task.sleep(for: .seconds(1))
+        try write(prefix: "wam/after")
+        daemon.signal(SIGHUP)
+        #expect(await DaemonProcess.waitUntil { daemon.log.contains("mqtt: settings applied") })
+        #expect(await Self.waitForFreshRetry(daemon))
+        try await broker.start()
+        let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
+        #expect(await DaemonProcess.waitUntil { subscriber.messages(on: "wam/after/stdin/explained").count >= outputs.documents.count })
+        try await Task.sleep(for: .seconds(1))
+        let published = subscriber.messages(on: "wam/after/stdin/explained").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["document"] as? String
+        }
+        #expect(published.count == outputs.documents.count && Set(published).count == published.count, "\(published)")
+        #expect(!daemon.log.contains("not delivered"), "\(daemon.log)")
+        daemon.signal(SIGTERM)
+        _ = daemon.wait(timeout: 30)
+    }
+
+    @Test("two wamds with one client id: the broker closes each when the other connects; they back off and say why instead of flapping every second")
+    func sameClientID() async throws {
+        let broker = try Broker()
+        try await broker.start()
+        let settings = ["mqtt.client_id=\"twin\"", "mqtt.discovery=false"]
+        let first = try Self.wamd(port: broker.port, folder: broker.folder, settings: settings)
+        let elsewhere = try Scratch()
+        let second = try Self.wamd(port: broker.port, folder: elsewhere, settings: settings)
+        try await Task.sleep(for: .seconds(14))
+        let connections = [first, second].map { $0.log.components(separatedBy: "mqtt: connected").count - 1 }
+        // Every second for 14 s would be 14 each; backing off 1, 2, 4, 8 s: at most 5.
+        #expect(connections.allSatisfy { $0 <= 5 } && connections.reduce(0, +) >= 2, "\(connections)")
+        #expect(
+            [first, second].contains { $0.log.contains("another client may use the same client id (mqtt.client_id)") },
+            "\(first.log)\n\(second.log)")
+        for daemon in [first, second] { daemon.signal(SIGKILL) }
     }
 
     @Test("TLS: a broker whose certificate the CA verifies gets the events; one it does not is refused, said once")
@@ -373,18 +426,27 @@ import Testing
         let folder = try Scratch()
         let big = folder.path("big")
         try Data(count: 5000).write(to: big)
+        let fifo = folder.path("fifo")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
         let cases: [(settings: [String], says: String)] = [
             (["mqtt.topic_prefix=\"a/+\""], "mqtt.topic_prefix: 'a/+' cannot begin topics"),
             (["mqtt.topic_prefix=\"trail/\""], "mqtt.topic_prefix: 'trail/' cannot begin topics"),
             (["mqtt.discovery_prefix=\"ha/#\""], "mqtt.discovery_prefix: 'ha/#' cannot begin topics"),
             (["mqtt.tls_cert=\"/etc/hostname\"", "mqtt.tls_key=\"/etc/hostname\""], "mqtt.tls_ca: is needed with mqtt.tls_cert"),
             (["mqtt.tls_ca=\"/etc/hostname\"", "mqtt.tls_cert=\"/etc/hostname\""], "mqtt.tls_key: mqtt.tls_cert and mqtt.tls_key go together"),
-            (["mqtt.tls_ca=\"/nonexistent/ca.crt\""], "mqtt.tls_ca: /nonexistent/ca.crt is not a readable file"),
+            (["mqtt.tls_ca=\"/nonexistent/ca.crt\""], "mqtt.tls_ca: /nonexistent/ca.crt: No such file or directory"),
             (["mqtt.host=\"\""], "mqtt.host: '' is not a host name or address"),
             (["mqtt.password_file=\"/etc/hostname\""], "mqtt.username: is needed with mqtt.password_file"),
-            (["mqtt.username=\"u\"", "mqtt.password_file=\"\(big.path)\""], "is over 4096 bytes: not a password file (mqtt.password_file)"),
-            (["mqtt.username=\"u\"", "mqtt.password_file=\"/nonexistent\""], "/nonexistent: cannot be read as UTF-8 text for the MQTT password"),
+            (["mqtt.username=\"u\"", "mqtt.password_file=\"\(big.path)\""], "mqtt.password_file: \(big.path) is over 4096 bytes"),
+            (["mqtt.username=\"u\"", "mqtt.password_file=\"/nonexistent\""], "mqtt.password_file: /nonexistent: No such file or directory"),
+            (["mqtt.username=\"u\"", "mqtt.password_file=\"\(fifo.path)\""], "mqtt.password_file: \(fifo.path) is not a regular file"),
+            (["mqtt.tls_ca=\"\(fifo.path)\""], "mqtt.tls_ca: \(fifo.path) is not a regular file"),
+            (["mqtt.tls_ca=\"\(big.path)\""], "mqtt.tls_ca: \(big.path) holds no PEM certificate"),
+            (["mqtt.tls_ca=\"/etc/hostname\""], "mqtt.tls_ca: /etc/hostname holds no PEM certificate"),
+            (["mqtt.topic_prefix=\"$SYS/x\""], "mqtt.topic_prefix: '$SYS/x' cannot begin topics"),
             (["http.public_url=\"box:8080\""], "http.public_url"),
+            (["http.public_url=\"http://\""], "http.public_url"),
+            (["http.public_url=\"http://user:secret@box\""], "http.public_url"),
         ]
         for (settings, says) in cases {
             let configuration = folder.path("wamd.toml")
@@ -537,7 +599,4 @@ import Testing
         return Set(line.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     }
 
-    /// The host name as wamd puts it in Home Assistant ids.
-    static let host = String(
-        ProcessInfo.processInfo.hostName.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" })
 }

@@ -38,8 +38,11 @@ final class MQTTConnection: Sendable {
         var published = 0
         var dropped = 0
         var connections = 0
-        /// Messages waiting for the next connection.
+        /// Messages waiting for the broker: queued for the next connection, or sent and not yet
+        /// acknowledged (QoS 1).
         var queued = 0
+        /// Why the last connection attempt failed, until one succeeds.
+        var lastError: String?
     }
 
     private struct State {
@@ -47,6 +50,9 @@ final class MQTTConnection: Sendable {
         var pending: [Message] = []
         /// The last connection failure logged, so that a refusal repeated by every retry is said once.
         var lastFailure: Int32?
+        var lastError: String?
+        /// Messages handed to libmosquitto and not yet sent (QoS 0) or acknowledged (QoS 1).
+        var inFlight = 0
         var onConnect: [Message] = []
         var stopping = false
     }
@@ -81,12 +87,14 @@ final class MQTTConnection: Sendable {
         if settings.tlsCertificate.isEmpty != settings.tlsKey.isEmpty {
             throw MQTTError(key: settings.tlsKey.isEmpty ? "mqtt.tls_key" : "mqtt.tls_cert", reason: "mqtt.tls_cert and mqtt.tls_key go together")
         }
-        for (key, path) in [("mqtt.tls_ca", settings.tlsCA), ("mqtt.tls_cert", settings.tlsCertificate), ("mqtt.tls_key", settings.tlsKey)]
-        where !path.isEmpty {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
-                FileManager.default.isReadableFile(atPath: path)
-            else { throw MQTTError(key: key, reason: "\(path) is not a readable file") }
+        for (key, path, pem) in [
+            ("mqtt.tls_ca", settings.tlsCA, "CERTIFICATE-----"), ("mqtt.tls_cert", settings.tlsCertificate, "CERTIFICATE-----"),
+            ("mqtt.tls_key", settings.tlsKey, "PRIVATE KEY-----"),
+        ] where !path.isEmpty {
+            let text = try Self.readSmallFile(path, key: key)
+            guard text.contains("-----BEGIN ") && text.contains(pem) else {
+                throw MQTTError(key: key, reason: "\(path) holds no PEM \(pem.dropLast(5).lowercased())")
+            }
         }
         if !settings.tlsCA.isEmpty {
             let certificate = settings.tlsCertificate.isEmpty ? nil : settings.tlsCertificate
@@ -103,6 +111,27 @@ final class MQTTConnection: Sendable {
             guard let context else { return }
             Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue().disconnected(code: code)
         }
+        mosquitto_publish_callback_set(handle) { _, context, _ in
+            guard let context else { return }
+            Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue().delivered()
+        }
+    }
+
+    /// The largest TLS or password file read (PEM files of a few certificates, a password).
+    static let maxSmallFileBytes = 1 << 20
+
+    /// The text of `path`, which must be a regular file (not a FIFO, device or folder) of at most
+    /// `maxSmallFileBytes`.
+    static func readSmallFile(_ path: String, key: String) throws(MQTTError) -> String {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw MQTTError(key: key, reason: "\(path): \(String(cString: strerror(errno)))") }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw MQTTError(key: key, reason: "\(path) is not a regular file") }
+        guard status.st_size <= maxSmallFileBytes else {
+            throw MQTTError(key: key, reason: "\(path) is over \(maxSmallFileBytes) bytes, too large for what it should hold")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw MQTTError(key: key, reason: "\(path) cannot be read") }
+        guard let text = String(data: data, encoding: .utf8) else { throw MQTTError(key: key, reason: "\(path) is not UTF-8 text") }
+        return text
     }
 
     deinit {
@@ -142,12 +171,28 @@ final class MQTTConnection: Sendable {
                 if code == MOSQ_ERR_SUCCESS.rawValue {
                     connectedOnce = true
                     var looped = MOSQ_ERR_SUCCESS.rawValue
-                    var accepted = false
+                    var acceptedAt: Date?
                     while looped == MOSQ_ERR_SUCCESS.rawValue && !state.withLock({ $0.stopping }) {
                         looped = mosquitto_loop(handle, 500, 1)
-                        if state.withLock({ $0.counts.connected }) { (delay, accepted) = (1, true) }
+                        if acceptedAt == nil && state.withLock({ $0.counts.connected }) { acceptedAt = Date() }
                     }
-                    if looped == MOSQ_ERR_SUCCESS.rawValue { signOff() }
+                    let accepted = acceptedAt != nil
+                    if looped == MOSQ_ERR_SUCCESS.rawValue {
+                        signOff()
+                    } else if let acceptedAt {
+                        // Only a connection that lasted resets the back-off: one the broker closes at
+                        // once (another client took the id, a refused topic) must not loop every second.
+                        if Date().timeIntervalSince(acceptedAt) >= Self.lasting {
+                            delay = 1
+                        } else {
+                            logFailure(
+                                -1,
+                                "the broker closed the connection \(String(format: "%.1f", Date().timeIntervalSince(acceptedAt))) s after "
+                                    + "accepting it: another client may use the same client id (mqtt.client_id), or the broker refuses "
+                                    + "what wamd publishes under \(settings.statusTopic.split(separator: "/").dropLast().joined(separator: "/"))/ "
+                                    + "(its access rules); retrying in \(Int(delay)) s")
+                        }
+                    }
                     // A TLS handshake fails in the loop, after the TCP connection; a refusal is said by `connected`.
                     failure = accepted || looped == MOSQ_ERR_CONN_REFUSED.rawValue ? MOSQ_ERR_SUCCESS.rawValue : looped
                 }
@@ -163,6 +208,9 @@ final class MQTTConnection: Sendable {
         networkThread.withLock { $0 = done }
     }
 
+    /// Seconds a connection must last for the next failure to be retried after 1 s again.
+    static let lasting = 30.0
+
     /// Sleeps `seconds`, waking early at a stop.
     private func pause(_ seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
@@ -174,12 +222,33 @@ final class MQTTConnection: Sendable {
     }
 
     /// Stops the network thread, which publishes `offline` (retained) and disconnects; waits
-    /// for it at most 5 s.
-    func stop() {
+    /// for it at most 5 s. Messages still waiting are reported as lost unless `handingOver` (a
+    /// reload: `handOver` passes them on).
+    func stop(handingOver: Bool = false) {
         state.withLock { $0.stopping = true }
         _ = networkThread.withLock { $0 }?.wait(timeout: .now() + 5)
-        let undelivered = state.withLock { $0.pending.count }
-        if undelivered > 0 { logger.warning("mqtt: \(undelivered) messages not delivered (the broker was away at the stop)") }
+        let undelivered = state.withLock { $0.pending.count + $0.inFlight }
+        if undelivered > 0 && !handingOver {
+            logger.warning("mqtt: \(undelivered) messages not delivered (the broker was away or had not acknowledged them)")
+        }
+    }
+
+    /// After `stop`: the messages still waiting, for the connection that replaces this one (a
+    /// reload), which sends them once connected.
+    func handOver() -> [Message] {
+        state.withLock { state in
+            defer { state.pending.removeAll() }
+            return state.pending
+        }
+    }
+
+    /// Queues `messages` (from `handOver`) ahead of anything published since.
+    func adopt(_ messages: [Message]) {
+        state.withLock { state in
+            let published = state.pending
+            state.pending = []
+            for message in messages + published { enqueue(message, in: &state) }
+        }
     }
 
     /// On the network thread at a stop: `offline`, flushed, then a clean disconnect (so the
@@ -196,21 +265,33 @@ final class MQTTConnection: Sendable {
 
     /// Sends `message` now, or queues it until the next connection.
     func publish(_ message: Message) {
-        let connected = state.withLock { state -> Bool in
-            guard state.counts.connected else {
+        let sendNow = state.withLock { state -> Bool in
+            // Past mqtt.queue messages unacknowledged (a broker that stopped reading), they wait here, bounded.
+            guard state.counts.connected && state.inFlight < settings.queue && state.pending.isEmpty else {
                 enqueue(message, in: &state)
                 return false
             }
             return true
         }
-        guard connected else { return }
+        guard sendNow else { return }
         send(message)
+    }
+
+    /// libmosquitto sent (QoS 0) or the broker acknowledged (QoS 1) a message: one more may go.
+    private func delivered() {
+        let next = state.withLock { state -> Message? in
+            state.inFlight = max(0, state.inFlight - 1)
+            guard state.counts.connected, state.inFlight < settings.queue, !state.pending.isEmpty else { return nil }
+            return state.pending.removeFirst()
+        }
+        if let next { send(next) }
     }
 
     var counts: Counts {
         state.withLock { state in
             var counts = state.counts
-            counts.queued = state.pending.count
+            counts.queued = state.pending.count + state.inFlight
+            counts.lastError = state.lastError
             return counts
         }
     }
@@ -230,6 +311,7 @@ final class MQTTConnection: Sendable {
         state.withLock { state in
             if code == MOSQ_ERR_SUCCESS.rawValue {
                 state.counts.published += 1
+                state.inFlight += 1
             } else if code == MOSQ_ERR_NO_CONN.rawValue {
                 state.counts.connected = false
                 enqueue(message, in: &state)
@@ -248,6 +330,9 @@ final class MQTTConnection: Sendable {
             state.counts.connected = true
             state.counts.connections += 1
             state.lastFailure = nil
+            state.lastError = nil
+            // QoS 0 messages libmosquitto had not sent are gone with the old connection; QoS 1 ones are resent.
+            if settings.qos == 0 { state.inFlight = 0 }
             defer { state.pending.removeAll() }
             return (state.pending, state.onConnect)
         }
@@ -270,7 +355,7 @@ final class MQTTConnection: Sendable {
     /// Logs a connection failure once, until a connection succeeds or the failure changes.
     private func logFailure(_ code: Int32, _ message: String) {
         let isNew = state.withLock { state -> Bool in
-            defer { state.lastFailure = code }
+            defer { (state.lastFailure, state.lastError) = (code, message) }
             return state.lastFailure != code
         }
         if isNew { logger.error("mqtt: \(message)") }
@@ -306,7 +391,7 @@ final class MQTTConnection: Sendable {
         case 1: "the broker refused the protocol version; retrying"
         case 2: "the broker refused the client id (mqtt.client_id); retrying"
         case 3: "the broker is unavailable; retrying"
-        case 4, 5: "the broker refused the username or password (mqtt.username, mqtt.password_file); retrying, at most every minute"
+        case 4, 5: "the broker refused the username or password (mqtt.username, mqtt.password_file); retrying less and less often, then every minute"
         default: "the broker refused the connection (code \(code)); retrying"
         }
     }

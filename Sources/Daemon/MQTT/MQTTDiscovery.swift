@@ -1,4 +1,5 @@
 import Foundation
+import Workflow
 
 /// Home Assistant MQTT discovery for one wamd instance: a device (`wamd <host> <instance>`) with
 /// sensors for the last explained class and its probability, a `binary_sensor` per class of
@@ -24,9 +25,19 @@ struct MQTTDiscovery: Sendable {
 
     private typealias Entry = (component: String, object: String, fields: [String: Any])
 
-    /// The retained config messages of the instance's device (with the stats sensors when `stats`).
-    func configs(stats: Bool) -> [MQTTConnection.Message] {
-        let node = Self.identifier("wamd_\(host)_\(instance)")
+    /// The object id of a class's binary sensor: `heard_<label>`, with a hash of the label when
+    /// it had to be changed into an id (so that `a.b` and `a"b` stay apart).
+    static func object(class label: String) -> String {
+        let id = identifier(label)
+        return "heard_" + (id == label ? id : "\(id)_\(StableHash.hex(label).prefix(6))")
+    }
+
+    /// The retained config messages of the instance's device: the window sensors when `windows`,
+    /// the stats sensors when `stats`, and empty ones that remove those left out (announced by an
+    /// earlier run with other settings).
+    func configs(windows: Bool, stats: Bool) -> [MQTTConnection.Message] {
+        // The node follows the topics, so that two wamds with other topic prefixes stay two devices.
+        let node = Self.identifier(base.replacingOccurrences(of: "/", with: "_"))
         let device: [String: Any] = ["identifiers": [node], "name": "wamd \(host) \(instance)", "manufacturer": "wam", "model": "wamd"]
         let common: [String: Any] = [
             "availability_topic": "\(base)/status", "payload_available": "online", "payload_not_available": "offline", "device": device,
@@ -49,21 +60,29 @@ struct MQTTDiscovery: Sendable {
             let quoted = label.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
             entries.append(
                 (
-                    "binary_sensor", "heard_" + Self.identifier(label),
+                    "binary_sensor", Self.object(class: label),
                     [
                         "name": "Heard \(label)", "state_topic": explained, "device_class": "sound", "off_delay": Self.offDelay,
                         "value_template": "{{ 'ON' if value_json['class'] == '\(quoted)' else 'OFF' }}",
                     ]
                 ))
         }
-        if stats { entries += statsEntries() }
+        let windowEntries = Array(entries.prefix(2))
+        var left: [Entry] = []
+        if !windows {
+            left += windowEntries
+            entries.removeFirst(2)
+        }
+        if stats { entries += statsEntries() } else { left += statsEntries() }
+        func topic(_ entry: Entry) -> String { "\(prefix)/\(entry.component)/\(node)/\(entry.object)/config" }
+        let removals = left.map { MQTTConnection.Message(topic: topic($0), payload: [], retain: true) }
         return entries.compactMap { entry in
             var fields = common.merging(entry.fields) { _, new in new }
             fields["unique_id"] = "\(node)_\(entry.object)"
             guard let payload = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
             else { return nil }
-            return MQTTConnection.Message(topic: "\(prefix)/\(entry.component)/\(node)/\(entry.object)/config", payload: Array(payload), retain: true)
-        }
+            return MQTTConnection.Message(topic: topic(entry), payload: Array(payload), retain: true)
+        } + removals
     }
 
     /// Sensors of the stats topic (`MQTTStatsMessage`).

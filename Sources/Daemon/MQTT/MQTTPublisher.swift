@@ -4,7 +4,7 @@ import Synchronization
 import Workflow
 
 /// What a wamd instance publishes over MQTT (`[mqtt]`), all under `<prefix>/<instance>/`, the
-/// instance being its source (`alsa_default`, `spool_incoming`, `stdin`): explained windows on
+/// instance being its source (`alsa-default`, `spool-incoming`, `stdin`): explained windows on
 /// `explained` and, with `windows = "all"`, classified windows on `window` (`MQTTWindowMessage`,
 /// `Docs/mqtt-window.schema.json`); `stats` every `stats_interval` seconds (`MQTTStatsMessage`,
 /// `Docs/mqtt-stats.schema.json`); `status`, retained, `online` or, as the broker's last will,
@@ -38,6 +38,11 @@ final class MQTTPublisher: Sendable {
         guard !configuration.mqttHost.isEmpty, !configuration.mqttHost.contains(where: \.isWhitespace) else {
             throw MQTTError(key: "mqtt.host", reason: "'\(configuration.mqttHost)' is not a host name or address")
         }
+        if !configuration.mqttClientID.isEmpty {
+            guard configuration.mqttClientID.utf8.count <= 256, !Self.hasControlCharacters(configuration.mqttClientID) else {
+                throw MQTTError(key: "mqtt.client_id", reason: "expected at most 256 bytes without control characters")
+            }
+        }
         base = "\(prefix)/\(instance)"
         windows = configuration.mqttWindows
         statsInterval = configuration.mqttStatsInterval
@@ -50,7 +55,8 @@ final class MQTTPublisher: Sendable {
         connection = try MQTTConnection(
             settings: .init(
                 host: configuration.mqttHost, port: configuration.mqttPort, username: configuration.mqttUsername, password: password,
-                clientID: configuration.mqttClientID.isEmpty ? "wamd-\(host)-\(instance)" : configuration.mqttClientID,
+                clientID: configuration.mqttClientID.isEmpty
+                    ? Self.defaultClientID(host: host, instance: instance, configuration) : configuration.mqttClientID,
                 keepalive: configuration.mqttKeepalive, qos: configuration.mqttQoS, queue: configuration.mqttQueue,
                 statusTopic: "\(base)/status", tlsCA: configuration.mqttTLSCA, tlsCertificate: configuration.mqttTLSCert,
                 tlsKey: configuration.mqttTLSKey),
@@ -58,19 +64,35 @@ final class MQTTPublisher: Sendable {
         discovery =
             configuration.mqttDiscovery
             ? MQTTDiscovery(prefix: configuration.mqttDiscoveryPrefix, base: base, host: host, instance: instance, classes: configuration.classes)
-                .configs(stats: statsInterval > 0)
+                .configs(windows: windows != .none, stats: statsInterval > 0)
             : []
         connection.setOnConnect(discovery)
     }
 
-    /// Throws unless `topic` can start topics: not empty, no `+`, `#` or NUL, no empty level
-    /// (a leading, trailing or doubled `/`).
+    /// Throws unless `topic` can start topics: not empty, at most 1024 bytes, no `+`, `#` or
+    /// control characters, no empty level (a leading, trailing or doubled `/`), not the broker's
+    /// own `$` topics.
     static func checkTopic(_ topic: String, key: String) throws(MQTTError) {
-        guard !topic.isEmpty, !topic.contains(where: { "+#\u{0}".contains($0) }),
+        guard !topic.isEmpty, topic.utf8.count <= 1024, !topic.hasPrefix("$"),
+            !topic.contains(where: { "+#".contains($0) }), !hasControlCharacters(topic),
             !topic.split(separator: "/", omittingEmptySubsequences: false).contains("")
         else {
-            throw MQTTError(key: key, reason: "'\(topic)' cannot begin topics: expected levels separated by '/', none empty, without '+' or '#'")
+            throw MQTTError(
+                key: key,
+                reason: "'\(topic.prefix(80))' cannot begin topics: expected at most 1024 bytes in levels separated by '/', "
+                    + "none empty, without '+', '#', control characters or a leading '$'")
         }
+    }
+
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
+    /// `wamd-<host>-<instance>-<hash>`: the hash of the topics and the output folder tells apart
+    /// two wamds of one host whose sources have the same name (two `spool:incoming` folders).
+    static func defaultClientID(host: String, instance: String, _ configuration: DaemonConfiguration) -> String {
+        let folder = URL(fileURLWithPath: configuration.outputDirectory).standardizedFileURL.path
+        return "wamd-\(host)-\(instance)-" + StableHash.hex("\(configuration.mqttTopicPrefix)\n\(configuration.input)\n\(folder)").prefix(8)
     }
 
     /// The longest password file read (a password is one short line).
@@ -79,19 +101,18 @@ final class MQTTPublisher: Sendable {
     /// The first line of `path` (nil: no password file).
     static func password(_ path: String) throws -> String? {
         guard !path.isEmpty else { return nil }
-        guard let file = FileHandle(forReadingAtPath: path), let data = try? file.read(upToCount: maxPasswordFileBytes + 1),
-            let text = String(data: data, encoding: .utf8)
-        else {
-            throw WorkflowError(source: path, reason: "cannot be read as UTF-8 text for the MQTT password (mqtt.password_file)")
+        let text = try MQTTConnection.readSmallFile(path, key: "mqtt.password_file")
+        guard text.utf8.count <= maxPasswordFileBytes else {
+            throw MQTTError(key: "mqtt.password_file", reason: "\(path) is over \(maxPasswordFileBytes) bytes: not a password file")
         }
-        guard data.count <= maxPasswordFileBytes else {
-            throw WorkflowError(source: path, reason: "is over \(maxPasswordFileBytes) bytes: not a password file (mqtt.password_file)")
+        guard let line = text.split(whereSeparator: \.isNewline).first, !line.isEmpty else {
+            throw MQTTError(key: "mqtt.password_file", reason: "\(path) is empty: expected the password on its first line")
         }
-        return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return String(line)
     }
 
     func start() { connection.start() }
-    func stop() { connection.stop() }
+    func stop(handingOver: Bool = false) { connection.stop(handingOver: handingOver) }
 
     /// Classified windows not published because of `mqtt.max_per_second`.
     var skippedWindows: Int { skipped.load(ordering: .relaxed) }
@@ -151,6 +172,8 @@ public struct MQTTStatus: Sendable, Equatable {
     public var connections: Int
     /// Classified windows not published because of `mqtt.max_per_second`.
     public var skipped: Int
+    /// Why the last connection attempt failed, while not connected.
+    public var lastError: String?
 }
 
 /// The MQTT publisher of the current settings, replaced when a reload changes `[mqtt]` (or the
@@ -188,7 +211,7 @@ final class MQTTLink: Sendable {
         return MQTTStatus(
             broker: "\(settings.mqttHost):\(settings.mqttPort)", connected: counts.connected, published: before.published + counts.published,
             dropped: before.dropped + counts.dropped, queued: counts.queued, connections: before.connections + counts.connections,
-            skipped: before.skipped + publisher.skippedWindows)
+            skipped: before.skipped + publisher.skippedWindows, lastError: counts.connected ? nil : counts.lastError)
     }
 
     /// Whether `configuration` differs from the running one in `[mqtt]` (or in the password its file holds).
@@ -204,8 +227,16 @@ final class MQTTLink: Sendable {
             defer { current = fresh }
             return current
         }
-        old?.stop()
+        old?.stop(handingOver: fresh != nil)
         if let old {
+            // What the old connection still held goes out through the new one, under its topics.
+            let held = old.connection.handOver().map { message in
+                message.topic.hasPrefix(old.base + "/")
+                    ? MQTTConnection.Message(topic: (fresh?.base ?? "") + message.topic.dropFirst(old.base.count), payload: message.payload)
+                    : message
+            }
+            fresh?.connection.adopt(held)
+            if fresh == nil && !held.isEmpty { runtime.logger.notice("mqtt: off; \(held.count) held messages dropped") }
             let counts = old.connection.counts
             retired.withLock {
                 $0.published += counts.published
