@@ -117,8 +117,8 @@ let package = Package(
         .executableTarget(
             name: "wam-bench",
             dependencies: [
-                "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow", "CommandSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow", "CommandSupport", "Daemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/Sources/wam-bench"
         ),

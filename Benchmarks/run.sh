@@ -16,7 +16,8 @@
 #                             WAM_SG n=25 and WAM_IG m=32 of one window, best and middle
 #   integration               wam-bench integration: adaptive WAM_IG steps vs plain doubling
 #   daemon [MINUTES=60] [RUNS=5]   wamd's real-time factor and its memory over a long stream
-#   mqtt [ROUNDS=3]           wamd's CPU time with and without publishing every window to a real mosquitto,
+#   mqtt [ROUNDS=3]           the MQTT sink's cost per message next to a window's (wam-bench mqtt), and
+#                             wamd's CPU time with and without publishing every window to a real mosquitto,
 #                             and its memory after 600 windows (10 min at 1 window/s) with the broker down
 #   defaults [LIMIT=24]       the grid of wam eval runs the defaults of wam explain came from
 #   quick                     wavelets, engine, attribution, integration (what make bench runs)
@@ -157,7 +158,8 @@ bench_daemon() {
     | awk '{ if (NR == 1 || $1 > max) max = $1; if (NR == 7) minute = $1; last = $1 } END { printf "peak %d MB; %d MB after 1 min, %d MB at the end\n", max, minute, last }'
 }
 
-# MQTT publishing (issue 17): wamd's CPU time (user + system) on 10 min of audio (the 40 s sample
+# MQTT publishing (issue 17): wam-bench mqtt times the sink per message next to a window's own
+# work; then wamd's CPU time (user + system) on 10 min of audio (the 40 s sample
 # 15 times on standard input), every window
 # classified and explained with the cheap gradient and every one published twice (window and
 # explained) to a real mosquitto, against the same run without MQTT, in alternation; then peak
@@ -178,6 +180,11 @@ bench_mqtt() {
   sleep 1
   mosquitto_sub -h 127.0.0.1 -p "$port" -t 'wam/#' >"$work/received" &
   local subscriber=$!
+  # The sink's own cost per message next to a window's, in one process (the precise number).
+  build wam-bench
+  "$bin/wam-bench" mqtt --port "$port"
+  # The whole daemon with and without MQTT (a check of the above; the CPU time of whole runs
+  # varies by a few percent on a shared machine).
   local off=() on=() threads=()
   for ((round = 0; round < rounds; round++)); do
     for mode in off on; do

@@ -81,7 +81,16 @@ public enum ConfigurationLoader {
                         message: "expected --set section.key=value with a known key"))
                 continue
             }
-            let value = (try? parseTOML("v = \(parts[1])")).flatMap { $0["v"] }.map(convert) ?? .text(parts[1])
+            let parsed = (try? parseTOML("v = \(parts[1])")).flatMap { $0["v"] }.map(convert)
+            // Unquoted text is taken as it is (--set mqtt.host=broker.lan); a quoted value must be valid TOML.
+            if parsed == nil, let first = parts[1].first, "\"'[{".contains(first) {
+                problems.append(
+                    .init(
+                        file: "command line", line: nil, key: field.path,
+                        message: "\(parts[1].prefix(80)) is not a valid TOML value (a string's escapes, quotes or brackets)"))
+                continue
+            }
+            let value = parsed ?? .text(parts[1])
             if !field.apply(&configuration, value) {
                 problems.append(.init(file: "command line", line: nil, key: field.path, message: "expected \(field.expected), got \(parts[1])"))
             }

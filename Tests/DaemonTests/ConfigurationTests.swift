@@ -81,6 +81,16 @@ import Testing
         #expect(throws: ConfigurationErrors.self) {
             try ConfigurationLoader.load(text: text, file: "f", overrides: ["explain.workers=0"])
         }
+        // Unquoted text is text; a quoted value that is not valid TOML is refused, not kept with its quotes.
+        #expect(try ConfigurationLoader.load(text: text, file: "f", overrides: ["mqtt.host=broker.lan"]).mqttHost == "broker.lan")
+        for bad in [#"mqtt.topic_prefix="wam\u0000x""#, #"mqtt.topic_prefix="a\qb""#, #"mqtt.host="abc"#, "gates.classes=[\"a\""] {
+            do {
+                _ = try ConfigurationLoader.load(text: text, file: "f", overrides: [bad])
+                Issue.record("accepted \(bad)")
+            } catch {
+                #expect(error.problems.contains { $0.description.contains("is not a valid TOML value") }, "\(bad): \(error)")
+            }
+        }
     }
 
     @Test("[explain] fills the same request wam explain does: adaptive steps take explain.tolerance and explain.max_steps, not fixed values")

@@ -10,7 +10,7 @@ import Synchronization
 /// the next connection. The broker publishes `offline` on the status topic as the connection's
 /// last will; `online` is published (retained) at every connection, followed by the messages of
 /// `setOnConnect`.
-final class MQTTConnection: Sendable {
+package final class MQTTConnection: Sendable {
     struct Message: Sendable, Equatable {
         let topic: String
         let payload: [UInt8]
@@ -33,16 +33,16 @@ final class MQTTConnection: Sendable {
     }
 
     /// What `counts` reports.
-    struct Counts: Sendable, Equatable {
-        var connected = false
-        var published = 0
-        var dropped = 0
-        var connections = 0
+    package struct Counts: Sendable, Equatable {
+        package var connected = false
+        package var published = 0
+        package var dropped = 0
+        package var connections = 0
         /// Messages waiting for the broker: queued for the next connection, or sent and not yet
         /// acknowledged (QoS 1).
-        var queued = 0
+        package var queued = 0
         /// Why the last connection attempt failed, until one succeeds.
-        var lastError: String?
+        package var lastError: String?
     }
 
     private struct State {
@@ -287,7 +287,7 @@ final class MQTTConnection: Sendable {
         if let next { send(next) }
     }
 
-    var counts: Counts {
+    package var counts: Counts {
         state.withLock { state in
             var counts = state.counts
             counts.queued = state.pending.count + state.inFlight
@@ -305,14 +305,18 @@ final class MQTTConnection: Sendable {
     }
 
     private func send(_ message: Message) {
+        // Counted before: libmosquitto may call `delivered` before mosquitto_publish returns.
+        state.withLock { $0.inFlight += 1 }
         let code = message.payload.withUnsafeBytes { bytes in
             mosquitto_publish(handle, nil, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(settings.qos), message.retain)
         }
         state.withLock { state in
             if code == MOSQ_ERR_SUCCESS.rawValue {
                 state.counts.published += 1
-                state.inFlight += 1
-            } else if code == MOSQ_ERR_NO_CONN.rawValue {
+                return
+            }
+            state.inFlight = max(0, state.inFlight - 1)
+            if code == MOSQ_ERR_NO_CONN.rawValue {
                 state.counts.connected = false
                 enqueue(message, in: &state)
             } else {

@@ -10,8 +10,8 @@ import Workflow
 /// `Docs/mqtt-stats.schema.json`); `status`, retained, `online` or, as the broker's last will,
 /// `offline`. With discovery, the instance is a Home Assistant device (`MQTTDiscovery`),
 /// announced at every connection. Uploads to the live view are not published.
-final class MQTTPublisher: Sendable {
-    let connection: MQTTConnection
+package final class MQTTPublisher: Sendable {
+    package let connection: MQTTConnection
     /// Every topic of this instance begins with it: `<prefix>/<instance>`.
     let base: String
     let windows: MQTTWindows
@@ -28,7 +28,7 @@ final class MQTTPublisher: Sendable {
     /// The settings of `[mqtt]` turned into a connection (not yet started).
     /// - Throws: a clear error naming the key of a setting that cannot work (an unreadable
     ///   password file, a TLS file libmosquitto refuses).
-    init(configuration: DaemonConfiguration, logger: Logger) throws {
+    package init(configuration: DaemonConfiguration, logger: Logger) throws {
         let host = OutputStore.folderName(ProcessInfo.processInfo.hostName)
         // The instance: several wamds on one host (one per microphone) each have their own topics, client id and device.
         let instance = OutputStore.folderName(try AudioSourceSpecification(configuration.input).name)
@@ -111,8 +111,8 @@ final class MQTTPublisher: Sendable {
         return String(line)
     }
 
-    func start() { connection.start() }
-    func stop(handingOver: Bool = false) { connection.stop(handingOver: handingOver) }
+    package func start() { connection.start() }
+    package func stop(handingOver: Bool = false) { connection.stop(handingOver: handingOver) }
 
     /// Classified windows not published because of `mqtt.max_per_second`.
     var skippedWindows: Int { skipped.load(ordering: .relaxed) }
@@ -132,7 +132,7 @@ final class MQTTPublisher: Sendable {
         publish(MQTTWindowMessage(event: event, result: nil, liveView: nil), kind: "window")
     }
 
-    func publishExplained(_ event: WindowEvent, result: WindowResult) {
+    package func publishExplained(_ event: WindowEvent, result: WindowResult) {
         guard windows != .none, event.source != AttributionDaemon.uploadSource else { return }
         publish(MQTTWindowMessage(event: event, result: result, liveView: liveView), kind: "explained")
     }
