@@ -11,6 +11,11 @@ struct MQTTWindowMessage: Codable, Equatable {
         let highHz: Double?
         /// Share of the explanation's total |attribution|.
         let importance: Double
+
+        enum CodingKeys: String, CodingKey {
+            case name, importance
+            case lowHz = "low_hz", highHz = "high_hz"
+        }
     }
 
     /// The window in the live view (`Docs/openapi.yaml`), when `[http]` is on.
@@ -18,6 +23,11 @@ struct MQTTWindowMessage: Codable, Equatable {
         let window: String
         let interpretationWav: String?
         let inputWav: String?
+
+        enum CodingKeys: String, CodingKey {
+            case window
+            case interpretationWav = "interpretation_wav", inputWav = "input_wav"
+        }
     }
 
     var schema = 1
@@ -34,6 +44,12 @@ struct MQTTWindowMessage: Codable, Equatable {
     let document: String?
     let scaleProfile: [Band]?
     let links: Links?
+
+    // Spelled out: the encoder's snake-case conversion took most of a message's encoding time.
+    enum CodingKeys: String, CodingKey {
+        case schema, kind, time, source, `class`, probability, dbfs, decision, top, document, links
+        case sampleIndex = "sample_index", scaleProfile = "scale_profile"
+    }
 
     /// The message of `event`; `result` for an explained window, `liveView` the live view's address.
     init(event: WindowEvent, result: WindowResult?, liveView: String?) {
@@ -62,9 +78,8 @@ struct MQTTWindowMessage: Codable, Equatable {
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
     }()
 }
@@ -94,6 +109,15 @@ struct MQTTStatsMessage: Codable, Equatable {
     let writesPaused: Bool
     /// MQTT messages dropped from a full queue while the broker was away.
     let messagesDropped: Int
+
+    enum CodingKeys: String, CodingKey {
+        case schema, time, source
+        case intervalSeconds = "interval_seconds", windowsPerSecond = "windows_per_second", realTimeFactor = "real_time_factor"
+        case windowsClassified = "windows_classified", windowsExplained = "windows_explained"
+        case explanationsDropped = "explanations_dropped", queueDepth = "queue_depth", queueCapacity = "queue_capacity"
+        case outputBytes = "output_bytes", maxBytes = "max_bytes", freeBytes = "free_bytes", writesPaused = "writes_paused"
+        case messagesDropped = "messages_dropped"
+    }
 
     /// The stats of `now` against `previous` (the snapshot of the last message) over `interval` seconds.
     init(
