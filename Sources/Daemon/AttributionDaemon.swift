@@ -210,7 +210,6 @@ public final class AttributionDaemon: Service, Sendable {
             reloads.publish(currentConfiguration)
             logger.info("configuration reloaded", metadata: ["min_probability": "\(fresh.minProbability)", "min_dbfs": "\(fresh.minDBFS)"])
         } catch {
-            metrics.update { $0.inputErrors += 1 }
             logger.error("reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
         }
     }

@@ -429,9 +429,9 @@ import Testing
         let fifo = folder.path("fifo")
         #expect(mkfifo(fifo.path, 0o600) == 0)
         let cases: [(settings: [String], says: String)] = [
-            (["mqtt.topic_prefix=\"a/+\""], "mqtt.topic_prefix: 'a/+' cannot begin topics"),
-            (["mqtt.topic_prefix=\"trail/\""], "mqtt.topic_prefix: 'trail/' cannot begin topics"),
-            (["mqtt.discovery_prefix=\"ha/#\""], "mqtt.discovery_prefix: 'ha/#' cannot begin topics"),
+            (["mqtt.topic_prefix=\"a/+\""], "mqtt.topic_prefix: \"a/+\" cannot begin topics"),
+            (["mqtt.topic_prefix=\"trail/\""], "mqtt.topic_prefix: \"trail/\" cannot begin topics"),
+            (["mqtt.discovery_prefix=\"ha/#\""], "mqtt.discovery_prefix: \"ha/#\" cannot begin topics"),
             (["mqtt.tls_cert=\"/etc/hostname\"", "mqtt.tls_key=\"/etc/hostname\""], "mqtt.tls_ca: is needed with mqtt.tls_cert"),
             (["mqtt.tls_ca=\"/etc/hostname\"", "mqtt.tls_cert=\"/etc/hostname\""], "mqtt.tls_key: mqtt.tls_cert and mqtt.tls_key go together"),
             (["mqtt.tls_ca=\"/nonexistent/ca.crt\""], "mqtt.tls_ca: /nonexistent/ca.crt: No such file or directory"),
@@ -443,7 +443,7 @@ import Testing
             (["mqtt.tls_ca=\"\(fifo.path)\""], "mqtt.tls_ca: \(fifo.path) is not a regular file"),
             (["mqtt.tls_ca=\"\(big.path)\""], "mqtt.tls_ca: \(big.path) holds no PEM certificate"),
             (["mqtt.tls_ca=\"/etc/hostname\""], "mqtt.tls_ca: /etc/hostname holds no PEM certificate"),
-            (["mqtt.topic_prefix=\"$SYS/x\""], "mqtt.topic_prefix: '$SYS/x' cannot begin topics"),
+            (["mqtt.topic_prefix=\"$SYS/x\""], "mqtt.topic_prefix: \"$SYS/x\" cannot begin topics"),
             (["http.public_url=\"box:8080\""], "http.public_url"),
             (["http.public_url=\"http://\""], "http.public_url"),
             (["http.public_url=\"http://user:secret@box\""], "http.public_url"),

@@ -91,8 +91,7 @@ package final class MQTTConnection: Sendable {
             ("mqtt.tls_ca", settings.tlsCA, "CERTIFICATE-----"), ("mqtt.tls_cert", settings.tlsCertificate, "CERTIFICATE-----"),
             ("mqtt.tls_key", settings.tlsKey, "PRIVATE KEY-----"),
         ] where !path.isEmpty {
-            let text = try Self.readSmallFile(path, key: key)
-            guard text.contains("-----BEGIN ") && text.contains(pem) else {
+            guard Self.holdsPEM(try Self.readSmallFile(path, key: key), kind: String(pem.dropLast(5))) else {
                 throw MQTTError(key: key, reason: "\(path) holds no PEM \(pem.dropLast(5).lowercased())")
             }
         }
@@ -115,6 +114,24 @@ package final class MQTTConnection: Sendable {
             guard let context else { return }
             Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue().delivered()
         }
+    }
+
+    /// Whether `text` holds a whole PEM block whose label ends in `kind` (`CERTIFICATE`, `PRIVATE
+    /// KEY`): BEGIN and END lines and base64 between them. (Whether libssl accepts it is known at
+    /// the first connection.)
+    static func holdsPEM(_ text: String, kind: String) -> Bool {
+        var body: String?
+        for line in text.split(whereSeparator: \.isNewline).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if line.hasPrefix("-----BEGIN ") && line.hasSuffix("\(kind)-----") {
+                body = ""
+            } else if line.hasPrefix("-----END ") && line.hasSuffix("\(kind)-----"), let block = body {
+                if let decoded = Data(base64Encoded: block), decoded.count >= 32 { return true }
+                body = nil
+            } else if body != nil && !line.contains(":") {
+                body? += line
+            }
+        }
+        return false
     }
 
     /// The largest TLS or password file read (PEM files of a few certificates, a password).
@@ -182,9 +199,10 @@ package final class MQTTConnection: Sendable {
                     } else if let acceptedAt {
                         // Only a connection that lasted resets the back-off: one the broker closes at
                         // once (another client took the id, a refused topic) must not loop every second.
-                        if Date().timeIntervalSince(acceptedAt) >= Self.lasting {
+                        let lasted = Date().timeIntervalSince(acceptedAt)
+                        if lasted >= Self.lasting {
                             delay = 1
-                        } else {
+                        } else if lasted < 3 {
                             logFailure(
                                 -1,
                                 "the broker closed the connection \(String(format: "%.1f", Date().timeIntervalSince(acceptedAt))) s after "
@@ -279,12 +297,8 @@ package final class MQTTConnection: Sendable {
 
     /// libmosquitto sent (QoS 0) or the broker acknowledged (QoS 1) a message: one more may go.
     private func delivered() {
-        let next = state.withLock { state -> Message? in
-            state.inFlight = max(0, state.inFlight - 1)
-            guard state.counts.connected, state.inFlight < settings.queue, !state.pending.isEmpty else { return nil }
-            return state.pending.removeFirst()
-        }
-        if let next { send(next) }
+        state.withLock { $0.inFlight = max(0, $0.inFlight - 1) }
+        drain()
     }
 
     package var counts: Counts {
@@ -296,11 +310,23 @@ package final class MQTTConnection: Sendable {
         }
     }
 
+    /// Queues `message`; past `Settings.queue` messages waiting (queued or unacknowledged) the
+    /// oldest queued ones are dropped, counted.
     private func enqueue(_ message: Message, in state: inout State) {
         state.pending.append(message)
-        if state.pending.count > settings.queue {
-            state.pending.removeFirst(state.pending.count - settings.queue)
+        while state.pending.count + state.inFlight > settings.queue && state.pending.count > 1 {
+            state.pending.removeFirst()
             state.counts.dropped += 1
+        }
+    }
+
+    /// Sends queued messages while connected and fewer than `Settings.queue` are unacknowledged.
+    private func drain() {
+        while let next = state.withLock({ state -> Message? in
+            guard state.counts.connected, state.inFlight < settings.queue, !state.pending.isEmpty else { return nil }
+            return state.pending.removeFirst()
+        }) {
+            send(next)
         }
     }
 
@@ -330,20 +356,20 @@ package final class MQTTConnection: Sendable {
             logFailure(code + 1000, Self.refusal(code))
             return
         }
-        let (queued, first) = state.withLock { state -> ([Message], [Message]) in
+        let (queued, first) = state.withLock { state -> (Int, [Message]) in
             state.counts.connected = true
             state.counts.connections += 1
             state.lastFailure = nil
             state.lastError = nil
             // QoS 0 messages libmosquitto had not sent are gone with the old connection; QoS 1 ones are resent.
             if settings.qos == 0 { state.inFlight = 0 }
-            defer { state.pending.removeAll() }
-            return (state.pending, state.onConnect)
+            return (state.pending.count + state.inFlight, state.onConnect)
         }
         logger.info(
-            "mqtt: connected to \(settings.host):\(settings.port)", metadata: ["queued": "\(queued.count)", "dropped": "\(counts.dropped)"])
+            "mqtt: connected to \(settings.host):\(settings.port)", metadata: ["queued": "\(queued)", "dropped": "\(counts.dropped)"])
         send(Message(topic: settings.statusTopic, payload: Array("online".utf8), retain: true))
-        for message in first + queued { send(message) }
+        for message in first { send(message) }
+        drain()
     }
 
     private func disconnected(code: Int32) {

@@ -29,7 +29,7 @@ struct MQTTDiscovery: Sendable {
     /// it had to be changed into an id (so that `a.b` and `a"b` stay apart).
     static func object(class label: String) -> String {
         let id = identifier(label)
-        return "heard_" + (id == label ? id : "\(id)_\(StableHash.hex(label).prefix(6))")
+        return "heard_" + (id == label ? id : "\(id)_\(StableHash.hex(label).suffix(12))")
     }
 
     /// The retained config messages of the instance's device: the window sensors when `windows`,
@@ -67,12 +67,9 @@ struct MQTTDiscovery: Sendable {
                     ]
                 ))
         }
-        let windowEntries = Array(entries.prefix(2))
+        // Every entry so far follows the explained windows: none without them.
         var left: [Entry] = []
-        if !windows {
-            left += windowEntries
-            entries.removeFirst(2)
-        }
+        if !windows { (left, entries) = (entries, []) }
         if stats { entries += statsEntries() } else { left += statsEntries() }
         func topic(_ entry: Entry) -> String { "\(prefix)/\(entry.component)/\(node)/\(entry.object)/config" }
         let removals = left.map { MQTTConnection.Message(topic: topic($0), payload: [], retain: true) }

@@ -79,7 +79,7 @@ package final class MQTTPublisher: Sendable {
         else {
             throw MQTTError(
                 key: key,
-                reason: "'\(topic.prefix(80))' cannot begin topics: expected at most 1024 bytes in levels separated by '/', "
+                reason: "\(String(topic.prefix(80)).debugDescription) cannot begin topics: expected at most 1024 bytes in levels separated by '/', "
                     + "none empty, without '+', '#', control characters or a leading '$'")
         }
     }
