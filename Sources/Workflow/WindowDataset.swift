@@ -89,25 +89,19 @@ public struct WindowDataset: Sendable {
     /// Throws unless `url` is a regular file (after links) of at most `limit` bytes: a FIFO or
     /// device would block or never end.
     static func checkRegularFile(_ url: URL, atMost limit: Int, _ expected: String) throws(WorkflowError) {
-        var status = stat()
-        guard stat(url.path, &status) == 0 else {
-            throw WorkflowError(source: url.path, reason: "cannot be read (\(String(cString: strerror(errno))))")
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw WorkflowError(source: url.path, reason: "is not a regular file; expected \(expected)")
-        }
-        guard status.st_size <= limit else {
-            throw WorkflowError(source: url.path, reason: "is larger than \(expected) can be (\(limit >> 20) MiB)")
+        do {
+            try RegularFile.check(url.path, atMost: limit)
+        } catch {
+            throw WorkflowError(source: url.path, reason: "\(error); expected \(expected)")
         }
     }
 
     static func readDocument(_ url: URL) throws -> ExplanationDocument {
-        try checkRegularFile(url, atMost: maximumDocumentBytes, "a window's document (.json)")
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try RegularFile.read(url.path, atMost: maximumDocumentBytes)
         } catch {
-            throw WorkflowError(source: url.path, reason: "cannot be read (\(FileErrorReason.describe(error)))")
+            throw WorkflowError(source: url.path, reason: "\(error); expected a window's document (.json)")
         }
         do {
             return try ExplanationDocument.decode(data)

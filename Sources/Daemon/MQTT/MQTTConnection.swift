@@ -1,3 +1,4 @@
+import AtomicFiles
 import CMosquitto
 import Foundation
 import Logging
@@ -138,15 +139,14 @@ package final class MQTTConnection: Sendable {
     static let maxSmallFileBytes = 1 << 20
 
     /// The text of `path`, which must be a regular file (not a FIFO, device or folder) of at most
-    /// `maxSmallFileBytes`.
-    static func readSmallFile(_ path: String, key: String) throws(MQTTError) -> String {
-        var status = stat()
-        guard stat(path, &status) == 0 else { throw MQTTError(key: key, reason: "\(path): \(String(cString: strerror(errno)))") }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw MQTTError(key: key, reason: "\(path) is not a regular file") }
-        guard status.st_size <= maxSmallFileBytes else {
-            throw MQTTError(key: key, reason: "\(path) is over \(maxSmallFileBytes) bytes, too large for what it should hold")
+    /// `limit` bytes; errors name `key`.
+    static func readSmallFile(_ path: String, key: String, atMost limit: Int = maxSmallFileBytes) throws(MQTTError) -> String {
+        let data: Data
+        do {
+            data = try RegularFile.read(path, atMost: limit)
+        } catch {
+            throw MQTTError(key: key, reason: "\(path) \(error)")
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw MQTTError(key: key, reason: "\(path) cannot be read") }
         guard let text = String(data: data, encoding: .utf8) else { throw MQTTError(key: key, reason: "\(path) is not UTF-8 text") }
         return text
     }

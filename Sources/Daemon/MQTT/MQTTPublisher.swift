@@ -101,10 +101,7 @@ package final class MQTTPublisher: Sendable {
     /// The first line of `path` (nil: no password file).
     static func password(_ path: String) throws -> String? {
         guard !path.isEmpty else { return nil }
-        let text = try MQTTConnection.readSmallFile(path, key: "mqtt.password_file")
-        guard text.utf8.count <= maxPasswordFileBytes else {
-            throw MQTTError(key: "mqtt.password_file", reason: "\(path) is over \(maxPasswordFileBytes) bytes: not a password file")
-        }
+        let text = try MQTTConnection.readSmallFile(path, key: "mqtt.password_file", atMost: maxPasswordFileBytes)
         guard let line = text.split(whereSeparator: \.isNewline).first, !line.isEmpty else {
             throw MQTTError(key: "mqtt.password_file", reason: "\(path) is empty: expected the password on its first line")
         }
