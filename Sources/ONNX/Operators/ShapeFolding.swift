@@ -90,7 +90,11 @@ enum ShapeFolding {
             throw c.failure("start, limit and delta must be single values (delta non-zero)")
         }
         let (first, last, step) = (start.doubles[0], limit.doubles[0], delta.doubles[0])
-        let count = max(0, Int(((last - first) / step).rounded(.up)))
+        let exactCount = ((last - first) / step).rounded(.up)
+        guard exactCount.isFinite, exactCount <= Double(TensorLimits.maxElements) else {
+            throw c.failure("start \(first), limit \(last) and delta \(step) make more than \(TensorLimits.maxElements) values")
+        }
+        let count = max(0, Int(exactCount))
         let values = (0..<count).map { first + Double($0) * step }
         let tensor = ConstantTensor(shape: [count], dataType: .double, elements: .otherFloat(values))
         guard let result = tensor.cast(to: start.dataType) else { throw c.failure("unsupported type \(start.dataType.name)") }
