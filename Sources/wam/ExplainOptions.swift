@@ -128,6 +128,25 @@ struct ExplainOptions: ParsableArguments {
         }
     }
 
+    /// Every option that changes what is written, as spelled (threads and batch size do not:
+    /// results do not depend on them), for `wam batch` to check that its shards agree.
+    var recorded: [String: String] {
+        var values: [String: String] = [
+            "method": method.rawValue, "wavelet": wavelet, "mode": mode.rawValue, "samples": "\(samples)", "spread": "\(spread)",
+            "seed": "\(seed)", "steps": steps, "tolerance": "\(tolerance)", "max-steps": "\(maxSteps)", "keep": "\(keep)",
+            "rank": rank.rawValue, "width": "\(width)", "rate": "\(rate)", "input-audio": "\(inputAudio)",
+            "picture": "\(!noPicture)", "input-shape": inputShape.map(String.init).joined(separator: " "),
+            "input": modelInputs.inputs.joined(separator: " "), "state": modelInputs.state.joined(separator: " "),
+        ]
+        values["target"] = target
+        values["levels"] = levels.map(String.init)
+        values["threshold"] = threshold.map { "\($0)" }
+        values["hop"] = hop.map(String.init)
+        values["explain-input"] = modelInputs.explainInput
+        values["output"] = modelInputs.output
+        return values
+    }
+
     /// The model these options name, loaded.
     func classifier() throws -> Classifier {
         let modelURL =

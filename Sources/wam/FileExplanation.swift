@@ -19,8 +19,11 @@ struct FileExplanation {
 
     /// Explains `input` into `folder` (created if needed); the window files are named after the
     /// input's stem. `attributions`, if given, is where the raw attributions are saved (.npz);
-    /// `progress` draws a bar over the windows.
-    func run(input: String, into folder: URL, attributions attributionsURL: URL? = nil, progress showsProgress: Bool) throws -> Outcome {
+    /// `progress` draws a bar over the windows; `each` sees every window's document.
+    func run(
+        input: String, into folder: URL, attributions attributionsURL: URL? = nil, progress showsProgress: Bool,
+        each: (ExplanationDocument) -> Void = { _ in }
+    ) throws -> Outcome {
         let settings = try request.settings()
         let reader = try InputReader(
             url: URL(fileURLWithPath: input), exampleShape: classifier.inputShape, sampleRate: options.rate, hop: options.hop)
@@ -52,6 +55,7 @@ struct FileExplanation {
             let name = signal.windowCount == 1 ? stem : String(format: "%@-w%03d", stem, window.index)
             let document = try writer.write(result, stem: name) { explainer.picture(result) }
             outcome.summary.append(document)
+            each(document)
             if outcome.shown.count < ExplanationReport.tablesUpTo { outcome.shown.append(document) }
             attributions?.append(result)
         }

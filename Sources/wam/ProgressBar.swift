@@ -5,7 +5,7 @@ import Foundation
 struct ProgressBar {
     let total: Int
     let label: String
-    private var done = 0
+    private(set) var done = 0
     private let visible: Bool
     private let started = Date()
 
