@@ -32,8 +32,7 @@ public struct BatchInputs: Sendable {
         }
         let folder = URL(fileURLWithPath: manifest).deletingLastPathComponent()
         var paths: [String] = [], firstLine: [String: Int] = [:], repeated: [String] = []
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty, !line.hasPrefix("#") else { continue }
             let path = URL(fileURLWithPath: String(line), relativeTo: folder).standardizedFileURL.path
             if let first = firstLine[path] {

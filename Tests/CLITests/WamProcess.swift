@@ -18,13 +18,17 @@ struct WamProcess {
         return directory.appendingPathComponent(name)
     }
 
-    /// Runs `program` (wam unless said) with `arguments`, through `wrapper` (e.g. `/usr/bin/time -f ...`) when given.
-    static func run(_ arguments: [String], program: String = "wam", through wrapper: [String] = []) throws -> Result {
+    /// Runs `program` (wam unless said) with `arguments`, through `wrapper` (e.g. `/usr/bin/time -f ...`) when given,
+    /// with `environment` set over the test's.
+    static func run(
+        _ arguments: [String], program: String = "wam", through wrapper: [String] = [], environment: [String: String] = [:]
+    ) throws -> Result {
         let executable = executable(named: program)
         let process = Process()
         process.executableURL = wrapper.first.map { URL(fileURLWithPath: $0) } ?? executable
         process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [executable.path] + arguments
         let output = Pipe(), error = Pipe()
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = output
         process.standardError = error
         try process.run()
