@@ -12,7 +12,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: setup build build-wam test demo bench generate install check-systemd check-systemd-live check-api check-training fuzz format check-format check-generated
+.PHONY: setup build build-wam test demo bench generate install check-systemd check-systemd-live check-slurm check-api check-training fuzz format check-format check-generated
 
 setup:
 	bash Tools/setup-system.sh
@@ -24,8 +24,10 @@ build: setup
 	$(SWIFT) build -c $(CONFIGURATION) --product wam
 	$(SWIFT) build -c $(CONFIGURATION) --product wamd
 
+# SLURM=1 also runs the Slurm recipe on a real single-node cluster (check-slurm; root, apt-get).
 test: setup
 	$(SWIFT) test
+	if [ -n "$(SLURM)" ]; then bash Tools/check-slurm.sh; fi
 
 # The Swift sources swift-format (from the toolchain, settings in .swift-format) keeps in shape:
 # all but the generated ones, which stay as their generators write them.
@@ -55,6 +57,11 @@ check-systemd:
 # (`make install DESTDIR=`). WAM_LIVE_PREBUILT=1 installs the built ones instead.
 check-systemd-live:
 	bash Tools/check-systemd-live.sh
+
+# Deploy/slurm/wam-array.sbatch on a real single-node Slurm (slurm-wlm, munge; as root): an array of
+# 4 equals one process, and a cancelled task's array resubmitted redoes nothing complete.
+check-slurm:
+	bash Tools/check-slurm.sh
 
 # Property-based tests of the live view's HTTP API against Docs/openapi.yaml with schemathesis
 # (pinned in Tools/requirements-api.txt, in a virtual environment cached in

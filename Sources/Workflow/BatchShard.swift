@@ -40,7 +40,8 @@ public struct BatchShard: Equatable, Sendable, CustomStringConvertible {
             guard count == nil || count == 1 else {
                 throw WorkflowError(
                     source: "--shard-count",
-                    reason: "needs --shard-index, or the index a scheduler sets (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX)")
+                    reason:
+                        "needs --shard-index, or the index a scheduler sets (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX)")
             }
             return BatchShard(index: 0, count: 1, origin: "one shard")
         }

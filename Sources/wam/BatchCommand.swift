@@ -159,7 +159,8 @@ struct BatchRun: ParsableCommand {
         do {
             existing = try BatchLayout.decodeClaim(try RegularFile.read(layout.claim.path, atMost: 1 << 20))
         } catch {
-            throw WorkflowError(source: layout.claim.path, reason: "is not a batch's claim (\(error)); --out must be a new folder or one a batch wrote")
+            throw WorkflowError(
+                source: layout.claim.path, reason: "is not a batch's claim (\(error)); --out must be a new folder or one a batch wrote")
         }
         let differences = claim.differences(from: existing)
         guard differences.isEmpty else {
@@ -243,7 +244,9 @@ struct BatchWorker: Sendable {
     static func folderName(input: String, content: String, settings: String) -> String {
         let stem = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent
         let safe = String(
-            stem.unicodeScalars.prefix(60).map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) ? Character($0) : "-" })
+            stem.unicodeScalars.prefix(60).map {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) ? Character($0) : "-"
+            })
         return "\(safe)-\(StableHash.hex("\(content)\n\(input)\n\(settings)"))"
     }
 }

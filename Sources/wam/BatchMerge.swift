@@ -36,7 +36,10 @@ struct BatchMerge: ParsableCommand {
             jsonl += try BatchLayout.line(row)
             let classes = (row.classes ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
             csv +=
-                [row.input, row.status.rawValue, row.windows.map(String.init) ?? "", row.skippedWindows.map(String.init) ?? "", classes, row.result ?? "", row.error ?? ""]
+                [
+                    row.input, row.status.rawValue, row.windows.map(String.init) ?? "", row.skippedWindows.map(String.init) ?? "", classes,
+                    row.result ?? "", row.error ?? "",
+                ]
                 .map(Self.csvField).joined(separator: ",") + "\n"
             if row.status == .failed { failures += "\(row.input): \(row.error ?? "")\n" }
             for (label, profile) in (row.profiles ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -46,7 +49,9 @@ struct BatchMerge: ParsableCommand {
         let means = profiles.mapValues { profile in
             ClassProfile(
                 windows: profile.windows,
-                levels: profile.levels.map { .init(name: $0.name, frequencyBand: $0.frequencyBand, importance: $0.importance / Double(profile.windows)) })
+                levels: profile.levels.map {
+                    .init(name: $0.name, frequencyBand: $0.frequencyBand, importance: $0.importance / Double(profile.windows))
+                })
         }
         do {
             try FileManager.default.createDirectory(at: layout.merged, withIntermediateDirectories: true)
@@ -89,7 +94,8 @@ struct BatchMerge: ParsableCommand {
                     throw WorkflowError(source: "\(file.path):\(number + 1)", reason: "is not a row wam batch writes")
                 }
                 guard row.shard == index, (0..<claim.inputCount).contains(row.order) else {
-                    throw WorkflowError(source: "\(file.path):\(number + 1)", reason: "row of input \(row.order) of shard \(row.shard) is not of this shard")
+                    throw WorkflowError(
+                        source: "\(file.path):\(number + 1)", reason: "row of input \(row.order) of shard \(row.shard) is not of this shard")
                 }
                 guard byOrder.updateValue(row, forKey: row.order) == nil else {
                     throw WorkflowError(source: "\(file.path):\(number + 1)", reason: "input \(row.order) (\(row.input)) has a row already")
