@@ -12,7 +12,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 
-.PHONY: setup build build-wam test demo bench generate install check-systemd check-systemd-live check-slurm check-api check-training fuzz format check-format check-generated
+.PHONY: setup build build-wam test demo bench generate install check-systemd check-systemd-live check-slurm check-kubernetes check-api check-training fuzz format check-format check-generated
 
 setup:
 	bash Tools/setup-system.sh
@@ -62,6 +62,12 @@ check-systemd-live:
 # 4 equals one process, and a cancelled task's array resubmitted redoes nothing complete.
 check-slurm:
 	bash Tools/check-slurm.sh
+
+# Deploy/kubernetes/wam-indexed-job.yaml: the fields the index contract needs, and its command run
+# once per JOB_COMPLETION_INDEX here, merged and compared with one process (python3-yaml).
+check-kubernetes:
+	python3 -c 'import yaml' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-yaml >/dev/null
+	python3 Tools/check-kubernetes.py
 
 # Property-based tests of the live view's HTTP API against Docs/openapi.yaml with schemathesis
 # (pinned in Tools/requirements-api.txt, in a virtual environment cached in

@@ -31,15 +31,16 @@ public struct BatchInputs: Sendable {
             throw WorkflowError(source: manifest, reason: "is not UTF-8 text; expected one input path per line")
         }
         let folder = URL(fileURLWithPath: manifest).deletingLastPathComponent()
-        var paths: [String] = [], firstLine: [String: Int] = [:], repeated: [String] = []
+        // Keyed by bytes: two names that differ only in Unicode normalisation are two files.
+        var paths: [String] = [], firstLine: [Data: Int] = [:], repeated: [String] = []
         for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty, !line.hasPrefix("#") else { continue }
             let path = URL(fileURLWithPath: String(line), relativeTo: folder).standardizedFileURL.path
-            if let first = firstLine[path] {
+            if let first = firstLine[Data(path.utf8)] {
                 repeated.append("line \(number + 1) repeats line \(first)")
                 continue
             }
-            firstLine[path] = number + 1
+            firstLine[Data(path.utf8)] = number + 1
             paths.append(path)
         }
         guard !paths.isEmpty else { throw WorkflowError(source: manifest, reason: "lists no inputs; expected one input path per line") }
@@ -47,9 +48,9 @@ public struct BatchInputs: Sendable {
         notes = repeated.isEmpty ? [] : ["\(manifest): \(repeated.count) repeated line(s) left out (\(repeated.prefix(3).joined(separator: ", ")))"]
     }
 
-    /// The files under `folder` with one of `extensions` (hidden files and folders skipped),
-    /// sorted by path.
-    public init(folder: String) throws(WorkflowError) {
+    /// The files under `folder` with one of `extensions` (hidden files and folders skipped, and
+    /// `excluding`, the batch's output folder, when it is inside), sorted by path.
+    public init(folder: String, excluding output: URL? = nil) throws(WorkflowError) {
         let root = URL(fileURLWithPath: folder).standardizedFileURL
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -58,7 +59,12 @@ public struct BatchInputs: Sendable {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
         else { throw WorkflowError(source: folder, reason: "cannot be read") }
         var paths: [String] = [], others = 0
+        let skipped = output.map { $0.standardizedFileURL.path }
         for case let url as URL in walker {
+            if url.standardizedFileURL.path == skipped {
+                walker.skipDescendants()
+                continue
+            }
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
             if Self.extensions.contains(url.pathExtension.lowercased()) { paths.append(url.standardizedFileURL.path) } else { others += 1 }
         }
@@ -69,10 +75,11 @@ public struct BatchInputs: Sendable {
         notes = others == 0 ? [] : ["\(folder): \(others) file(s) of other kinds left out"]
     }
 
-    /// A digest of the list: shards of one batch must share it.
-    public var digest: String {
+    /// A digest of the list and the durations the plan was made from: shards of one batch must
+    /// share it, or an input changed between them could land in two shards or none.
+    public static func digest(paths: [String], durations: [Double?]) -> String {
         var hash = SHA256()
-        for path in paths { hash.update(data: Data((path + "\n").utf8)) }
+        for (path, duration) in zip(paths, durations) { hash.update(data: Data("\(path)\u{0}\(duration.map { "\($0)" } ?? "-")\n".utf8)) }
         return hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
@@ -80,6 +87,7 @@ public struct BatchInputs: Sendable {
     public func durations() -> [Double?] {
         paths.map { path in
             guard URL(fileURLWithPath: path).pathExtension.lowercased() != "png", !path.lowercased().hasSuffix(".npy"),
+                (try? RegularFile.check(path, atMost: Int.max)) != nil,  // a FIFO would block the header read
                 let reader = try? AudioFileReader(url: URL(fileURLWithPath: path)), reader.sampleRate > 0,
                 reader.frameCount > 0, reader.frameCount < Int(Int32.max) * 64
             else { return nil }

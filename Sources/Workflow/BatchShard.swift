@@ -70,7 +70,12 @@ public struct BatchShard: Equatable, Sendable, CustomStringConvertible {
                 source: "SLURM_ARRAY_TASK_ID",
                 reason: "\(id) is not a task of the range \(minimum)-\(maximum):\(step) that SLURM_ARRAY_TASK_MIN/MAX/STEP give")
         }
-        let count = (maximum - minimum) / step + 1
+        let span = (maximum - minimum) / step
+        guard span < maximumCount else {
+            throw WorkflowError(
+                source: "SLURM_ARRAY_TASK_MAX", reason: "\(span) or more shards in \(minimum)-\(maximum):\(step); expected 1...\(maximumCount)")
+        }
+        let count = span + 1
         if let taskCount, taskCount != count {
             throw WorkflowError(
                 source: "SLURM_ARRAY_TASK_COUNT",

@@ -27,8 +27,9 @@ struct BatchRun: ParsableCommand {
             OUT/results/<name>-<hash of its bytes, path and the settings>/, moved there whole when done, \
             so a rerun or a retried task skips what is complete and redoes the rest; SmoothGrad's seed is \
             derived from the input's bytes, so a retry writes the same bytes. The shard's rows go to \
-            OUT/shards/shard-I-of-N.jsonl; `wam batch merge OUT` joins them. Exit status: 0, or the number \
-            of inputs that failed (at most 100).
+            OUT/shards/shard-I-of-N.jsonl; `wam batch merge OUT` joins them. Exit status: 0; 1-100, the number \
+            of inputs that failed (100: 100 or more); 101, the shard could not run (inputs, output folder, \
+            model, another batch's claim, the shard running elsewhere); 64, bad options.
             """
     )
 
@@ -57,32 +58,49 @@ struct BatchRun: ParsableCommand {
         try Check.range(jobs, 1...64, "--jobs")
     }
 
+    /// Exit status when the shard cannot run at all, apart from 1-100 failed inputs.
+    static let cannotRun: Int32 = 101
+
     func run() throws {
+        do {
+            try runShard()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(Self.cannotRun)
+        }
+    }
+
+    private func runShard() throws {
+        guard !out.isEmpty else { throw WorkflowError(source: "--out", reason: "is empty; expected a folder") }
         let layout = BatchLayout(root: URL(fileURLWithPath: out).standardizedFileURL)
-        try Self.prepare(layout)
-        let inputs = try manifest.map { try BatchInputs(manifest: $0) } ?? BatchInputs(folder: data!)
+        let inputs = try manifest.map { try BatchInputs(manifest: $0) } ?? BatchInputs(folder: data!, excluding: layout.root)
         for note in inputs.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         let shard = try BatchShard.resolve(index: shardIndex, count: shardCount, environment: ProcessInfo.processInfo.environment)
         let classifier = try options.classifier()
         var request = try options.request
         request.target = try options.target.map(classifier.classIndex)
         _ = try request.settings()
+        let durations = inputs.durations()
         let claim = BatchClaim(
             tool: "wam \(WamVersion.current)", model: classifier.sha256, settings: options.recorded,
-            inputs: inputs.digest, inputCount: inputs.paths.count, shards: shard.count)
+            inputs: BatchInputs.digest(paths: inputs.paths, durations: durations), inputCount: inputs.paths.count, shards: shard.count)
         try Self.stake(claim, in: layout)
+        try Self.prepare(layout)
         let lock = try Self.lock(layout.shardFile(shard.index, of: shard.count, "lock"), shard: shard)
         defer { close(lock) }
 
-        let durations = inputs.durations()
         let assignment = BatchInputs.assign(durations: durations, shards: shard.count)
         let mine = inputs.paths.indices.filter { assignment[$0] == shard.index }
         let seconds = mine.compactMap { durations[$0] }.reduce(0, +)
-        print(
+        Self.say(
             "wam batch: \(inputs.paths.count) inputs, \(shard): \(mine.count) of them"
                 + (seconds > 0 ? String(format: ", %.1f s of audio", seconds) : "") + " -> \(layout.root.path)")
-        for order in mine.prefix(10) { print("  \(order)  \(inputs.paths[order])") }
-        if mine.count > 10 { print("  ... and \(mine.count - 10) more (all in \(layout.shardFile(shard.index, of: shard.count).path) at the end)") }
+        for order in mine.prefix(10) { Self.say("  \(order)  \(inputs.paths[order])") }
+        if mine.count > 10 {
+            Self.say("  ... and \(mine.count - 10) more (all in \(layout.shardFile(shard.index, of: shard.count).path) at the end)")
+        }
 
         let worker = BatchWorker(
             classifier: classifier, request: request, options: options, layout: layout, shard: shard.index, settings: claim.settingsDigest)
@@ -99,7 +117,7 @@ struct BatchRun: ParsableCommand {
                 rows.withLock { $0[order] = row }
                 progress.withLock { bar in
                     bar.advance()
-                    if logsLines { print(Self.line(row, done: bar.done, of: mine.count)) }
+                    if logsLines { Self.say(Self.line(row, done: bar.done, of: mine.count)) }
                 }
             }
         }
@@ -110,13 +128,19 @@ struct BatchRun: ParsableCommand {
         try AtomicFile.write(text, to: layout.shardFile(shard.index, of: shard.count))
         let failed = finished.filter { $0.status == .failed }
         let reused = finished.filter { $0.reused == true }.count
-        print(
+        Self.say(
             "shard \(shard.index) of \(shard.count): \(finished.count - failed.count - reused) explained, \(reused) complete before, "
                 + "\(failed.count) failed; rows in \(layout.shardFile(shard.index, of: shard.count).path)")
         guard failed.isEmpty else {
             for row in failed { FileHandle.standardError.write(Data("failed: \(row.error ?? row.input)\n".utf8)) }
             throw ExitCode(Int32(min(failed.count, 100)))
         }
+    }
+
+    /// Writes a line to standard output at once: a task's log is a file, and a killed task's
+    /// log should still say how far it got.
+    private static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     /// One line per input for logs (a cluster task's output is a file, not a terminal).
@@ -130,13 +154,9 @@ struct BatchRun: ParsableCommand {
         return "[\(done)/\(total)] \(row.input): \(what)"
     }
 
-    /// Makes OUT and its folders; OUT must be a folder or not exist.
+    /// Makes OUT's folders.
     private static func prepare(_ layout: BatchLayout) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: layout.root.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw WorkflowError(source: layout.root.path, reason: "is a file; --out must be a folder (new, or one a batch wrote)")
-        }
-        for folder in [layout.root, layout.results, layout.partial, layout.shards] {
+        for folder in [layout.results, layout.partial, layout.shards] {
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             } catch {
@@ -145,9 +165,32 @@ struct BatchRun: ParsableCommand {
         }
     }
 
+    /// Makes OUT, which must be a new or empty folder or one a batch wrote: nothing else in it is
+    /// ever touched.
+    private static func makeRoot(_ layout: BatchLayout) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: layout.root.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw WorkflowError(source: layout.root.path, reason: "is a file; --out must be a folder (new, or one a batch wrote)")
+        }
+        do {
+            try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
+        } catch {
+            throw WorkflowError(source: layout.root.path, reason: "cannot be created (\(FileErrorReason.describe(error)))")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []
+        let foreign = names.filter { !BatchLayout.ownNames.contains($0) && AtomicFile.target(ofTemporary: $0) != layout.claim.lastPathComponent }
+        if !FileManager.default.fileExists(atPath: layout.claim.path), let first = foreign.sorted().first {
+            throw WorkflowError(
+                source: layout.root.path,
+                reason: "holds files a batch did not write (\(first)\(foreign.count > 1 ? " and \(foreign.count - 1) more" : "")); "
+                    + "--out must be a new or empty folder, or one a batch wrote")
+        }
+    }
+
     /// Writes `claim` to `batch.json` unless a shard wrote one (created whole by a link, so two
     /// shards starting at once cannot both write); refuses one that differs.
     private static func stake(_ claim: BatchClaim, in layout: BatchLayout) throws {
+        try makeRoot(layout)
         let staged = AtomicFile.temporary(beside: layout.claim)
         try AtomicFile.write(try ResultWriter.encode(claim), to: staged)
         defer { unlink(staged.path) }
@@ -160,7 +203,7 @@ struct BatchRun: ParsableCommand {
             existing = try BatchLayout.decodeClaim(try RegularFile.read(layout.claim.path, atMost: 1 << 20))
         } catch {
             throw WorkflowError(
-                source: layout.claim.path, reason: "is not a batch's claim (\(error)); --out must be a new folder or one a batch wrote")
+                source: layout.claim.path, reason: "is not the claim a batch writes; --out must be a new folder or one a batch wrote")
         }
         let differences = claim.differences(from: existing)
         guard differences.isEmpty else {
@@ -224,12 +267,13 @@ struct BatchWorker: Sendable {
             (row.classes, row.profiles) = (classes, profiles)
             row.seconds = Date().timeIntervalSince(started)
             try AtomicFile.write(try BatchLayout.line(row), to: partial.appendingPathComponent("result.json"))
-            guard rename(partial.path, result.path) == 0 else {
-                if errno == EEXIST || errno == ENOTEMPTY {
-                    try? FileManager.default.removeItem(at: partial)
-                    row.reused = true
-                    return row
+            if rename(partial.path, result.path) != 0, errno == EEXIST || errno == ENOTEMPTY {
+                // A folder of this name without its result.json (damaged by hand): replaced.
+                try? FileManager.default.removeItem(at: result)
+                guard rename(partial.path, result.path) == 0 else {
+                    throw WorkflowError(source: result.path, reason: "cannot be put in place (\(String(cString: strerror(errno))))")
                 }
+            } else if FileManager.default.fileExists(atPath: partial.path) {
                 throw WorkflowError(source: result.path, reason: "cannot be put in place (\(String(cString: strerror(errno))))")
             }
             return row

@@ -30,8 +30,10 @@ struct BatchClaim: Codable, Equatable {
         var fields: [String] = []
         if tool != other.tool { fields.append("tool \(other.tool) (this is \(tool))") }
         if model != other.model { fields.append("model sha256 \(other.model.prefix(12)) (this is \(model.prefix(12)))") }
-        if inputs != other.inputs || inputCount != other.inputCount {
-            fields.append("input list of \(other.inputCount) (this is \(inputCount), or the same count in another order or with other files)")
+        if inputCount != other.inputCount {
+            fields.append("\(other.inputCount) inputs (this is \(inputCount))")
+        } else if inputs != other.inputs {
+            fields.append("other inputs (the same number, but other paths, another order or other durations)")
         }
         if shards != other.shards { fields.append("\(other.shards) shards (this is \(shards))") }
         for key in Set(settings.keys).union(other.settings.keys).sorted() where settings[key] != other.settings[key] {
@@ -109,6 +111,9 @@ struct BatchLayout {
     var partial: URL { root.appendingPathComponent(".partial", isDirectory: true) }
     var shards: URL { root.appendingPathComponent("shards", isDirectory: true) }
     var merged: URL { root.appendingPathComponent("merged", isDirectory: true) }
+
+    /// What a batch writes at the top of its folder.
+    static let ownNames: Set<String> = ["batch.json", "results", ".partial", "shards", "merged"]
 
     func shardFile(_ index: Int, of count: Int, _ suffix: String = "jsonl") -> URL {
         shards.appendingPathComponent("shard-\(index)-of-\(count).\(suffix)")
