@@ -19,6 +19,8 @@
 #   mqtt [ROUNDS=3]           the MQTT sink's cost per message next to a window's (wam-bench mqtt), and
 #                             wamd's CPU time with and without publishing every window to a real mosquitto,
 #                             and its memory after 600 windows (10 min at 1 window/s) with the broker down
+#   batch [ROUNDS=3]          wam batch (issue 18): --jobs 1 and --jobs 2 over 8 recordings of 10 s (WAM_IG m=32),
+#                             its overhead beyond the explanations, peak memory, and wam explain per file
 #   defaults [LIMIT=24]       the grid of wam eval runs the defaults of wam explain came from
 #   quick                     wavelets, engine, attribution, integration (what make bench runs)
 #
@@ -243,6 +245,53 @@ PY
 
 # Faithfulness (insertion - deletion AUC) of WAM_IG and WAM_SG on the bundled eval set
 # (Samples/audio/eval) for a grid of wavelets, levels, modes, SmoothGrad spreads and steps.
+# wam batch (issue 18): 8 recordings of 10 s (slices of Samples/audio/stream-40s.wav), every
+# window explained with WAM_IG m=32, one model thread; per round, in alternation: wam batch --jobs 1,
+# wam batch --jobs 2 (wall time and peak RSS), and wam explain once per file (the same work without
+# batch, a process per input). Overhead = the run's wall time minus the explanations' own time
+# (the rows' seconds), over the run's wall time.
+bench_batch() {
+  local rounds=${1:-3} round jobs start end
+  build wam
+  python3 - "$work/inputs" <<'PY'
+import os, sys, wave
+os.makedirs(sys.argv[1], exist_ok=True)
+with wave.open("Samples/audio/stream-40s.wav", "rb") as source:
+    params, frames = source.getparams(), source.readframes(source.getnframes())
+width, rate = params.sampwidth * params.nchannels, params.framerate
+for i in range(8):
+    start = (i * 37 * rate // 10) % (30 * rate)
+    with wave.open(f"{sys.argv[1]}/slice-{i}.wav", "wb") as out:
+        out.setparams(params)
+        out.writeframes(frames[start * width:(start + 10 * rate) * width])
+PY
+  ls "$work"/inputs/*.wav >"$work/manifest.txt"
+  local options=(--steps 32 --threads 1)
+  for ((round = 0; round < rounds; round++)); do
+    for jobs in 1 2; do
+      rm -rf "$work/out"
+      start=$(date +%s.%N)
+      /usr/bin/time -f '%M' -o "$work/rss" "$bin/wam" batch --manifest "$work/manifest.txt" --out "$work/out" --jobs "$jobs" "${options[@]}" >/dev/null
+      end=$(date +%s.%N)
+      python3 - "$start" "$end" "$jobs" "$(cat "$work/rss")" "$work/out/shards/shard-0-of-1.jsonl" <<'PY'
+import json, sys
+start, end, jobs, rss, rows = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+rows = [json.loads(line) for line in open(rows)]
+wall, inside = end - start, sum(row["seconds"] for row in rows)
+windows = sum(row["windows"] for row in rows)
+overhead = (wall - inside / jobs) / wall
+print(f"batch --jobs {jobs}: {wall:.2f} s for {windows} windows ({windows / wall:.2f} windows/s); explanations {inside:.2f} s, "
+      f"overhead {100 * overhead:.1f} %; peak RSS {rss // 1024} MB")
+PY
+    done
+    rm -rf "$work/explain"
+    start=$(date +%s.%N)
+    for input in "$work"/inputs/*.wav; do "$bin/wam" explain "$input" "${options[@]}" --out "$work/explain/$(basename "$input")" >/dev/null; done
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "wam explain per file: %.2f s\n", e - s }'
+  done
+}
+
 bench_defaults() {
   local limit=${1:-24} wavelet levels mode spread steps
   build wam
@@ -269,7 +318,7 @@ bench_quick() {
 name=${1:-quick}
 [[ $# -gt 0 ]] && shift
 if ! declare -F "bench_$name" >/dev/null; then
-  echo "unknown benchmark '$name'; expected wavelets, engine, recurrent, streaming, attribution, integration, daemon, mqtt, defaults or quick" >&2
+  echo "unknown benchmark '$name'; expected wavelets, engine, recurrent, streaming, attribution, integration, daemon, mqtt, batch, defaults or quick" >&2
   exit 2
 fi
 "bench_$name" "$@"
