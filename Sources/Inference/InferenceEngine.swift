@@ -26,7 +26,7 @@ public final class InferenceEngine: InspectableClassifier {
     private let compiler: any ProgramCompiler
     private let programs = Mutex<[Int: Program]>([:])
     private let plans = Mutex<[PlanKey: ExecutionPlan]>([:])
-    private let workspaces = Mutex<[WorkspaceKey: [Workspace]]>([:])
+    private let workspaces = Mutex(WorkspacePool())
 
     private struct PlanKey: Hashable {
         let batchSize: Int
@@ -271,13 +271,28 @@ public final class InferenceEngine: InspectableClassifier {
         return program
     }
 
+    /// Idle workspaces per plan, and how many are out at once: as many are kept as were ever in
+    /// use together (callers on several threads sharing the engine, such as wamd's workers or
+    /// `wam batch --jobs`), so that no pass allocates and clears a workspace of its own.
+    private struct WorkspacePool {
+        var idle: [WorkspaceKey: [Workspace]] = [:]
+        var out = 0
+        var mostOut = 0
+    }
+
     private func checkOut(_ key: WorkspaceKey, plan: ExecutionPlan) -> Workspace {
-        workspaces.withLock { $0[key]?.popLast() } ?? Workspace(plan: plan, parallelism: Parallelism(threads: key.threads))
+        let idle = workspaces.withLock { pool in
+            pool.out += 1
+            pool.mostOut = max(pool.mostOut, pool.out)
+            return pool.idle[key]?.popLast()
+        }
+        return idle ?? Workspace(plan: plan, parallelism: Parallelism(threads: key.threads))
     }
 
     private func checkIn(_ workspace: Workspace, key: WorkspaceKey) {
         workspaces.withLock { pool in
-            if pool[key, default: []].count < options.threads { pool[key, default: []].append(workspace) }
+            pool.out -= 1
+            if pool.idle[key, default: []].count < max(options.threads, pool.mostOut) { pool.idle[key, default: []].append(workspace) }
         }
     }
 
