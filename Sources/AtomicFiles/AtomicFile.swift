@@ -49,4 +49,22 @@ public enum AtomicFile {
             throw AtomicFileError(file: url.path, reason: "cannot move the finished file into place (\(reason))")
         }
     }
+
+    /// Flushes to disk every file directly in `folder`, then the folder itself, so that a folder
+    /// renamed into place afterwards survives a power loss whole. Best effort: files that cannot
+    /// be opened are skipped.
+    public static func syncContents(of folder: URL) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+            sync(folder.appendingPathComponent(name).path)
+        }
+        sync(folder.path)
+    }
+
+    /// Flushes one file or folder to disk (best effort).
+    public static func sync(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
 }

@@ -192,7 +192,11 @@ struct BatchRun: ParsableCommand {
     private static func stake(_ claim: BatchClaim, in layout: BatchLayout) throws {
         try makeRoot(layout)
         let staged = AtomicFile.temporary(beside: layout.claim)
-        try AtomicFile.write(try ResultWriter.encode(claim), to: staged)
+        do {
+            try ResultWriter.encode(claim).write(to: staged)  // itself a temporary name: no second one beside it
+        } catch {
+            throw WorkflowError(source: layout.claim.path, reason: "cannot be written (\(FileErrorReason.describe(error)))")
+        }
         defer { unlink(staged.path) }
         if link(staged.path, layout.claim.path) == 0 { return }
         guard errno == EEXIST else {
@@ -267,6 +271,7 @@ struct BatchWorker: Sendable {
             (row.classes, row.profiles) = (classes, profiles)
             row.seconds = Date().timeIntervalSince(started)
             try AtomicFile.write(try BatchLayout.line(row), to: partial.appendingPathComponent("result.json"))
+            AtomicFile.syncContents(of: partial)  // on disk before it is marked complete by the rename
             if rename(partial.path, result.path) != 0, errno == EEXIST || errno == ENOTEMPTY {
                 // A folder of this name without its result.json (damaged by hand): replaced.
                 try? FileManager.default.removeItem(at: result)
@@ -276,6 +281,7 @@ struct BatchWorker: Sendable {
             } else if FileManager.default.fileExists(atPath: partial.path) {
                 throw WorkflowError(source: result.path, reason: "cannot be put in place (\(String(cString: strerror(errno))))")
             }
+            AtomicFile.sync(layout.results.path)
             return row
         } catch {
             let reason = "\(error)"

@@ -133,7 +133,8 @@ struct ExplainOptions: ParsableArguments {
     var recorded: [String: String] {
         var values: [String: String] = [
             "method": method.rawValue, "wavelet": wavelet, "mode": mode.rawValue, "samples": "\(samples)", "spread": "\(spread)",
-            "seed": "\(seed)", "steps": steps, "tolerance": "\(tolerance)", "max-steps": "\(maxSteps)", "keep": "\(keep)",
+            "seed": "\(seed)", "steps": (try? ExplanationRequest.Steps(spelling: steps, key: "--steps"))?.description ?? steps,
+            "tolerance": "\(tolerance)", "max-steps": "\(maxSteps)", "keep": "\(keep)",
             "rank": rank.rawValue, "width": "\(width)", "rate": "\(rate)", "input-audio": "\(inputAudio)",
             "picture": "\(!noPicture)", "input-shape": inputShape.map(String.init).joined(separator: " "),
             "input": modelInputs.inputs.joined(separator: " "), "state": modelInputs.state.joined(separator: " "),

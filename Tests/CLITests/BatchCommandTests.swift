@@ -1,5 +1,6 @@
 import DaemonTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// `wam batch`: shards that merge to what one process writes, resumption that redoes only what
@@ -176,5 +177,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.path("data/out/results/\(results[0])/result.json")))
         let merged = try WamProcess.run(["batch", "merge", folder.path("data/out")])
         #expect(merged.status == 0, "\(merged.error)")
+    }
+
+    @Test("shards started at the same moment into a new folder all run (the first claim's staging file was taken for a stranger's)")
+    func shardsStartingTogether() throws {
+        let folder = try TemporaryFolder()
+        try Data((["piano", "stop"].map { ExplainCommandTests.sample("audio/\($0).wav") }.joined(separator: "\n") + "\n").utf8)
+            .write(to: URL(fileURLWithPath: folder.path("list.txt")))
+        let list = folder.path("list.txt")
+        for round in 0..<4 {
+            let out = folder.path("out-\(round)")
+            let statuses = Mutex([Int32]())
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                let result = try? Self.batch([
+                    "--manifest", list, "--out", out, "--shard-index", "\(index)", "--shard-count", "2",
+                ])
+                statuses.withLock { $0.append(result?.status ?? -1) }
+                if let result, result.status != 0 { Issue.record("round \(round), shard \(index): \(result.error)") }
+            }
+            #expect(statuses.withLock { $0 } == [0, 0])
+        }
     }
 }
