@@ -247,8 +247,9 @@ PY
 # (Samples/audio/eval) for a grid of wavelets, levels, modes, SmoothGrad spreads and steps.
 # wam batch (issue 18): 8 recordings of 10 s (slices of Samples/audio/stream-40s.wav), every
 # window explained with WAM_IG m=32, one model thread; per round, in alternation: wam batch --jobs 1,
-# wam batch --jobs 2 (wall time and peak RSS), and wam explain once per file (the same work without
-# batch, a process per input). Overhead = the run's wall time minus the explanations' own time
+# wam batch --jobs 2 (wall time and peak RSS), two shards in two processes at once (the parallel
+# reference without a shared model), and wam explain once per file (the same work without batch,
+# a process per input). Overhead = the run's wall time minus the explanations' own time
 # (the rows' seconds), over the run's wall time.
 bench_batch() {
   local rounds=${1:-3} round jobs start end
@@ -284,6 +285,13 @@ print(f"batch --jobs {jobs}: {wall:.2f} s for {windows} windows ({windows / wall
       f"overhead {100 * overhead:.1f} %; peak RSS {rss // 1024} MB")
 PY
     done
+    rm -rf "$work/out"
+    start=$(date +%s.%N)
+    "$bin/wam" batch --manifest "$work/manifest.txt" --out "$work/out" --shard-index 0 --shard-count 2 "${options[@]}" >/dev/null &
+    "$bin/wam" batch --manifest "$work/manifest.txt" --out "$work/out" --shard-index 1 --shard-count 2 "${options[@]}" >/dev/null
+    wait
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "two processes (shards 0 and 1 of 2, --jobs 1) at once: %.2f s\n", e - s }'
     rm -rf "$work/explain"
     start=$(date +%s.%N)
     for input in "$work"/inputs/*.wav; do "$bin/wam" explain "$input" "${options[@]}" --out "$work/explain/$(basename "$input")" >/dev/null; done
