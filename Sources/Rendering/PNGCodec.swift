@@ -3,18 +3,30 @@ import Foundation
 
 /// PNG encoding and decoding through libpng's simplified API.
 public enum PNGCodec {
-    /// The PNG bytes of an RGB raster.
+    /// The PNG bytes of an RGB raster, compressed for speed (libpng's fast zlib level and
+    /// filter choice): pictures are written per window, and a fifth of an explanation went into
+    /// compressing them at the default level.
     public static func encode(_ raster: Raster) -> Data {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         image.width = UInt32(raster.width)
         image.height = UInt32(raster.height)
         image.format = UInt32(PNG_FORMAT_RGB)
-        var size = 0
-        _ = raster.pixels.withUnsafeBufferPointer { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }
+        image.flags = UInt32(PNG_IMAGE_FLAG_FAST)
+        // Written once into a buffer of libpng's upper bound (PNG_IMAGE_PNG_SIZE_MAX, which Swift
+        // cannot import): the raw rows, zlib's worst-case growth, and the chunks around them.
+        let rawBytes = (raster.width * 3 + 1) * raster.height
+        var size = rawBytes + rawBytes / 8 + rawBytes / 64 + 4096
         var data = Data(count: size)
-        let ok = data.withUnsafeMutableBytes { out in
+        var ok = data.withUnsafeMutableBytes { out in
             raster.pixels.withUnsafeBufferPointer { png_image_write_to_memory(&image, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+        }
+        if ok == 0, size > data.count {  // the bound was short after all: libpng said how much it needs
+            data = Data(count: size)
+            image.warning_or_error = 0
+            ok = data.withUnsafeMutableBytes { out in
+                raster.pixels.withUnsafeBufferPointer { png_image_write_to_memory(&image, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+            }
         }
         precondition(ok != 0, "libpng refused a valid raster")
         return data.prefix(size)

@@ -26,8 +26,8 @@ public struct Raster: Sendable {
         precondition(width > 0 && height > 0)
         self.width = width
         self.height = height
-        pixels = [UInt8](repeating: 0, count: width * height * 3)
-        fill(x: 0, y: 0, width: width, height: height, background)
+        pixels = [UInt8](repeating: background.red, count: width * height * 3)
+        if background.green != background.red || background.blue != background.red { fill(x: 0, y: 0, width: width, height: height, background) }
     }
 
     /// The colour at a pixel.
@@ -40,6 +40,10 @@ public struct Raster: Sendable {
     public mutating func blend(x: Int, y: Int, _ color: Color, coverage: Double = 1) {
         guard x >= 0, y >= 0, x < width, y < height, coverage > 0 else { return }
         let i = (y * width + x) * 3, c = min(coverage, 1)
+        if c == 1 {
+            (pixels[i], pixels[i + 1], pixels[i + 2]) = (color.red, color.green, color.blue)
+            return
+        }
         func mix(_ old: UInt8, _ new: UInt8) -> UInt8 { UInt8((Double(old) * (1 - c) + Double(new) * c).rounded()) }
         pixels[i] = mix(pixels[i], color.red)
         pixels[i + 1] = mix(pixels[i + 1], color.green)
@@ -48,8 +52,16 @@ public struct Raster: Sendable {
 
     /// Fills a rectangle (clipped to the image).
     public mutating func fill(x: Int, y: Int, width w: Int, height h: Int, _ color: Color) {
-        for row in max(0, y)..<min(height, y + h) {
-            for column in max(0, x)..<min(width, x + w) { blend(x: column, y: row, color) }
+        let (columns, rows) = (max(0, x)..<max(max(0, x), min(width, x + w)), max(0, y)..<max(max(0, y), min(height, y + h)))
+        let stride = width * 3
+        pixels.withUnsafeMutableBufferPointer { bytes in
+            for row in rows {
+                var i = row * stride + columns.lowerBound * 3
+                for _ in columns {
+                    (bytes[i], bytes[i + 1], bytes[i + 2]) = (color.red, color.green, color.blue)
+                    i += 3
+                }
+            }
         }
     }
 

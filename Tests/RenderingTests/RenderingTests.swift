@@ -16,6 +16,39 @@ import Testing
         #expect(throws: PNGError.self) { try PNGCodec.decodeGrey(Data("nope".utf8), name: "bad.png") }
     }
 
+    @Test("noise, which no compression shrinks, fits the one-pass PNG buffer and decodes to its bytes")
+    func incompressibleRoundTrip() throws {
+        var raster = Raster(width: 333, height: 211, background: Color(10, 200, 30))
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for y in 0..<raster.height {
+            for x in 0..<raster.width {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let v = UInt8(truncatingIfNeeded: state >> 56)
+                raster.fill(x: x, y: y, width: 1, height: 1, Color(v, v, v))
+            }
+        }
+        let grey = try PNGCodec.decodeGrey(PNGCodec.encode(raster), name: "noise.png")
+        #expect(grey.width == 333 && grey.height == 211)
+        #expect(zip(grey.values, stride(from: 0, to: raster.pixels.count, by: 3)).allSatisfy { $0 == Float(raster.pixels[$1]) / 255 })
+    }
+
+    @Test("fills are clipped to the image, empty or outside rectangles change nothing, backgrounds of any colour")
+    func fillsAreClipped() {
+        var raster = Raster(width: 6, height: 4, background: Color(1, 2, 3))
+        #expect(raster.color(x: 5, y: 3) == Color(1, 2, 3))
+        let before = raster.pixels
+        raster.fill(x: -5, y: 1, width: 3, height: 2, .black)
+        raster.fill(x: 7, y: 0, width: 3, height: 2, .black)
+        raster.fill(x: 2, y: 2, width: -1, height: 2, .black)
+        raster.fill(x: 2, y: 2, width: 2, height: 0, .black)
+        #expect(raster.pixels == before)
+        raster.fill(x: 4, y: -1, width: 10, height: 3, .white)
+        #expect(raster.color(x: 4, y: 0) == .white && raster.color(x: 5, y: 1) == .white)
+        #expect(raster.color(x: 3, y: 0) == Color(1, 2, 3) && raster.color(x: 4, y: 2) == Color(1, 2, 3))
+        raster.blend(x: 0, y: 0, .white, coverage: 0.5)
+        #expect(raster.color(x: 0, y: 0) == Color(128, 129, 129))
+    }
+
     @Test("text leaves ink where the glyphs are and nowhere else")
     func text() {
         var raster = Raster(width: 40, height: 20)
