@@ -117,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "wam-bench",
             dependencies: [
-                "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow", "CommandSupport", "Daemon",
+                "NDArray", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow", "CommandSupport", "Daemon", "Rendering",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/Sources/wam-bench"

@@ -19,6 +19,7 @@
 #   mqtt [ROUNDS=3]           the MQTT sink's cost per message next to a window's (wam-bench mqtt), and
 #                             wamd's CPU time with and without publishing every window to a real mosquitto,
 #                             and its memory after 600 windows (10 min at 1 window/s) with the broker down
+#   picture [ROUNDS=200]      wam-bench picture: one window's waveform-over-scalogram PNG, drawn and encoded
 #   batch [ROUNDS=3]          wam batch (issue 18): --jobs 1 and --jobs 2 over 8 recordings of 10 s (WAM_IG m=32),
 #                             its overhead beyond the explanations, peak memory, and wam explain per file
 #   defaults [LIMIT=24]       the grid of wam eval runs the defaults of wam explain came from
@@ -245,6 +246,11 @@ PY
 
 # Faithfulness (insertion - deletion AUC) of WAM_IG and WAM_SG on the bundled eval set
 # (Samples/audio/eval) for a grid of wavelets, levels, modes, SmoothGrad spreads and steps.
+bench_picture() {
+  build wam-bench
+  "$bin/wam-bench" picture --rounds "${1:-200}"
+}
+
 # wam batch (issue 18): 8 recordings of 10 s (slices of Samples/audio/stream-40s.wav), every
 # window explained with WAM_IG m=32, one model thread; per round, in alternation: wam batch --jobs 1,
 # wam batch --jobs 2 (wall time and peak RSS), two shards in two processes at once (the parallel
@@ -326,7 +332,7 @@ bench_quick() {
 name=${1:-quick}
 [[ $# -gt 0 ]] && shift
 if ! declare -F "bench_$name" >/dev/null; then
-  echo "unknown benchmark '$name'; expected wavelets, engine, recurrent, streaming, attribution, integration, daemon, mqtt, batch, defaults or quick" >&2
+  echo "unknown benchmark '$name'; expected wavelets, engine, recurrent, streaming, attribution, integration, daemon, mqtt, picture, batch, defaults or quick" >&2
   exit 2
 fi
 "bench_$name" "$@"

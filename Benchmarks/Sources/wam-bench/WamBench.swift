@@ -9,7 +9,7 @@ struct WamBench: ParsableCommand {
         abstract: "Measure wam's speed on this machine (build with -c release); see Benchmarks/README.md.",
         subcommands: [
             WaveletsBenchmark.self, EngineBenchmark.self, AttributionBenchmark.self, IntegrationBenchmark.self, StreamingBenchmark.self,
-            MQTTBenchmark.self,
+            MQTTBenchmark.self, PictureBenchmark.self,
         ]
     )
 }
