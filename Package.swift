@@ -101,7 +101,8 @@ let package = Package(
         .executableTarget(
             name: "wam",
             dependencies: [
-                "NDArray", "ArrayIO", "AudioIO", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow", "CommandSupport",
+                "NDArray", "ArrayIO", "AudioIO", "Wavelets", "Inference", "ONNX", "Attribution", "Workflow", "CommandSupport", "AtomicFiles",
+                "Rendering",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

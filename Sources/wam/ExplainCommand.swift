@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import Workflow
 
@@ -23,15 +24,24 @@ struct ExplainCommand: ParsableCommand {
 
     @OptionGroup var options: ExplainOptions
 
+    @Option(help: "Windows explained at once, sharing one loaded model (the files do not depend on it).")
+    var jobs: Int = 1
+
     @Option(help: "Output folder.")
     var out: String
+
+    func validate() throws {
+        try Check.range(jobs, 1...64, "--jobs")
+    }
 
     func run() throws {
         let classifier = try options.classifier()
         var request = try options.request
         request.target = try options.target.map(classifier.classIndex)
         let outcome = try FileExplanation(classifier: classifier, request: request, options: options)
-            .run(input: input, into: URL(fileURLWithPath: out), attributions: attributions.map { URL(fileURLWithPath: $0) }, progress: true)
+            .run(
+                input: input, into: URL(fileURLWithPath: out), attributions: attributions.map { URL(fileURLWithPath: $0) }, progress: true,
+                jobs: jobs)
         let summary = outcome.summary
         print(
             ExplanationReport.text(

@@ -31,6 +31,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.path("out/summary.json")))
     }
 
+    @Test("--jobs 3 writes what --jobs 1 writes, for a stateful model too (its state carried in order)", arguments: [false, true])
+    func jobsDoNotChangeTheFiles(stateful: Bool) throws {
+        let folder = try TemporaryFolder()
+        let model =
+            stateful
+            ? ["--model", Self.sample("models/silero-vad/silero_vad.onnx"), "--input", "sr=16000", "--state", "state=stateN", "--input-shape", "576"]
+            : []
+        var outputs: [[String: Data]] = []
+        for jobs in [1, 3] {
+            let out = folder.path("out-\(jobs)")
+            let result = try WamProcess.run(
+                ["explain", Self.sample(stateful ? "audio/stop.wav" : "audio/stream-40s.wav"), "--method", "gradient", "--levels", "3"] + model
+                    + ["--jobs", "\(jobs)", "--out", out])
+            #expect(result.status == 0, "\(result.error)")
+            outputs.append(try BatchCommandTests.contents(of: out))
+        }
+        #expect(outputs[0].count > 20 && outputs[0] == outputs[1])
+    }
+
     @Test("a long recording is cut into windows; attributions are saved per band with a window axis")
     func longInput() throws {
         let folder = try TemporaryFolder()
