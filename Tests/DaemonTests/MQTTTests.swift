@@ -69,15 +69,30 @@ import Testing
         let output: URL
         private let process: DaemonProcess
 
+        /// Returns once the subscription is in place: a probe published on a topic of its own
+        /// has come back (a fixed wait was too short under load, and messages published before
+        /// the subscription were missed).
         init(port: Int, topics: [String], folder: Scratch, login: String = "") async throws {
             output = folder.path("messages-\(UUID().uuidString).txt")
-            let arguments = topics.map { "-t '\($0)'" }.joined(separator: " ") + " " + login
+            let probe = "\(Self.probePrefix)\(UUID().uuidString)"
+            let arguments = (topics + [probe]).map { "-t '\($0)'" }.joined(separator: " ") + " " + login
             process = try DaemonProcess.shell("exec mosquitto_sub -h 127.0.0.1 -p \(port) -v \(arguments) > \(output.path)")
-            try await Task.sleep(for: .milliseconds(500))
+            let output = output
+            let subscribed = await DaemonProcess.waitUntil(timeout: 30) {
+                if let sent = try? DaemonProcess.shell("mosquitto_pub -h 127.0.0.1 -p \(port) \(login) -t '\(probe)' -m ready") {
+                    _ = sent.wait(timeout: 10)
+                }
+                return ((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains("\(probe) ready")
+            }
+            #expect(subscribed, "mosquitto_sub never received its probe")
         }
+
+        /// The topic prefix of the probes, left out of `lines`.
+        static let probePrefix = "probe/"
 
         var lines: [String] {
             ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+                .filter { !$0.hasPrefix(Self.probePrefix) }
         }
 
         func messages(on topic: String) -> [String] {
@@ -247,11 +262,16 @@ import Testing
         try await broker.start()
         let subscriber = try await Subscriber(port: broker.port, topics: ["wam/#"], folder: broker.folder)
         #expect(await DaemonProcess.waitUntil { daemon.log.contains("mqtt: connected") })
-        try await Task.sleep(for: .seconds(1))
         let documents = Set(outputs.documents.compactMap { $0["files"] as? [String: Any] }.compactMap { $0["json"] as? String })
-        let published = subscriber.messages(on: "wam/test/stdin/explained").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["document"] as? String
+        func published() -> [String] {
+            subscriber.messages(on: "wam/test/stdin/explained").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["document"] as? String
+            }
         }
+        // Delivered after the connection, in their own time under load; then a second more to see no duplicate.
+        _ = await DaemonProcess.waitUntil(timeout: 30) { published().count >= documents.count }
+        try await Task.sleep(for: .seconds(1))
+        let published = published()
         #expect(published.count == documents.count, "\(published)")
         #expect(Set(published.map { URL(fileURLWithPath: $0).lastPathComponent }) == documents)
         let after = try #require((try Self.health(port: http)["components"] as? [String: Any])?["mqtt"] as? [String: Any])
@@ -565,12 +585,13 @@ import Testing
         #expect(await waitForFreshRetry(daemon))
     }
 
-    /// Waits for a connection attempt numbered 3 or later made from now on: the next is then 4 s
+    /// Waits for a connection attempt numbered 4 or later made from now on: the next is then 8 s
     /// or more away, time to start the broker and a subscriber before wamd sends what it holds
-    /// (an attempt seen earlier may be followed by the next at any moment).
+    /// even under a loaded CI machine (4 s after attempt 3 was once too short; an attempt seen
+    /// earlier may be followed by the next at any moment).
     static func waitForFreshRetry(_ daemon: DaemonProcess) async -> Bool {
         let before = attempts(daemon.log).count
-        return await DaemonProcess.waitUntil { attempts(daemon.log).count > before && attempts(daemon.log).last! >= 3 }
+        return await DaemonProcess.waitUntil { attempts(daemon.log).count > before && attempts(daemon.log).last! >= 4 }
     }
 
     /// `GET url` with curl: the status and the body.
