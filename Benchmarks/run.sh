@@ -19,6 +19,8 @@
 #   mqtt [ROUNDS=3]           the MQTT sink's cost per message next to a window's (wam-bench mqtt), and
 #                             wamd's CPU time with and without publishing every window to a real mosquitto,
 #                             and its memory after 600 windows (10 min at 1 window/s) with the broker down
+#   cores [ROUNDS=3]          both cores (issue 19): wam explain --jobs 1/2 and --threads 2 on the 40 s sample (WAM_IG m=32),
+#                             wamd's real-time factor with explain.workers 1/2 and model.threads 2
 #   picture [ROUNDS=200]      wam-bench picture: one window's waveform-over-scalogram PNG, drawn and encoded
 #   batch [ROUNDS=3]          wam batch (issue 18): --jobs 1 and --jobs 2 over 8 recordings of 10 s (WAM_IG m=32),
 #                             its overhead beyond the explanations, peak memory, and wam explain per file
@@ -246,6 +248,37 @@ PY
 
 # Faithfulness (insertion - deletion AUC) of WAM_IG and WAM_SG on the bundled eval set
 # (Samples/audio/eval) for a grid of wavelets, levels, modes, SmoothGrad spreads and steps.
+# Both cores (issue 19): the same work on one and on two cores, three ways each, in alternation:
+# wam explain of Samples/audio/stream-40s.wav (40 windows, WAM_IG m=32) with --jobs 1, --jobs 2
+# and --threads 2; wamd's real-time factor on the same file with every window explained, with
+# explain.workers = 1, 2 and model.threads = 2. Pictures are on (wam explain's default).
+bench_cores() {
+  local rounds=${1:-3} round setting start end
+  build wam
+  build wamd
+  local common=(--model Samples/models/audio-resnet.onnx --set explain.method='"intgrad"' --set explain.steps=32
+    --set gates.min_probability=0 --set gates.min_dbfs=-200 --set gates.max_per_class_per_minute=0)
+  for ((round = 0; round < rounds; round++)); do
+    for setting in "--jobs 1" "--jobs 2" "--threads 2"; do
+      rm -rf "$work/explain"
+      start=$(date +%s.%N)
+      # shellcheck disable=SC2086
+      "$bin/wam" explain Samples/audio/stream-40s.wav --steps 32 $setting --out "$work/explain" >/dev/null
+      end=$(date +%s.%N)
+      awk -v s="$start" -v e="$end" -v what="$setting" 'BEGIN { printf "wam explain %s: %.2f s\n", what, e - s }'
+    done
+    for setting in "explain.workers=1 model.threads=1" "explain.workers=2 model.threads=1" "explain.workers=1 model.threads=2"; do
+      rm -rf "$work/rtf"
+      start=$(date +%s.%N)
+      # shellcheck disable=SC2046
+      "$bin/wamd" file:Samples/audio/stream-40s.wav "${common[@]}" $(printf -- '--set %s ' $setting) --out "$work/rtf" 2>/dev/null
+      end=$(date +%s.%N)
+      awk -v s="$start" -v e="$end" -v what="$setting" -v n="$(find "$work/rtf" -name '*.json' | wc -l)" \
+        'BEGIN { printf "wamd %s: real-time factor %.3f (%d windows explained)\n", what, (e - s) / 40, n }'
+    done
+  done
+}
+
 bench_picture() {
   build wam-bench
   "$bin/wam-bench" picture --rounds "${1:-200}"
@@ -332,7 +365,7 @@ bench_quick() {
 name=${1:-quick}
 [[ $# -gt 0 ]] && shift
 if ! declare -F "bench_$name" >/dev/null; then
-  echo "unknown benchmark '$name'; expected wavelets, engine, recurrent, streaming, attribution, integration, daemon, mqtt, picture, batch, defaults or quick" >&2
+  echo "unknown benchmark '$name'; expected wavelets, engine, recurrent, streaming, attribution, integration, daemon, mqtt, cores, picture, batch, defaults or quick" >&2
   exit 2
 fi
 "bench_$name" "$@"
