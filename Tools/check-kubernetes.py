@@ -59,8 +59,8 @@ check("cpu", cpu == jobs, f"requests.cpu {cpu} = --jobs {jobs}")
 for rule in spec.get("podFailurePolicy", {}).get("rules", []):
     codes = rule.get("onExitCodes")
     if codes and rule.get("action") == "FailIndex":
-        check("no retry only for usage errors", codes.get("operator") == "In" and codes.get("values") == [64],
-              "1-100 failed inputs and 101 are retried (a retry redoes only what is not complete)")
+        check("no retry when it cannot help", codes.get("operator") == "In" and codes.get("values") == list(range(1, 65)),
+              "1-63 failed inputs and 64 (usage) fail the index; 101 and signals are retried")
 
 # The pods, run here: /data is a scratch folder holding a manifest of the bundled clips.
 if failures == 0:

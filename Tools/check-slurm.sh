@@ -129,9 +129,9 @@ log "a single-process reference"
 set +e
 "$wam" batch --manifest "$work/manifest.txt" --out "$work/reference" "${options[@]}" >"$work/reference.log" 2>&1
 status=$?
-set -e
 "$wam" batch merge "$work/reference" >>"$work/reference.log" 2>&1
-if ((status == 1)) && grep -q "broken.wav" "$work/reference/merged/failures.txt"; then
+set -e
+if ((status == 1)) && grep -qs "broken.wav" "$work/reference/merged/failures.txt"; then
   pass reference "14 inputs, the broken one listed in failures.txt, exit status 1"
 else
   fail reference "expected one failed input (exit status 1), got $status" "$(tail -20 "$work/reference.log")"
@@ -209,17 +209,23 @@ fi
 
 log "a second array, one task cancelled mid-way"
 job=$(submit "$work/retry")
+# A running task whose shard is not finished, once something is complete; cancelled. Should it
+# finish between the look and the cancel, another is taken.
 victim=""
 for _ in $(seq 1 1200); do
   running=$(squeue -h -j "$job" -t R -o %K 2>/dev/null || true)
   done_count=$( (find "$work/retry/results" -name result.json 2>/dev/null || true) | wc -l)
   for task in $running; do
-    if ((done_count >= 1)) && [[ ! -f $work/retry/shards/shard-$task-of-4.jsonl ]]; then victim=$task; break; fi
+    if ((done_count >= 1)) && [[ ! -f $work/retry/shards/shard-$task-of-4.jsonl ]]; then
+      scancel "${job}_${task}" 2>/dev/null || true
+      while [[ -n "$(squeue -h -j "${job}_${task}" -t R 2>/dev/null || true)" ]]; do sleep 0.2; done
+      [[ ! -f $work/retry/shards/shard-$task-of-4.jsonl ]] && victim=$task
+      break
+    fi
   done
-  [[ -n $victim ]] && break
+  [[ -n $victim || -z "$(squeue -h -j "$job" 2>/dev/null || true)" ]] && break
   sleep 0.2
 done
-[[ -n $victim ]] && scancel "${job}_${victim}"
 wait_for "$job" || true
 before=$(cd "$work/retry" && find results -name result.json -printf '%p %i %T@\n' | sort)
 if [[ -n $victim && ! -f $work/retry/shards/shard-$victim-of-4.jsonl ]] && ! "$wam" batch merge "$work/retry" >/dev/null 2>&1; then

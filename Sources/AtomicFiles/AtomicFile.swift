@@ -51,20 +51,21 @@ public enum AtomicFile {
     }
 
     /// Flushes to disk every file directly in `folder`, then the folder itself, so that a folder
-    /// renamed into place afterwards survives a power loss whole. Best effort: files that cannot
-    /// be opened are skipped.
-    public static func syncContents(of folder: URL) {
+    /// renamed into place afterwards survives a power loss whole; false when one could not be
+    /// flushed (`errno` says why).
+    public static func syncContents(of folder: URL) -> Bool {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
-            sync(folder.appendingPathComponent(name).path)
+            guard sync(folder.appendingPathComponent(name).path) else { return false }
         }
-        sync(folder.path)
+        return sync(folder.path)
     }
 
-    /// Flushes one file or folder to disk (best effort).
-    public static func sync(_ path: String) {
+    /// Flushes one file or folder to disk; false when it cannot be opened or flushed.
+    @discardableResult
+    public static func sync(_ path: String) -> Bool {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return fsync(descriptor) == 0
     }
 }

@@ -27,9 +27,9 @@ struct BatchRun: ParsableCommand {
             OUT/results/<name>-<hash of its bytes, path and the settings>/, moved there whole when done, \
             so a rerun or a retried task skips what is complete and redoes the rest; SmoothGrad's seed is \
             derived from the input's bytes, so a retry writes the same bytes. The shard's rows go to \
-            OUT/shards/shard-I-of-N.jsonl; `wam batch merge OUT` joins them. Exit status: 0; 1-100, the number \
-            of inputs that failed (100: 100 or more); 101, the shard could not run (inputs, output folder, \
-            model, another batch's claim, the shard running elsewhere); 64, bad options.
+            OUT/shards/shard-I-of-N.jsonl; `wam batch merge OUT` joins them. Exit status: 0; 1-63, the number \
+            of inputs that failed (63: 63 or more); 64, bad options; 101, the shard could not run (inputs, \
+            output folder, model, another batch's claim, the shard running elsewhere).
             """
     )
 
@@ -58,8 +58,11 @@ struct BatchRun: ParsableCommand {
         try Check.range(jobs, 1...64, "--jobs")
     }
 
-    /// Exit status when the shard cannot run at all, apart from 1-100 failed inputs.
+    /// Exit status when the shard cannot run at all, apart from 1-63 failed inputs and 64 (usage).
     static let cannotRun: Int32 = 101
+
+    /// The highest exit status that counts failed inputs: 64 is argument-parser's usage error.
+    static let mostFailedStatus = 63
 
     func run() throws {
         do {
@@ -126,6 +129,8 @@ struct BatchRun: ParsableCommand {
         var text = Data()
         for row in finished { text += try BatchLayout.line(row) }
         try AtomicFile.write(text, to: layout.shardFile(shard.index, of: shard.count))
+        _ = AtomicFile.sync(layout.shardFile(shard.index, of: shard.count).path)
+        _ = AtomicFile.sync(layout.shards.path)
         let failed = finished.filter { $0.status == .failed }
         let reused = finished.filter { $0.reused == true }.count
         Self.say(
@@ -133,7 +138,7 @@ struct BatchRun: ParsableCommand {
                 + "\(failed.count) failed; rows in \(layout.shardFile(shard.index, of: shard.count).path)")
         guard failed.isEmpty else {
             for row in failed { FileHandle.standardError.write(Data("failed: \(row.error ?? row.input)\n".utf8)) }
-            throw ExitCode(Int32(min(failed.count, 100)))
+            throw ExitCode(Int32(min(failed.count, Self.mostFailedStatus)))
         }
     }
 
@@ -224,7 +229,14 @@ struct BatchRun: ParsableCommand {
         let descriptor = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw WorkflowError(source: file.path, reason: "cannot be opened (\(String(cString: strerror(errno))))") }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let error = errno
             close(descriptor)
+            guard error == EWOULDBLOCK else {
+                throw WorkflowError(
+                    source: file.path,
+                    reason: "cannot be locked (\(String(cString: strerror(error)))): the output folder must be on a file system "
+                        + "with flock across its nodes, so that a shard never runs twice at once")
+            }
             throw WorkflowError(source: file.path, reason: "\(shard) is being run by another process; wait for it or stop it")
         }
         return descriptor
@@ -271,17 +283,20 @@ struct BatchWorker: Sendable {
             (row.classes, row.profiles) = (classes, profiles)
             row.seconds = Date().timeIntervalSince(started)
             try AtomicFile.write(try BatchLayout.line(row), to: partial.appendingPathComponent("result.json"))
-            AtomicFile.syncContents(of: partial)  // on disk before it is marked complete by the rename
-            if rename(partial.path, result.path) != 0, errno == EEXIST || errno == ENOTEMPTY {
+            guard AtomicFile.syncContents(of: partial) else {  // on disk before it is marked complete by the rename
+                throw WorkflowError(source: partial.path, reason: "cannot be flushed to disk (\(String(cString: strerror(errno))))")
+            }
+            let renamed = rename(partial.path, result.path) == 0, renameError = errno
+            if !renamed, renameError == EEXIST || renameError == ENOTEMPTY {
                 // A folder of this name without its result.json (damaged by hand): replaced.
                 try? FileManager.default.removeItem(at: result)
                 guard rename(partial.path, result.path) == 0 else {
                     throw WorkflowError(source: result.path, reason: "cannot be put in place (\(String(cString: strerror(errno))))")
                 }
-            } else if FileManager.default.fileExists(atPath: partial.path) {
-                throw WorkflowError(source: result.path, reason: "cannot be put in place (\(String(cString: strerror(errno))))")
+            } else if !renamed {
+                throw WorkflowError(source: result.path, reason: "cannot be put in place (\(String(cString: strerror(renameError))))")
             }
-            AtomicFile.sync(layout.results.path)
+            _ = AtomicFile.sync(layout.results.path)
             return row
         } catch {
             let reason = "\(error)"

@@ -198,4 +198,16 @@ import Testing
             #expect(statuses.withLock { $0 } == [0, 0])
         }
     }
+
+    @Test("the exit status counts failed inputs up to 63: 64 is a usage error, and a scheduler tells them apart")
+    func exitStatusStopsBelowUsage() throws {
+        let folder = try TemporaryFolder()
+        let lines = (0..<70).map { folder.path("missing-\($0).wav") }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("list.txt")))
+        let result = try Self.batch(["--manifest", folder.path("list.txt"), "--out", folder.path("out")])
+        #expect(result.status == 63, "\(result.error)")
+        #expect(result.output.contains("0 explained, 0 complete before, 70 failed"))
+        let usage = try WamProcess.run(["batch", "--out", folder.path("out")])
+        #expect(usage.status == 64)
+    }
 }
