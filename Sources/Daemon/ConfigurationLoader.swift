@@ -134,6 +134,9 @@ public enum ConfigurationLoader {
                 throw SyntaxError(line: number + 1, message: "a table header must start with a key: letters, digits, _ or -, or a quoted key")
             }
         }
+        if let line = valueMissingAfterBracketOrComma(text) {
+            throw SyntaxError(line: line, message: "a value is missing: after '[' or ',' comes a value or ']', never '}' or ','")
+        }
         do {
             return try TOMLTable(string: text)
         } catch let error as TOMLParseError {
@@ -141,6 +144,44 @@ public enum ConfigurationLoader {
         } catch {
             throw SyntaxError(line: nil, message: "\(error)")
         }
+    }
+
+    /// The line of the first `[` or `,` (outside strings and comments) whose next character,
+    /// past blanks, line breaks and comments, is `}` or `,`: toml++'s array parser fails an
+    /// assertion on it (`e=[}`; fuzz finding F4) instead of reporting it.
+    static func valueMissingAfterBracketOrComma(_ text: String) -> Int? {
+        let scalars = Array(text.unicodeScalars)
+        var line = 1, index = 0, opened: Int?
+        func starts(_ quote: String, at position: Int) -> Bool {
+            let quote = Array(quote.unicodeScalars)
+            return position + quote.count <= scalars.count && Array(scalars[position..<position + quote.count]) == quote
+        }
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if scalar == "\n" { line += 1 }
+            if let at = opened, scalar == "}" || scalar == "," { return at }
+            if scalar == "#" {  // a comment, to the end of the line
+                while index < scalars.count, scalars[index] != "\n" { index += 1 }
+                continue
+            }
+            if scalar != " " && scalar != "\t" && scalar != "\n" && scalar != "\r" { opened = nil }
+            if scalar == "[" || scalar == "," {
+                opened = line
+            } else if scalar == "\"" || scalar == "'" {
+                let triple = String(repeating: String(scalar), count: 3)
+                let close = starts(triple, at: index) ? triple : String(scalar)
+                index += close.unicodeScalars.count
+                while index < scalars.count, !starts(close, at: index) {
+                    if scalars[index] == "\n" { line += 1 }
+                    if scalar == "\"", scalars[index] == "\\" { index += 1 }  // an escape: the next character is the string's
+                    index += 1
+                }
+                index += close.unicodeScalars.count
+                continue
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Reads the file at `path` (see `load(text:file:overrides:)`).
