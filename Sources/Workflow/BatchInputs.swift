@@ -80,7 +80,7 @@ public struct BatchInputs: Sendable {
     public static func digest(paths: [String], durations: [Double?]) -> String {
         var hash = SHA256()
         for (path, duration) in zip(paths, durations) { hash.update(data: Data("\(path)\u{0}\(duration.map { "\($0)" } ?? "-")\n".utf8)) }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return StableHash.hex(bytes: hash.finalize())
     }
 
     /// The duration in seconds of each input whose header says it (audio), nil otherwise.
@@ -127,6 +127,6 @@ public struct BatchInputs: Sendable {
         } catch {
             throw WorkflowError(source: path, reason: "cannot be read (\(FileErrorReason.describe(error)))")
         }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return StableHash.hex(bytes: hash.finalize())
     }
 }

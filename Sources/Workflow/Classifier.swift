@@ -48,7 +48,7 @@ public struct Classifier: Sendable {
         self.exampleShape = exampleShape
         initialState = try model.initialState(under: bindings)
         scale = model.outputIsProbability(under: bindings) ? .probabilities : .logits
-        sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        sha256 = StableHash.hex(bytes: SHA256.hash(data: data))
         let labelsURL = url.deletingPathExtension().appendingPathExtension("labels.json")
         if let labelData = try? Data(contentsOf: labelsURL) {
             guard let names = try? JSONDecoder().decode([String].self, from: labelData), names.count == engine.classCount else {

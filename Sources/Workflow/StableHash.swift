@@ -1,3 +1,5 @@
+import Foundation
+
 /// A hash of a string that is the same in every run and on every machine (Swift's `Hasher` is
 /// seeded per process), for names that must stay apart after sanitising: FNV-1a, 64 bits.
 public enum StableHash {
@@ -9,5 +11,10 @@ public enum StableHash {
     public static func hex(_ text: String) -> String {
         let digits = String(fnv1a(text), radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// `bytes` (a digest) as lowercase hexadecimal, two digits a byte.
+    public static func hex(bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
     }
 }
